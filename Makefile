@@ -1,0 +1,99 @@
+# wxd: weather station daemon and CLI.  See README.md.
+#
+#   make deps    install missing Debian build/test packages (apt-get)
+#   make         build build/wxd and build/wxctl
+#   make test    deps, build, run every test (plain and ASan+UBSan builds)
+#   make demo    deps, build, simulate a day into demo/wx.db and show it
+#   make bench   print speed and memory figures (never pass/fail)
+#   make clean
+
+VERSION  := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+CC       ?= cc
+PKG_CONFIG ?= pkg-config
+BUILD    ?= build
+
+PKGS     := libgpiod sqlite3 libcurl libmosquitto inih libcjson libsystemd
+TEST_PKGS := cmocka
+
+# libgpiod 1.x and 2.x have different APIs; pick the transport by version.
+GPIOD_VERSION := $(shell $(PKG_CONFIG) --modversion libgpiod 2>/dev/null)
+GPIOD_MAJOR   := $(firstword $(subst ., ,$(GPIOD_VERSION)))
+GPIO_SRC      := $(if $(filter 2,$(GPIOD_MAJOR)),drivers/gpio_v2.c,drivers/gpio_v1.c)
+
+WARN     := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
+            -Wmissing-prototypes -Wformat=2 -Wvla -Wundef -Wcast-align \
+            -Wno-missing-field-initializers
+CFLAGS   ?= -O2 -g
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -I. \
+             -DWX_VERSION='"$(VERSION)"' \
+             $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+LIBS     = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -li2c -lpthread -lm
+
+MAINS    := firmware/wxd_main.c firmware/wxctl_main.c
+LIB_SRC  := $(filter-out $(MAINS) drivers/gpio_v1.c drivers/gpio_v2.c, \
+              $(sort $(wildcard firmware/*.c drivers/*.c db/*.c uploader/*.c))) $(GPIO_SRC)
+TEST_SRC := $(sort $(wildcard tests/test_*.c))
+SUPPORT_SRC := $(sort $(wildcard tests/support/*.c))
+TESTS    := $(patsubst tests/%.c,%,$(TEST_SRC))
+
+.PHONY: all deps test check-tests demo bench clean install uninstall
+all: $(BUILD)/wxd $(BUILD)/wxctl
+
+# ---- objects (one pattern for the plain and the sanitizer build) -------
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/libwx.a: $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRC))
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/wxd: $(BUILD)/obj/firmware/wxd_main.o $(BUILD)/libwx.a
+	$(CC) $(ALL_CFLAGS) $^ $(LIBS) -o $@
+
+$(BUILD)/wxctl: $(BUILD)/obj/firmware/wxctl_main.o $(BUILD)/libwx.a
+	$(CC) $(ALL_CFLAGS) $^ $(LIBS) -o $@
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(patsubst %.c,$(BUILD)/obj/%.o,$(SUPPORT_SRC)) $(BUILD)/libwx.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $^ $(LIBS) $(shell $(PKG_CONFIG) --libs $(TEST_PKGS)) -o $@
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# ---- dependencies --------------------------------------------------------
+DEB_PKGS := build-essential pkg-config libgpiod-dev libi2c-dev libsqlite3-dev \
+            libcurl4-openssl-dev libmosquitto-dev libinih-dev libcjson-dev \
+            libsystemd-dev libcmocka-dev mosquitto sqlite3 openssl
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+deps:
+	@missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing: $$missing"; \
+	  $(SUDO) apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends $$missing; \
+	else echo "deps: all present"; fi
+
+# ---- tests ---------------------------------------------------------------
+# The same tests run twice: plain, and built with ASan+UBSan.  tests/run
+# prints the closing "N passed, N failed" line CI reads.
+SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+test: deps
+	$(MAKE) all check-tests
+	$(MAKE) BUILD=$(BUILD)/san CFLAGS="$(SAN_FLAGS)" all check-tests
+	sh tests/run $(BUILD) $(BUILD)/san
+
+check-tests: $(addprefix $(BUILD)/tests/,$(TESTS))
+
+# ---- demo and bench ------------------------------------------------------
+demo: deps
+	$(MAKE) all
+	sh firmware/demo.sh $(BUILD)
+
+bench: deps
+	$(MAKE) all
+	sh bench/run $(BUILD)
+
+clean:
+	rm -rf $(BUILD) demo
+
+-include mk/*.mk

@@ -1,0 +1,55 @@
+/* The SQLite archive: one row per interval in table archive, columns named
+ * as the contract's keys, upload cursors per destination in the same file.
+ * WAL mode; every record is its own transaction, so a crash or power cut
+ * loses at most the interval in progress. */
+#ifndef WX_ARCHIVE_H
+#define WX_ARCHIVE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "firmware/record.h"
+
+struct wx_archive;
+
+/* Open (creating and migrating as needed) the database at path.  NULL with
+ * errno set and a message in err naming the file. */
+struct wx_archive *wx_archive_open(const char *path, char *err, size_t errlen);
+/* Open an existing database read-only (wxctl history/status). */
+struct wx_archive *wx_archive_open_ro(const char *path, char *err, size_t errlen);
+void wx_archive_close(struct wx_archive *a);
+
+/* Insert one record (only WX_IN_ARCHIVE quantities are stored) in one
+ * durable transaction.  0; -EEXIST when a record with that ts exists (the
+ * stored one is kept); else -errno (-ENOSPC, -EROFS, -EIO, -EBUSY) with a
+ * message in err. */
+int wx_archive_insert(struct wx_archive *a, const struct wx_record *r, char *err, size_t errlen);
+
+/* The newest record's ts into *ts (0 when empty).  0 or -errno. */
+int wx_archive_newest_ts(struct wx_archive *a, int64_t *ts);
+/* Number of records into *n.  0 or -errno. */
+int wx_archive_count(struct wx_archive *a, int64_t *n);
+
+/* Call cb for each record with since <= ts <= until, oldest first; stops
+ * early when cb returns nonzero (and returns that).  0 or -errno. */
+typedef int (*wx_archive_cb)(const struct wx_record *r, void *arg);
+int wx_archive_each(struct wx_archive *a, int64_t since, int64_t until, wx_archive_cb cb, void *arg);
+
+/* Up to max records with ts > after_ts, oldest first, into out.  Returns
+ * the count or -errno. */
+int wx_archive_after(struct wx_archive *a, int64_t after_ts, struct wx_record *out, size_t max);
+/* Records with ts > after_ts into *n.  0 or -errno. */
+int wx_archive_count_after(struct wx_archive *a, int64_t after_ts, int64_t *n);
+/* Sum of rain_mm over since <= ts <= until into *mm (0 when none).  0 or -errno. */
+int wx_archive_rain_sum(struct wx_archive *a, int64_t since, int64_t until, double *mm);
+
+/* Upload cursor of destination dest ("mqtt", "initialstate"): the ts of the
+ * newest record it acknowledged.  A destination seen for the first time
+ * starts at 0 (sends the whole archive).  0 or -errno. */
+int wx_archive_cursor_get(struct wx_archive *a, const char *dest, int64_t *ts);
+int wx_archive_cursor_set(struct wx_archive *a, const char *dest, int64_t ts);
+
+/* The schema version this code writes (PRAGMA user_version). */
+int wx_archive_schema_version(void);
+
+#endif

@@ -1,0 +1,27 @@
+/* The sensor driver table: adding a sensor is one file and one line here. */
+#include "drivers/sensor.h"
+
+#include <string.h>
+
+extern const struct wx_sensor_driver wx_bme280_driver;
+extern const struct wx_sensor_driver wx_ds18b20_driver;
+extern const struct wx_sensor_driver wx_anemometer_driver;
+extern const struct wx_sensor_driver wx_rain_driver;
+extern const struct wx_sensor_driver wx_windvane_driver;
+
+const struct wx_sensor_driver *const wx_sensor_drivers[] = {
+	&wx_bme280_driver,
+	&wx_ds18b20_driver,
+	&wx_anemometer_driver,
+	&wx_rain_driver,
+	&wx_windvane_driver,
+	NULL,
+};
+
+const struct wx_sensor_driver *wx_sensor_driver_find(const char *name)
+{
+	for (size_t i = 0; wx_sensor_drivers[i]; i++)
+		if (strcmp(wx_sensor_drivers[i]->name, name) == 0)
+			return wx_sensor_drivers[i];
+	return NULL;
+}

@@ -1,0 +1,53 @@
+/* The sensor drivers: one table, one row per sensor.
+ *
+ * Each driver file exports one const struct wx_sensor_driver, named once in
+ * registry.c.  A sampled sensor (BME280, DS18B20, vane) is read on demand and
+ * fills its quantities into a record; a pulse sensor (anemometer, rain)
+ * hands out its edge bus, which the caller drains and counts with pulse.c.
+ *
+ * Drivers do not log read failures: they describe them in err (one line
+ * naming device and address) so that the caller can log a change of health
+ * once instead of a line per sample. */
+#ifndef WX_SENSOR_H
+#define WX_SENSOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "drivers/edgebus.h"
+#include "drivers/sim.h"
+#include "firmware/config.h"
+#include "firmware/record.h"
+
+#define WX_ERR_LEN 256
+
+struct wx_sensor_env {
+	const struct wx_config *cfg;
+	struct wx_sim *sim;		/* NULL: real hardware */
+};
+
+enum wx_sensor_kind { WX_SENSOR_SAMPLED, WX_SENSOR_PULSE };
+
+struct wx_sensor_driver {
+	const char *name;		/* its config section: "bme280" */
+	enum wx_sensor_kind kind;
+	/* Is it enabled in cfg? */
+	bool (*enabled)(const struct wx_config *cfg);
+	/* Open the device (real or simulated per env).  NULL with errno set and
+	 * a message in err. */
+	void *(*open)(const struct wx_sensor_env *env, char *err, size_t errlen);
+	/* SAMPLED: take one reading into r (only this sensor's quantities).
+	 * 0, or -errno with a message in err.  May block for a conversion. */
+	int (*sample)(void *dev, struct wx_record *r, char *err, size_t errlen);
+	/* PULSE: the edge bus to drain (owned by dev). */
+	struct wx_edgebus *(*edges)(void *dev);
+	void (*close)(void *dev);
+};
+
+/* NULL-terminated, in the order sensors are listed to people. */
+extern const struct wx_sensor_driver *const wx_sensor_drivers[];
+
+/* The driver named name (its section), or NULL. */
+const struct wx_sensor_driver *wx_sensor_driver_find(const char *name);
+
+#endif

@@ -1,0 +1,134 @@
+/* The simulated world (see sim.h).
+ *
+ * Everything is a pure function of (seed, station time), built from a
+ * smooth value-noise generator, so any device can ask for any moment in any
+ * order and two runs with one seed agree. */
+#include "drivers/sim.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <time.h>
+
+struct wx_sim {
+	struct wx_config_sim params;
+	double altitude_m;
+	struct wx_clock *clock;
+};
+
+struct wx_sim *wx_sim_new(const struct wx_config *cfg, struct wx_clock *clock)
+{
+	struct wx_sim *sim = calloc(1, sizeof(*sim));
+
+	if (!sim)
+		return NULL;
+	sim->params = cfg->sim;
+	sim->altitude_m = cfg->station.altitude_m;
+	sim->clock = clock;
+	return sim;
+}
+
+void wx_sim_free(struct wx_sim *sim)
+{
+	free(sim);
+}
+
+struct wx_clock *wx_sim_clock(struct wx_sim *sim) { return sim->clock; }
+const struct wx_config_sim *wx_sim_params(const struct wx_sim *sim) { return &sim->params; }
+
+/* splitmix64: a well-mixed 64-bit hash. */
+static uint64_t mix64(uint64_t x)
+{
+	x += 0x9e3779b97f4a7c15ULL;
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+	return x ^ (x >> 31);
+}
+
+double wx_sim_hash01(uint64_t seed, uint64_t stream, uint64_t n)
+{
+	uint64_t h = mix64(seed ^ mix64(stream ^ mix64(n)));
+
+	return (double)(h >> 11) * 0x1.0p-53;
+}
+
+/* Smooth noise in [-1, 1]: cosine-interpolated random values at knots
+ * `period_s` apart. */
+static double noise(uint64_t seed, uint64_t stream, double t_s, double period_s)
+{
+	double x = t_s / period_s;
+	double k = floor(x);
+	double f = x - k;
+	double a = wx_sim_hash01(seed, stream, (uint64_t)(int64_t)k) * 2 - 1;
+	double b = wx_sim_hash01(seed, stream, (uint64_t)(int64_t)k + 1) * 2 - 1;
+	double w = (1 - cos(f * M_PI)) / 2;
+
+	return a + (b - a) * w;
+}
+
+enum { S_TEMP = 1, S_TEMP_DAY, S_PRESS, S_WIND_SLOW, S_WIND_FAST, S_WIND_GUST,
+       S_DIR, S_DIR_FAST, S_SHOWER, S_SHOWER_RATE, S_HUM, S_AQ };
+
+static double local_hour(int64_t t_s)
+{
+	/* Solar time is close enough to UTC + longitude; the simulation uses
+	 * UTC so that results do not depend on the machine's time zone. */
+	return fmod((double)t_s / 3600.0, 24.0);
+}
+
+static double shower_rate(uint64_t seed, double t_s)
+{
+	/* Each hour holds a shower with probability 0.12, lasting 10 to 40 min. */
+	int64_t hour = (int64_t)floor(t_s / 3600.0);
+	double p = wx_sim_hash01(seed, S_SHOWER, (uint64_t)hour);
+	double start, len, pos;
+
+	if (p > 0.12)
+		return 0;
+	start = wx_sim_hash01(seed, S_SHOWER, (uint64_t)hour + 0x100000000ULL) * 1800;
+	len = 600 + wx_sim_hash01(seed, S_SHOWER_RATE, (uint64_t)hour) * 1800;
+	pos = t_s - (double)hour * 3600 - start;
+	if (pos < 0 || pos > len)
+		return 0;
+	/* 1 to 8 mm/h, peaking mid-shower. */
+	return (1 + 7 * wx_sim_hash01(seed, S_SHOWER_RATE, (uint64_t)hour + 7)) *
+	       sin(M_PI * pos / len);
+}
+
+void wx_sim_weather_at(const struct wx_sim *sim, int64_t t_ns, struct wx_sim_weather *w)
+{
+	uint64_t seed = (uint64_t)sim->params.seed;
+	double t_s = (double)t_ns / 1e9;
+	double h = local_hour((int64_t)floor(t_s));
+	/* Daily curve: minimum near 03:00 UTC, maximum near 15:00. */
+	double day = -cos((h - 3.0) / 24.0 * 2 * M_PI);
+	double mean = 12 + 4 * noise(seed, S_TEMP_DAY, t_s, 5 * 86400.0);
+	double base;
+
+	w->temperature_c = mean + 5 * day + 0.6 * noise(seed, S_TEMP, t_s, 900);
+	/* Relative humidity falls as the air warms. */
+	w->humidity_pct = 75 - 20 * day + 5 * noise(seed, S_HUM, t_s, 3600);
+	base = 1013.25 * exp(-sim->altitude_m / 8434.0);
+	w->pressure_hpa = base + 8 * noise(seed, S_PRESS, t_s, 3 * 86400.0) +
+			  0.3 * noise(seed, S_PRESS, t_s, 3600);
+	/* The ground at 10 cm lags the air by about three hours, damped. */
+	w->ground_temperature_c = mean + 2 * -cos((h - 8.0) / 24.0 * 2 * M_PI);
+
+	if (sim->params.has_wind_kmh) {
+		w->wind_kmh = sim->params.wind_kmh;
+	} else {
+		double mean_wind = 12 + 6 * day + 8 * noise(seed, S_WIND_SLOW, t_s, 4 * 3600.0);
+		double gust = 1 + 0.25 * noise(seed, S_WIND_FAST, t_s, 20) +
+			      0.15 * noise(seed, S_WIND_GUST, t_s, 3);
+
+		w->wind_kmh = fmax(0, mean_wind * gust);
+	}
+	w->wind_dir_deg = fmod(225 + 60 * noise(seed, S_DIR, t_s, 6 * 3600.0) +
+			       15 * noise(seed, S_DIR_FAST, t_s, 30) + 360, 360);
+	w->rain_mm_h = sim->params.has_rain_mm_h ? sim->params.rain_mm_h
+						 : shower_rate(seed, t_s);
+	if (w->rain_mm_h > 0)
+		w->humidity_pct = fmax(w->humidity_pct, 92);
+	w->humidity_pct = fmin(100, fmax(5, w->humidity_pct));
+	w->air_quality_pct = 30 + 10 * noise(seed, S_AQ, t_s, 7200);
+}

@@ -1,0 +1,107 @@
+#include "firmware/clock.h"
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <time.h>
+
+struct wx_clock {
+	bool sim;
+	double speed;
+	int64_t start_wall_ns;	/* sim: station time at real_start */
+	int64_t real_start_ns;	/* sim: CLOCK_MONOTONIC at creation */
+	_Atomic int64_t jumped_ns;	/* sim speed 0: current station time */
+};
+
+static int64_t now_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (int64_t)ts.tv_sec * WX_NS_PER_S + ts.tv_nsec;
+}
+
+static void sleep_ns(int64_t ns)
+{
+	struct timespec ts = { .tv_sec = ns / WX_NS_PER_S, .tv_nsec = ns % WX_NS_PER_S };
+
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
+struct wx_clock *wx_clock_real(void)
+{
+	return calloc(1, sizeof(struct wx_clock));
+}
+
+struct wx_clock *wx_clock_sim(int64_t start_wall_ns, double speed)
+{
+	struct wx_clock *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->sim = true;
+	c->speed = speed;
+	c->start_wall_ns = start_wall_ns;
+	c->real_start_ns = now_ns(CLOCK_MONOTONIC);
+	atomic_store(&c->jumped_ns, start_wall_ns);
+	return c;
+}
+
+void wx_clock_free(struct wx_clock *c)
+{
+	free(c);
+}
+
+bool wx_clock_is_sim(const struct wx_clock *c) { return c->sim; }
+double wx_clock_speed(const struct wx_clock *c) { return c->speed; }
+
+int64_t wx_clock_mono_ns(struct wx_clock *c)
+{
+	if (!c->sim)
+		return now_ns(CLOCK_MONOTONIC);
+	if (c->speed == 0)
+		return atomic_load(&c->jumped_ns);
+	return c->start_wall_ns +
+	       (int64_t)((double)(now_ns(CLOCK_MONOTONIC) - c->real_start_ns) * c->speed);
+}
+
+int64_t wx_clock_wall_ns(struct wx_clock *c)
+{
+	if (!c->sim)
+		return now_ns(CLOCK_REALTIME);
+	return wx_clock_mono_ns(c);
+}
+
+int64_t wx_clock_wall_at(struct wx_clock *c, int64_t mono_ns)
+{
+	if (c->sim)
+		return mono_ns;
+	return now_ns(CLOCK_REALTIME) - (now_ns(CLOCK_MONOTONIC) - mono_ns);
+}
+
+int64_t wx_clock_real_wait_ns(struct wx_clock *c, int64_t mono_ns)
+{
+	int64_t d = mono_ns - wx_clock_mono_ns(c);
+
+	if (d <= 0 || (c->sim && c->speed == 0))
+		return 0;
+	if (c->sim)
+		return (int64_t)((double)d / c->speed) + 1;
+	return d;
+}
+
+void wx_clock_jump(struct wx_clock *c, int64_t mono_ns)
+{
+	if (!c->sim || c->speed != 0)
+		return;
+	if (mono_ns > atomic_load(&c->jumped_ns))
+		atomic_store(&c->jumped_ns, mono_ns);
+}
+
+void wx_clock_device_delay(struct wx_clock *c, int64_t station_ns)
+{
+	if (station_ns <= 0 || (c->sim && c->speed == 0))
+		return;
+	sleep_ns(c->sim ? (int64_t)((double)station_ns / c->speed) : station_ns);
+}

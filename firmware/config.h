@@ -1,0 +1,126 @@
+/* The configuration file (INI), shared by wxd and wxctl.
+ *
+ * One schema table lists every section and key with its type, range and
+ * default (config.c).  A sensor is enabled when its section is present,
+ * unless it says enabled = false.  Errors are "file:line: message". */
+#ifndef WX_CONFIG_H
+#define WX_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define WX_CONFIG_DEFAULT_PATH "/etc/wxd/wxd.conf"
+#define WX_PATH_LEN 256
+#define WX_NAME_LEN 64
+
+enum wx_units { WX_UNITS_METRIC, WX_UNITS_US };
+enum wx_profile { WX_PROFILE_BYO, WX_PROFILE_ORACLE_HAT };
+
+struct wx_config_station {
+	char id[WX_NAME_LEN];
+	double altitude_m;
+	int interval_s;
+	char database[WX_PATH_LEN];
+	char socket[WX_PATH_LEN];
+	enum wx_units units;
+	enum wx_profile profile;
+};
+
+struct wx_config_bme280 {
+	bool enabled;
+	char bus[WX_PATH_LEN];
+	int address;
+};
+
+struct wx_config_ds18b20 {
+	bool enabled;
+	char w1_dir[WX_PATH_LEN];
+	char device[WX_NAME_LEN];	/* "" = first 28-* device */
+};
+
+struct wx_config_pulse {		/* [anemometer] and [rain] */
+	bool enabled;
+	char chip[WX_PATH_LEN];
+	int line;
+	double debounce_ms;
+	double kmh_per_hz;		/* anemometer */
+	double mm_per_tip;		/* rain */
+	double catch_factor;		/* rain */
+};
+
+struct wx_config_windvane {
+	bool enabled;
+	char spi[WX_PATH_LEN];
+	int channel;
+	double vin;
+	double divider_ohm;
+	double north_offset_deg;
+};
+
+struct wx_config_mqtt {
+	bool enabled;
+	char host[WX_PATH_LEN];
+	int port;
+	bool tls;
+	char ca_file[WX_PATH_LEN];
+	char username[WX_NAME_LEN];
+	char password_file[WX_PATH_LEN];
+	char topic[WX_PATH_LEN];	/* default wx/<station id> */
+	int qos;
+	bool ha_discovery;
+};
+
+struct wx_config_initialstate {
+	bool enabled;
+	char url[WX_PATH_LEN];
+	char access_key_file[WX_PATH_LEN];
+	char bucket_key[WX_PATH_LEN];
+	int events_per_request;
+	int requests_per_min;
+};
+
+struct wx_config_sim {
+	long seed;
+	bool has_wind_kmh;
+	double wind_kmh;
+	bool has_rain_mm_h;
+	double rain_mm_h;
+	bool bounce;
+};
+
+struct wx_config {
+	char path[WX_PATH_LEN];		/* the file it came from, for messages */
+	bool any_sensor_section;	/* a sensor section was present */
+	struct wx_config_station station;
+	struct wx_config_bme280 bme280;
+	struct wx_config_ds18b20 ds18b20;
+	struct wx_config_pulse anemometer;
+	struct wx_config_pulse rain;
+	struct wx_config_windvane windvane;
+	struct wx_config_mqtt mqtt;
+	struct wx_config_initialstate initialstate;
+	struct wx_config_sim sim;
+};
+
+/* Fill cfg with the contract's defaults (no sensor enabled). */
+void wx_config_defaults(struct wx_config *cfg);
+
+/* Load path over the defaults.  Returns 0, or -1 after writing one
+ * "file:line: message" per error to err (at most errlen bytes, lines
+ * separated by '\n').  A missing file is an error naming it. */
+int wx_config_load(struct wx_config *cfg, const char *path, char *err, size_t errlen);
+
+/* Load from a string (tests, fuzzing); name is used in messages. */
+int wx_config_load_string(struct wx_config *cfg, const char *name, const char *text,
+			  char *err, size_t errlen);
+
+/* With --sim and no sensor section at all, every sensor is enabled with
+ * its defaults. */
+void wx_config_enable_all_sensors(struct wx_config *cfg);
+
+/* Read a secret file (password_file, access_key_file): the first line,
+ * without its newline.  Warns (once per call) when the file is readable by
+ * others.  Returns 0 or -errno with a message in err naming the file. */
+int wx_config_read_secret(const char *path, char *out, size_t outlen, char *err, size_t errlen);
+
+#endif
