@@ -1,0 +1,42 @@
+#include "firmware/record_json.h"
+
+#include <stdlib.h>
+
+cJSON *wx_record_to_cjson(const struct wx_record *r, const char *station, unsigned where)
+{
+	cJSON *o = cJSON_CreateObject();
+	bool ok = o != NULL;
+
+	ok = ok && cJSON_AddNumberToObject(o, "ts", (double)r->ts);
+	if (station)
+		ok = ok && cJSON_AddStringToObject(o, "station", station);
+	if (r->interval_s)
+		ok = ok && cJSON_AddNumberToObject(o, "interval_s", r->interval_s);
+	for (int q = 0; ok && q < WX_QUANTITY_COUNT; q++) {
+		const struct wx_quantity_info *qi = &wx_quantities[q];
+
+		if (!(qi->where & where))
+			continue;
+		if (!wx_record_has(r, (enum wx_quantity)q))
+			ok = cJSON_AddNullToObject(o, qi->key) != NULL;
+		else
+			ok = cJSON_AddNumberToObject(o, qi->key, wx_round2(r->v[q])) != NULL;
+	}
+	if (!ok) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
+
+char *wx_record_to_json(const struct wx_record *r, const char *station, unsigned where)
+{
+	cJSON *o = wx_record_to_cjson(r, station, where);
+	char *s;
+
+	if (!o)
+		return NULL;
+	s = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	return s;
+}

@@ -1,0 +1,47 @@
+/* Uploaders: each destination (MQTT, Initial State) runs in a thread of its
+ * own with its own connection to the archive.  It sends the records after
+ * its cursor, oldest first, and moves the cursor only when the destination
+ * acknowledged them, so the backlog is the archive itself and survives
+ * reboots.  The daemon only starts it, kicks it when a record was written,
+ * asks for its status, and stops it. */
+#ifndef WX_UPLOADER_H
+#define WX_UPLOADER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "firmware/config.h"
+
+struct wx_upload_status {
+	const char *name;		/* "mqtt", "initialstate" */
+	bool connected;			/* MQTT: connected to the broker */
+	int64_t cursor_ts;		/* newest record acknowledged */
+	int64_t backlog;		/* records waiting */
+	uint64_t sent;			/* records acknowledged since start */
+	int64_t last_success_s;		/* wall time, 0 = never */
+	int64_t last_error_s;		/* wall time, 0 = none */
+	char last_error[256];		/* one line, never containing a secret */
+};
+
+struct wx_uploader;
+
+/* Start the MQTT uploader for cfg (cfg->mqtt.enabled) on the archive file
+ * cfg->station.database.  quantities: bit (1u << q) for each quantity the
+ * station measures (Home Assistant discovery).  NULL with errno set and a
+ * message in err (bad secret file, cannot open the archive).  Connection
+ * failures are not errors here: it keeps retrying and reports status. */
+struct wx_uploader *wx_mqtt_start(const struct wx_config *cfg, uint32_t quantities,
+				  char *err, size_t errlen);
+/* The same for Initial State (cfg->initialstate.enabled). */
+struct wx_uploader *wx_initialstate_start(const struct wx_config *cfg, uint32_t quantities,
+					  char *err, size_t errlen);
+
+/* A new record is in the archive.  Never blocks. */
+void wx_uploader_kick(struct wx_uploader *u);
+/* A snapshot of its status.  Thread-safe. */
+void wx_uploader_status(struct wx_uploader *u, struct wx_upload_status *out);
+/* Give it up to grace_ms to deliver what is pending, then stop it (MQTT:
+ * publish availability offline, disconnect cleanly) and free it. */
+void wx_uploader_stop(struct wx_uploader *u, int grace_ms);
+
+#endif
