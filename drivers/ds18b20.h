@@ -3,7 +3,9 @@
  * Two layers: a pure parser of the w1_slave text (tests, fuzzing), and a
  * device handle over a struct wx_w1bus that finds the probe, retries CRC
  * failures and writes one message naming the device.  The sensor table entry
- * is wx_ds18b20_driver (sensor.h). */
+ * is wx_ds18b20_driver (sensor.h); the dev pointer its open() returns is a
+ * struct wx_ds18b20 *, so wx_ds18b20_device() may be asked which probe it
+ * read (wxctl probe). */
 #ifndef WX_DS18B20_H
 #define WX_DS18B20_H
 

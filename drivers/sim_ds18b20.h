@@ -29,7 +29,8 @@ struct wx_sim_ds18b20_faults {
  * Freed by its close(). */
 struct wx_w1bus *wx_sim_ds18b20_new(struct wx_sim *sim, const char *device_name);
 
-/* The fault switches of a bus made by wx_sim_ds18b20_new() (owned by it). */
+/* The fault switches of a bus made by wx_sim_ds18b20_new() (owned by it).
+ * Not locked: change them only while no read is running. */
 struct wx_sim_ds18b20_faults *wx_sim_ds18b20_faults(struct wx_w1bus *bus);
 
 /* How many times w1_slave was read (each read is one conversion). */
