@@ -191,14 +191,17 @@ static void respond(struct wx_live *l, struct client *c)
 		return;
 	}
 	n = strlen(json);
-	c->out = realloc(json, n + 2);
+	c->out = malloc(n + 2);
+	if (c->out) {
+		memcpy(c->out, json, n);
+		c->out[n] = '\n';
+		c->out[n + 1] = '\0';
+	}
+	free(json);
 	if (!c->out) {
-		free(json);
 		drop(c);
 		return;
 	}
-	c->out[n] = '\n';
-	c->out[n + 1] = '\0';
 	c->out_len = n + 1;
 	c->out_off = 0;
 }
