@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -597,6 +598,30 @@ static void spidev_missing_device_says_how_to_enable_spi(void **state)
 	assert_non_null(strstr(err, "enable SPI: dtparam=spi=on in /boot/firmware/config.txt"));
 }
 
+static void spidev_without_permission_says_to_join_group_spi(void **state)
+{
+	char path[] = "/tmp/wx_test_spidev_XXXXXX";
+	char err[WX_ERR_LEN] = "";
+	int fd = mkstemp(path);
+	struct wx_spibus *bus;
+	(void)state;
+
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(chmod(path, 0), 0);
+	if (access(path, R_OK | W_OK) == 0) {	/* root ignores file modes */
+		unlink(path);
+		skip();
+	}
+	errno = 0;
+	bus = wx_spidev_open(path, 1000000, err, sizeof(err));
+	unlink(path);
+	assert_null(bus);
+	assert_int_equal(errno, EACCES);
+	assert_non_null(strstr(err, path));
+	assert_non_null(strstr(err, "add the user to group spi"));
+}
+
 static void windvane_driver_on_real_hardware_passes_the_spidev_message_on(void **state)
 {
 	struct world *w = *state;
@@ -630,6 +655,7 @@ int main(void)
 		cmocka_unit_test(mcp3008_refuses_bad_channel_and_passes_bus_errors_up),
 		cmocka_unit_test(spidev_on_a_regular_file_fails_cleanly),
 		cmocka_unit_test(spidev_missing_device_says_how_to_enable_spi),
+		cmocka_unit_test(spidev_without_permission_says_to_join_group_spi),
 		cmocka_unit_test_setup_teardown(sim_mcp3008_answers_the_code_of_the_vane_position, world_setup, world_teardown),
 		cmocka_unit_test_setup_teardown(sim_mcp3008_answers_a_command_at_another_bit_alignment, world_setup, world_teardown),
 		cmocka_unit_test_setup_teardown(windvane_driver_describes_itself, world_setup, world_teardown),
