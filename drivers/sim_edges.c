@@ -1,6 +1,6 @@
 /* Simulated edges for the anemometer and the rain gauge (see sim_edges.h).
  *
- * Generation: the closure rate is sampled at the middle of each 10 ms step
+ * Generation: the closure rate is sampled at the middle of each step
  * of a grid aligned to station time; the step adds rate * 10 ms to a carried
  * phase and every whole unit the phase crosses is a closure, placed where
  * the crossing falls inside the step.  Generating and delivering are
@@ -25,8 +25,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define STEP_NS			(10 * WX_NS_PER_MS)
-#define MAX_CLOSURES_PER_STEP	64	/* 6400 Hz: far beyond any switch */
+#define DEFAULT_STEP_NS		(10 * WX_NS_PER_MS)
+#define MAX_CLOSURES_PER_STEP	64	/* 6400 Hz at 10 ms: beyond any switch */
 #define MAX_BOUNCES		4
 #define PEND_MAX		(2 * MAX_CLOSURES_PER_STEP * (1 + MAX_BOUNCES))
 
@@ -36,6 +36,7 @@ struct sim_edges {
 	struct wx_clock *clock;
 	wx_sim_edges_rate_fn rate;
 	void *arg;
+	int64_t step_ns;
 	bool bounce;
 	int64_t bounce_min_ns, bounce_max_ns;
 	uint64_t seed, stream;
@@ -96,8 +97,8 @@ static void emit_closure(struct sim_edges *s, int64_t t)
 static void generate_step(struct sim_edges *s)
 {
 	int64_t g = s->grid_ns;
-	double r = s->rate(s->arg, g + STEP_NS / 2);
-	double max_hz = MAX_CLOSURES_PER_STEP * (double)WX_NS_PER_S / STEP_NS;
+	double r = s->rate(s->arg, g + s->step_ns / 2);
+	double max_hz = MAX_CLOSURES_PER_STEP * (double)WX_NS_PER_S / s->step_ns;
 	double end;
 	int k;
 
@@ -105,11 +106,11 @@ static void generate_step(struct sim_edges *s)
 		r = 0;
 	if (r > max_hz)
 		r = max_hz;
-	end = s->phase + r * STEP_NS / (double)WX_NS_PER_S;
+	end = s->phase + r * s->step_ns / (double)WX_NS_PER_S;
 	for (k = 1; end >= k; k++)
 		emit_closure(s, g + llround((k - s->phase) / r * (double)WX_NS_PER_S));
 	s->phase = end - (k - 1);
-	s->grid_ns = g + STEP_NS;
+	s->grid_ns = g + s->step_ns;
 }
 
 /* Edges up to `upto` happen: into the kernel FIFO, or lost when it is full. */
@@ -158,7 +159,7 @@ struct wx_edgebus *wx_sim_edges_new(const struct wx_sim_edges_params *p)
 {
 	struct sim_edges *s;
 
-	if (!p->clock || !p->rate || p->bounce_min_ns < 0 ||
+	if (!p->clock || !p->rate || p->step_ns < 0 || p->bounce_min_ns < 0 ||
 	    p->bounce_max_ns < p->bounce_min_ns) {
 		errno = EINVAL;
 		return NULL;
@@ -169,6 +170,7 @@ struct wx_edgebus *wx_sim_edges_new(const struct wx_sim_edges_params *p)
 	snprintf(s->where, sizeof(s->where), "%s", p->where ? p->where : "sim edges");
 	s->clock = p->clock;
 	s->rate = p->rate;
+	s->step_ns = p->step_ns > 0 ? p->step_ns : DEFAULT_STEP_NS;
 	s->arg = p->arg;
 	s->bounce = p->bounce;
 	s->bounce_min_ns = p->bounce_min_ns;
@@ -176,7 +178,7 @@ struct wx_edgebus *wx_sim_edges_new(const struct wx_sim_edges_params *p)
 	s->seed = p->seed;
 	s->stream = p->stream;
 	s->start_ns = wx_clock_mono_ns(p->clock);
-	s->grid_ns = s->start_ns - ((s->start_ns % STEP_NS) + STEP_NS) % STEP_NS;
+	s->grid_ns = s->start_ns - ((s->start_ns % s->step_ns) + s->step_ns) % s->step_ns;
 	s->phase = wx_sim_hash01(p->seed, p->stream, UINT64_MAX);
 	s->bus.where = s->where;
 	s->bus.fd = -1;
@@ -234,6 +236,7 @@ struct wx_edgebus *wx_sim_edges_new_wind(struct wx_sim *sim, double kmh_per_hz)
 {
 	struct wx_sim_edges_params p = {
 		.clock = wx_sim_clock(sim), .where = "sim anemometer", .rate = wind_rate,
+		.step_ns = 20 * WX_NS_PER_MS,
 		.bounce = wx_sim_params(sim)->bounce,
 		.bounce_min_ns = 300000, .bounce_max_ns = 1500000,
 		.seed = (uint64_t)wx_sim_params(sim)->seed, .stream = STREAM_WIND,
@@ -250,6 +253,7 @@ struct wx_edgebus *wx_sim_edges_new_rain(struct wx_sim *sim, double mm_per_tip)
 {
 	struct wx_sim_edges_params p = {
 		.clock = wx_sim_clock(sim), .where = "sim rain", .rate = rain_rate,
+		.step_ns = 250 * WX_NS_PER_MS,
 		.bounce = wx_sim_params(sim)->bounce,
 		.bounce_min_ns = 1000000, .bounce_max_ns = 5000000,
 		.seed = (uint64_t)wx_sim_params(sim)->seed, .stream = STREAM_RAIN,
