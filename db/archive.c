@@ -57,6 +57,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define PAGE_SIZE_BYTES		1024
 #define WAL_AUTOCHECKPOINT_PAGES 1000
@@ -427,10 +428,47 @@ static int configure_rw(struct wx_archive *a, char *err, size_t errlen)
 		return rc;
 	}
 	sqlite3_finalize(s);
+	/* Keep -wal and -shm when wxd closes: a reader without write access
+	 * to the directory (wxctl run by another user) cannot create them,
+	 * and SQLite needs them to read a WAL database. */
+	sqlite3_file_control(a->db, "main", SQLITE_FCNTL_PERSIST_WAL, &(int){ 1 });
 	snprintf(sql, sizeof(sql),
 		 "PRAGMA synchronous = FULL; PRAGMA wal_autocheckpoint = %d; PRAGMA journal_size_limit = %d",
 		 WAL_AUTOCHECKPOINT_PAGES, JOURNAL_SIZE_LIMIT_BYTES);
 	return exec(a, sql, "setting durability", err, errlen);
+}
+
+/* Reopens a->db as immutable: for a WAL file without its -wal, in a
+ * directory we cannot write (a copy on a USB stick, or wxd's file from an
+ * older version that deleted -wal).  No -wal means fully checkpointed and no
+ * writer running; if wxd starts while we read, its writes go to the WAL and
+ * reach the file only at a checkpoint, 1000 records later. */
+static int reopen_immutable(struct wx_archive *a)
+{
+	char *uri = sqlite3_mprintf("%s-wal", a->path);
+	int rc, exists;
+
+	if (!uri)
+		return SQLITE_NOMEM;
+	exists = access(uri, F_OK) == 0;
+	sqlite3_free(uri);
+	if (exists)
+		return SQLITE_READONLY_DIRECTORY;
+	/* A URI needs '?', '#' and '%' escaped in the path. */
+	uri = sqlite3_mprintf("file:%s?immutable=1", a->path);
+	for (char *p = uri ? uri + 5 : NULL; p && *p && *p != '?'; p++)
+		if (*p == '#' || *p == '%') {
+			sqlite3_free(uri);
+			return SQLITE_READONLY_DIRECTORY;
+		}
+	if (!uri)
+		return SQLITE_NOMEM;
+	sqlite3_close(a->db);
+	rc = sqlite3_open_v2(uri, &a->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
+	sqlite3_free(uri);
+	if (rc == SQLITE_OK)
+		sqlite3_extended_result_codes(a->db, 1);
+	return rc;
 }
 
 /* A read-only handle still checks that the file is a wxd archive. */
@@ -438,6 +476,12 @@ static int check_ro(struct wx_archive *a, char *err, size_t errlen)
 {
 	int64_t have;
 	int rc = query_int(a->db, "PRAGMA user_version", &have);
+
+	if (rc == SQLITE_READONLY_DIRECTORY || rc == SQLITE_CANTOPEN) {
+		rc = reopen_immutable(a);
+		if (rc == SQLITE_OK)
+			rc = query_int(a->db, "PRAGMA user_version", &have);
+	}
 
 	if (rc != SQLITE_OK)
 		return fail(a, rc, "opening", err, errlen);
@@ -447,6 +491,25 @@ static int check_ro(struct wx_archive *a, char *err, size_t errlen)
 		return -EINVAL;
 	}
 	return 0;
+}
+
+/* SQLite reports the errno of its last attempt (a read-only open after the
+ * read-write one failed), so a new file in a directory we cannot write
+ * comes back as ENOENT.  The errno of the directory, or 0. */
+static int cannot_create(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char dir[PATH_MAX];
+
+	if (access(path, F_OK) == 0 || errno != ENOENT)
+		return 0;
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == path)
+		snprintf(dir, sizeof(dir), "/");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	return access(dir, W_OK) == 0 ? 0 : errno;
 }
 
 static struct wx_archive *open_common(const char *path, bool read_only, char *err, size_t errlen)
@@ -465,7 +528,15 @@ static struct wx_archive *open_common(const char *path, bool read_only, char *er
 	memcpy(a->path, path, n + 1);
 	rc = sqlite3_open_v2(path, &a->db, flags, NULL);
 	if (rc != SQLITE_OK) {
-		rc = fail(a, rc, read_only ? "opening read-only" : "opening", err, errlen);
+		int e = read_only ? 0 : cannot_create(path);
+
+		if (e) {
+			set_msg(a, err, errlen, "archive %s: cannot create the file: %s%s",
+				path, strerror(e), hint_of(-e));
+			rc = -e;
+		} else {
+			rc = fail(a, rc, read_only ? "opening read-only" : "opening", err, errlen);
+		}
 		goto fail;
 	}
 	sqlite3_extended_result_codes(a->db, 1);

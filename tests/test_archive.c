@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -26,6 +27,7 @@ struct fixture {
 	char dir[64];
 	char path[96];
 	char err[512];
+	int64_t expect_count;
 };
 
 static int setup(void **state)
@@ -434,9 +436,12 @@ static void archive_read_only_handle_sees_the_writers_records(void **state)
 	wx_archive_close(r);
 	wx_archive_close(w);
 
-	/* With the daemon gone, -wal and -shm are removed; still readable. */
+	/* With the daemon gone, -wal is kept (for readers that cannot
+	 * create it), checkpointed and emptied; still readable. */
 	snprintf(wal, sizeof(wal), "%s-wal", f->path);
-	assert_int_equal(access(wal, F_OK), -1);
+	struct stat st;
+	assert_int_equal(stat(wal, &st), 0);
+	assert_int_equal(st.st_size, 0);
 	r = wx_archive_open_ro(f->path, f->err, sizeof(f->err));
 	if (!r)
 		fail_msg("open_ro without -wal: %s", f->err);
@@ -468,6 +473,69 @@ static void archive_open_in_a_missing_directory_names_the_file(void **state)
 	assert_non_null(strstr(f->err, path));
 }
 
+/* Opens f->path read-write expecting a clean refusal: 0 when it got one
+ * (errno EROFS or EACCES, the message naming the file), else 1 and a line
+ * on stderr.  Plain checks, no cmocka: it may run in a forked child. */
+static int expect_refusal(struct fixture *f)
+{
+	struct wx_archive *a;
+
+	errno = 0;
+	a = wx_archive_open(f->path, f->err, sizeof(f->err));
+	if (a) {
+		fprintf(stderr, "open of %s succeeded\n", f->path);
+		wx_archive_close(a);
+		return 1;
+	}
+	if ((errno != EROFS && errno != EACCES) || !strstr(f->err, f->path)) {
+		fprintf(stderr, "errno %d, message \"%s\"\n", errno, f->err);
+		return 1;
+	}
+	return 0;
+}
+
+/* Opens f->path read-only and expects f->expect_count records: 0 or 1 as
+ * for expect_refusal(). */
+static int expect_readable(struct fixture *f)
+{
+	struct wx_archive *a = wx_archive_open_ro(f->path, f->err, sizeof(f->err));
+	int64_t n = -1;
+	int rc;
+
+	if (!a) {
+		fprintf(stderr, "open_ro: errno %d, %s\n", errno, f->err);
+		return 1;
+	}
+	rc = wx_archive_count(a, &n);
+	if (rc || n != f->expect_count)
+		fprintf(stderr, "count: %d, n %lld: %s\n", rc, (long long)n, wx_archive_errmsg(a));
+	wx_archive_close(a);
+	return rc || n != f->expect_count;
+}
+
+/* Root ignores permissions, so as root check runs in a child that became
+ * nobody (65534); as anyone else it runs here. */
+static void run_unprivileged(struct fixture *f, int (*check)(struct fixture *f))
+{
+	int status;
+	pid_t pid;
+
+	if (geteuid() != 0) {
+		assert_int_equal(check(f), 0);
+		return;
+	}
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		if (setgroups(0, NULL) != 0 || setgid(65534) != 0 || setuid(65534) != 0)
+			_exit(3);
+		_exit(check(f));
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 static void archive_refuses_a_read_only_file_cleanly(void **state)
 {
 	struct fixture *f = *state;
@@ -475,12 +543,8 @@ static void archive_refuses_a_read_only_file_cleanly(void **state)
 
 	wx_archive_close(a);
 	assert_int_equal(chmod(f->path, 0444), 0);
-	if (geteuid() == 0)
-		skip();	/* root writes a 0444 file anyway: nothing to check */
-	errno = 0;
-	assert_null(wx_archive_open(f->path, f->err, sizeof(f->err)));
-	assert_int_equal(errno, EROFS);
-	assert_non_null(strstr(f->err, f->path));
+	assert_int_equal(chmod(f->dir, 0755), 0);	/* nobody may look, not write */
+	run_unprivileged(f, expect_refusal);
 }
 
 static void archive_refuses_a_read_only_directory_cleanly(void **state)
@@ -488,12 +552,60 @@ static void archive_refuses_a_read_only_directory_cleanly(void **state)
 	struct fixture *f = *state;
 
 	assert_int_equal(chmod(f->dir, 0555), 0);
-	if (geteuid() == 0)
-		skip();	/* root ignores directory permissions */
-	errno = 0;
-	assert_null(wx_archive_open(f->path, f->err, sizeof(f->err)));
-	assert_true(errno == EROFS || errno == EACCES);
-	assert_non_null(strstr(f->err, f->path));
+	run_unprivileged(f, expect_refusal);
+	assert_int_equal(access(f->path, F_OK), -1);
+}
+
+/* wxctl run by another user than wxd: no write access to the file or its
+ * directory, with the daemon running (-wal and -shm exist) and without.
+ * The daemon is a child process: SQLite connections must not be carried
+ * across fork(), and the unprivileged reader is forked from here. */
+static void archive_read_only_open_works_without_write_access(void **state)
+{
+	struct fixture *f = *state;
+	int ready[2], done[2], status;
+	char c = 0;
+	pid_t daemon;
+
+	assert_int_equal(pipe(ready), 0);
+	assert_int_equal(pipe(done), 0);
+	daemon = fork();
+	assert_true(daemon >= 0);
+	if (daemon == 0) {
+		struct wx_archive *w = wx_archive_open(f->path, f->err, sizeof(f->err));
+		struct wx_record r = sample(1700000060, 1);
+
+		if (!w || wx_archive_insert(w, &r, f->err, sizeof(f->err)) != 0)
+			_exit(2);
+		if (write(ready[1], "r", 1) != 1 || read(done[0], &c, 1) != 1)
+			_exit(3);
+		wx_archive_close(w);
+		_exit(0);
+	}
+	close(ready[1]);
+	close(done[0]);
+	assert_int_equal(read(ready[0], &c, 1), 1);
+	assert_int_equal(chmod(f->path, 0444), 0);
+	assert_int_equal(chmod(f->dir, 0555), 0);
+	f->expect_count = 1;
+	run_unprivileged(f, expect_readable);	/* daemon running */
+
+	assert_int_equal(write(done[1], "d", 1), 1);
+	assert_int_equal(waitpid(daemon, &status, 0), daemon);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	close(ready[0]);
+	close(done[1]);
+	run_unprivileged(f, expect_readable);	/* daemon stopped */
+
+	/* A copy without -wal and -shm (or left by a wxd that deleted them). */
+	char side[128];
+	assert_int_equal(chmod(f->dir, 0755), 0);
+	snprintf(side, sizeof(side), "%s-wal", f->path);
+	assert_int_equal(unlink(side), 0);	/* and the daemon had kept them */
+	snprintf(side, sizeof(side), "%s-shm", f->path);
+	assert_int_equal(unlink(side), 0);
+	assert_int_equal(chmod(f->dir, 0555), 0);
+	run_unprivileged(f, expect_readable);
 }
 
 /* ---- migrations ----------------------------------------------------------- */
@@ -742,6 +854,7 @@ int main(void)
 		T(archive_open_in_a_missing_directory_names_the_file),
 		T(archive_refuses_a_read_only_file_cleanly),
 		T(archive_refuses_a_read_only_directory_cleanly),
+		T(archive_read_only_open_works_without_write_access),
 		T(archive_migrates_a_version_1_file),
 		T(archive_refuses_a_newer_schema_version),
 		T(archive_refuses_an_sqlite_file_that_is_not_an_archive),
