@@ -362,6 +362,41 @@ static void archive_each_keeps_to_the_span_and_stops_when_asked(void **state)
 	wx_archive_close(a);
 }
 
+struct nested {
+	struct wx_archive *a;
+	int outer, inner;
+};
+
+static int count_inner(const struct wx_record *r, void *arg)
+{
+	(void)r;
+	((struct nested *)arg)->inner++;
+	return 0;
+}
+
+static int walk_again(const struct wx_record *r, void *arg)
+{
+	struct nested *n = arg;
+
+	n->outer++;
+	return wx_archive_each(n->a, r->ts, INT64_MAX, count_inner, n);
+}
+
+static void archive_each_may_be_called_from_its_own_callback(void **state)
+{
+	struct fixture *f = *state;
+	struct nested n = { .a = open_ok(f) };
+
+	for (int i = 1; i <= 4; i++) {
+		struct wx_record r = sample(1700000000 + 60 * i, i);
+		insert_ok(f, n.a, &r);
+	}
+	assert_int_equal(wx_archive_each(n.a, 0, INT64_MAX, walk_again, &n), 0);
+	assert_int_equal(n.outer, 4);
+	assert_int_equal(n.inner, 4 + 3 + 2 + 1);
+	wx_archive_close(n.a);
+}
+
 static void archive_sums_rain_over_a_span_ignoring_nulls(void **state)
 {
 	struct fixture *f = *state;
@@ -847,6 +882,7 @@ int main(void)
 		T(archive_counts_newest_and_records_after_a_ts),
 		T(archive_after_gives_oldest_first_up_to_max),
 		T(archive_each_keeps_to_the_span_and_stops_when_asked),
+		T(archive_each_may_be_called_from_its_own_callback),
 		T(archive_sums_rain_over_a_span_ignoring_nulls),
 		T(archive_cursors_start_at_zero_and_survive_reopening),
 		T(archive_read_only_handle_sees_the_writers_records),
