@@ -59,7 +59,7 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(patsubst %.c,$(BUILD)/obj/%.o,$(SUPPO
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $^ $(LIBS) $(shell $(PKG_CONFIG) --libs $(TEST_PKGS)) -o $@
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) -type f -name '*.d' 2>/dev/null)
 
 # ---- dependencies --------------------------------------------------------
 DEB_PKGS := build-essential pkg-config libgpiod-dev libi2c-dev libsqlite3-dev \

@@ -120,13 +120,7 @@ void wx_interval_finish(struct wx_interval *iv, int64_t ts_s, struct wx_record *
 		if (iv->count[i])
 			wx_record_set(r, averaged[i], iv->sum[i] / iv->count[i]);
 
-	if (wx_record_has(r, WX_TEMPERATURE_C) && wx_record_has(r, WX_HUMIDITY_PCT))
-		wx_record_set(r, WX_DEW_POINT_C,
-			      wx_dew_point_c(r->v[WX_TEMPERATURE_C], r->v[WX_HUMIDITY_PCT]));
-	if (wx_record_has(r, WX_PRESSURE_HPA) && wx_record_has(r, WX_TEMPERATURE_C))
-		wx_record_set(r, WX_SEA_LEVEL_PRESSURE_HPA,
-			      wx_sea_level_hpa(r->v[WX_PRESSURE_HPA], cfg->station.altitude_m,
-					       r->v[WX_TEMPERATURE_C]));
+	wx_record_derive(r, cfg->station.altitude_m);
 
 	if (cfg->anemometer.enabled && !iv->wind_lost) {
 		wx_record_set(r, WX_WIND_PULSES, (double)iv->wind_pulses);

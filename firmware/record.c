@@ -76,3 +76,14 @@ double wx_sea_level_hpa(double pressure_hpa, double altitude_m, double temperatu
 
 	return pressure_hpa * exp(9.80665 * altitude_m / (287.05 * t_mean_k));
 }
+
+void wx_record_derive(struct wx_record *r, double altitude_m)
+{
+	if (wx_record_has(r, WX_TEMPERATURE_C) && wx_record_has(r, WX_HUMIDITY_PCT))
+		wx_record_set(r, WX_DEW_POINT_C,
+			      wx_dew_point_c(r->v[WX_TEMPERATURE_C], r->v[WX_HUMIDITY_PCT]));
+	if (wx_record_has(r, WX_TEMPERATURE_C) && wx_record_has(r, WX_PRESSURE_HPA))
+		wx_record_set(r, WX_SEA_LEVEL_PRESSURE_HPA,
+			      wx_sea_level_hpa(r->v[WX_PRESSURE_HPA], altitude_m,
+					       r->v[WX_TEMPERATURE_C]));
+}

@@ -64,6 +64,10 @@ int wx_quantity_by_key(const char *key);
 /* Round to 0.01 (the contract: never coarser), for output. */
 double wx_round2(double v);
 
+/* Fill dew point and sea-level pressure from r's temperature, humidity and
+ * pressure where those are present (else leave them null). */
+void wx_record_derive(struct wx_record *r, double altitude_m);
+
 /* Derived quantities (pure functions). */
 /* Dew point by the Magnus formula (Alduchov & Eskridge 1996 constants). */
 double wx_dew_point_c(double temperature_c, double humidity_pct);

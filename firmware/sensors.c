@@ -316,11 +316,12 @@ int wx_sensors_collect(struct wx_sensors *s, wx_sample_fn fn, void *arg)
 	return got;
 }
 
-int wx_slot_edges(struct wx_slot *slot, int64_t until_ns, int64_t *ts, size_t max)
+int wx_slot_edges(struct wx_slot *slot, int64_t until_ns, int64_t *ts, size_t max, bool *more)
 {
 	struct wx_edgebus *bus;
 	int n;
 
+	*more = false;
 	if (!slot->dev) {
 		if (real_mono_ns() < slot->reopen_at)
 			return -ENODEV;
@@ -341,7 +342,14 @@ int wx_slot_edges(struct wx_slot *slot, int64_t until_ns, int64_t *ts, size_t ma
 		slot->reopen_at = real_mono_ns() + REOPEN_PULSE_NS;
 		return -ENODEV;
 	}
+	*more = (size_t)n == max;
+	slot->health.last_ok_s = wall_s(slot->owner);
 	return (int)wx_pulse_debounce(&slot->deb, ts, (size_t)n);
+}
+
+bool wx_slot_edges_ok(const struct wx_slot *slot)
+{
+	return slot->dev != NULL;
 }
 
 int wx_slot_fd(const struct wx_slot *slot)

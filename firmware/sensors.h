@@ -57,11 +57,14 @@ bool wx_sensors_busy(struct wx_sensors *s);
 typedef void (*wx_sample_fn)(struct wx_slot *slot, const struct wx_record *r, void *arg);
 int wx_sensors_collect(struct wx_sensors *s, wx_sample_fn fn, void *arg);
 
-/* Pulse sensors: read the debounced edges up to station time until_ns into
- * ts (at most max).  Returns the count, 0 when none, or -errno when the
- * line is not open (failed or lost; it is reopened at most every 10 s of
- * real time, and the failure is in its health). */
-int wx_slot_edges(struct wx_slot *slot, int64_t until_ns, int64_t *ts, size_t max);
+/* Pulse sensors: read up to max raw edges up to station time until_ns and
+ * keep the debounced ones in ts.  Returns how many were kept, or -ENODEV
+ * when the line is not open (failed or lost; it is reopened at most every
+ * 10 s of real time, and the failure is in its health).  *more is set when
+ * the read filled the batch, so more may be waiting. */
+int wx_slot_edges(struct wx_slot *slot, int64_t until_ns, int64_t *ts, size_t max, bool *more);
+/* Is the line open and counting? */
+bool wx_slot_edges_ok(const struct wx_slot *slot);
 /* The pollable fd of a real GPIO line, -1 for simulated or closed lines. */
 int wx_slot_fd(const struct wx_slot *slot);
 /* Edges lost by the transport so far and bounce rejected so far. */

@@ -1,0 +1,829 @@
+/* The station daemon.
+ *
+ * One thread runs the loop below; sampled sensors read in threads of their
+ * own (sensors.c) and uploaders in theirs (uploader/).  Everything is timed
+ * on the station clock: real, or simulated at some speed, or simulated flat
+ * out (speed 0), where the loop jumps from one due event to the next.
+ *
+ * An interval runs from one boundary of the wall clock to the next (every
+ * minute on the minute for interval_s = 60).  Sensors are sampled at the
+ * middle of each of the interval's sample periods, so no sample straddles a
+ * boundary; pulses are assigned by their own timestamps.  The first
+ * interval after a start is usually short: it is written with the seconds
+ * it really covered, so not a pulse or a tip is lost.  On stop, the interval
+ * in progress is dropped, never written half. */
+#include "firmware/daemon.h"
+
+#include <errno.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/timex.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+#include <systemd/sd-daemon.h>
+
+#include "db/archive.h"
+#include "drivers/pulse.h"
+#include "drivers/sim.h"
+#include "firmware/clock.h"
+#include "firmware/interval.h"
+#include "firmware/live.h"
+#include "firmware/log.h"
+#include "firmware/record_json.h"
+#include "firmware/sensors.h"
+#include "uploader/uploader.h"
+
+#define EDGE_BATCH 256
+#define SIM_DRAIN_NS (20 * WX_NS_PER_MS)	/* inside the kernel FIFO's reach */
+#define MAX_PENDING 10080			/* a week of one-minute records */
+#define LIVE_WIND_S 10
+#define MAX_POLLFDS 32
+
+struct carry {			/* edges read early, for the next interval */
+	int64_t *ts;
+	size_t n, cap;
+};
+
+struct daemon {
+	const struct wx_config *cfg;
+	struct wx_daemon_opts opts;
+	struct wx_clock *clock;
+	struct wx_sim *sim;
+	struct wx_sensors *sensors;
+	struct wx_slot *wind, *rain;
+	struct wx_archive *archive;
+	struct wx_interval *iv;
+	struct wx_live *live;
+	struct wx_uploader *up[2];
+	int nup;
+	int sigfd;
+	bool stop;
+
+	int64_t start_mono, stop_at;	/* stop_at 0: never */
+	int64_t start_real;		/* CLOCK_MONOTONIC at start, for uptime */
+	int64_t period_ns, next_sample;
+	int64_t iv_ts;			/* wall seconds at the end of the interval */
+	int64_t drained_to;		/* sim buses: edges taken up to here */
+	struct carry carry_wind, carry_rain;
+
+	uint64_t wind_total;		/* accepted closures since start */
+	uint64_t wind_at_request;	/* ... when the vane was last asked */
+	double vane_weight;		/* weight of the vane reading in flight */
+
+	/* live values */
+	struct wx_record latest;
+	int64_t latest_mono[WX_QUANTITY_COUNT];
+	int64_t wind_sec[LIVE_WIND_S + 2];	/* ring of per-second counts */
+	uint32_t wind_cnt[LIVE_WIND_S + 2];
+	double rain_today_mm;
+	long rain_day;			/* local yyyymmdd of rain_today_mm */
+
+	/* records and storage */
+	uint64_t records_written;
+	int64_t last_record_ts;
+	struct wx_record *pending;	/* not yet stored (storage fault, clock) */
+	size_t npending;
+	uint64_t lost_records;
+	char storage_error[256];
+	int64_t storage_error_s;
+	int64_t started_wall_s;
+	uint64_t watchdog_usec;
+	int64_t last_watchdog;
+};
+
+/* ---- time helpers ---------------------------------------------------------- */
+
+static int64_t real_mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * WX_NS_PER_S + ts.tv_nsec;
+}
+
+static long local_day(int64_t ts)
+{
+	time_t t = (time_t)ts;
+	struct tm tm;
+
+	localtime_r(&t, &tm);
+	return (tm.tm_year + 1900) * 10000L + (tm.tm_mon + 1) * 100 + tm.tm_mday;
+}
+
+static int64_t local_midnight(int64_t ts)
+{
+	time_t t = (time_t)ts;
+	struct tm tm;
+
+	localtime_r(&t, &tm);
+	tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+	tm.tm_isdst = -1;
+	return (int64_t)mktime(&tm);
+}
+
+/* Has the kernel's clock been synchronised (NTP, or an RTC at boot)? */
+static bool clock_synchronised(const struct daemon *d)
+{
+	struct timex tx = { 0 };
+
+	if (d->opts.sim)
+		return true;
+	return adjtimex(&tx) != TIME_ERROR && !(tx.status & STA_UNSYNC);
+}
+
+/* ---- storage ------------------------------------------------------------- */
+
+static void storage_fault(struct daemon *d, const char *err)
+{
+	if (strcmp(d->storage_error, err) != 0) {
+		wx_log_warnx("%s (keeping records in memory, %zu waiting)", err, d->npending);
+		snprintf(d->storage_error, sizeof(d->storage_error), "%s", err);
+		d->storage_error_s = wx_clock_wall_ns(d->clock) / WX_NS_PER_S;
+	}
+}
+
+static void kick_uploaders(struct daemon *d)
+{
+	for (int i = 0; i < d->nup; i++)
+		wx_uploader_kick(d->up[i]);
+}
+
+static void count_rain_today(struct daemon *d, const struct wx_record *r)
+{
+	long day = local_day(r->ts - 1);	/* a record ending 00:00 is yesterday's */
+
+	if (day != d->rain_day) {
+		d->rain_day = day;
+		d->rain_today_mm = 0;
+	}
+	if (wx_record_has(r, WX_RAIN_MM))
+		d->rain_today_mm += r->v[WX_RAIN_MM];
+}
+
+/* Write what is waiting, oldest first; stop at the first failure. */
+static void flush_pending(struct daemon *d)
+{
+	size_t done = 0;
+	bool wrote = false;
+
+	if (!clock_synchronised(d))
+		return;
+	while (done < d->npending) {
+		char err[512];
+		int rc;
+
+		if (!d->archive) {
+			d->archive = wx_archive_open(d->cfg->station.database, err, sizeof(err));
+			if (!d->archive) {
+				storage_fault(d, err);
+				break;
+			}
+		}
+		rc = wx_archive_insert(d->archive, &d->pending[done], err, sizeof(err));
+		if (rc == -EEXIST) {
+			wx_log_warnx("%s: a record for %lld is already stored; kept the stored one",
+				     d->cfg->station.database, (long long)d->pending[done].ts);
+		} else if (rc < 0) {
+			storage_fault(d, err);
+			if (rc == -EIO) {	/* corrupt or replaced: reopen next time */
+				wx_archive_close(d->archive);
+				d->archive = NULL;
+			}
+			break;
+		} else {
+			d->records_written++;
+			d->last_record_ts = d->pending[done].ts;
+			wrote = true;
+		}
+		done++;
+	}
+	if (done) {
+		memmove(d->pending, d->pending + done, (d->npending - done) * sizeof(*d->pending));
+		d->npending -= done;
+	}
+	if (done && !d->npending && d->storage_error[0]) {
+		wx_log_info("%s: writing again", d->cfg->station.database);
+		d->storage_error[0] = '\0';
+	}
+	if (wrote)
+		kick_uploaders(d);
+}
+
+static void store(struct daemon *d, const struct wx_record *r)
+{
+	if (d->npending == MAX_PENDING) {
+		/* Full: the oldest goes, and is counted. */
+		memmove(d->pending, d->pending + 1, (MAX_PENDING - 1) * sizeof(*d->pending));
+		d->npending--;
+		d->lost_records++;
+	}
+	d->pending[d->npending++] = *r;
+	count_rain_today(d, r);
+	flush_pending(d);
+}
+
+/* ---- intervals ------------------------------------------------------------ */
+
+static void start_interval(struct daemon *d, int64_t start_mono)
+{
+	int64_t i_ns = (int64_t)d->cfg->station.interval_s * WX_NS_PER_S;
+	int64_t wall = wx_clock_wall_at(d->clock, start_mono);
+	int64_t end_wall = (wall / i_ns + 1) * i_ns;
+	int64_t end_mono = start_mono + (end_wall - wall);
+
+	wx_interval_start(d->iv, start_mono, end_mono);
+	d->iv_ts = end_wall / WX_NS_PER_S;
+	/* Sample at the middle of each period of the nominal interval. */
+	d->next_sample = end_mono - i_ns + d->period_ns / 2;
+	while (d->next_sample < start_mono)
+		d->next_sample += d->period_ns;
+	if (d->wind && !wx_slot_edges_ok(d->wind))
+		wx_interval_wind_lost(d->iv);
+	if (d->rain && !wx_slot_edges_ok(d->rain))
+		wx_interval_rain_lost(d->iv);
+}
+
+static void add_edges(struct daemon *d, struct wx_slot *slot, const int64_t *ts, size_t n);
+
+static void feed_carry(struct daemon *d, struct wx_slot *slot, struct carry *c)
+{
+	size_t n = c->n;
+	int64_t *ts;
+
+	if (!n)
+		return;
+	ts = c->ts;
+	c->ts = NULL;
+	c->n = c->cap = 0;
+	add_edges(d, slot, ts, n);
+	free(ts);
+}
+
+static void finish_interval(struct daemon *d)
+{
+	struct wx_record r;
+	int64_t end = wx_interval_end_ns(d->iv);
+
+	wx_interval_finish(d->iv, d->iv_ts, &r);
+	store(d, &r);
+	start_interval(d, end);
+	feed_carry(d, d->wind, &d->carry_wind);
+	feed_carry(d, d->rain, &d->carry_rain);
+}
+
+/* ---- pulses ------------------------------------------------------------- */
+
+static void live_wind_add(struct daemon *d, const int64_t *ts, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int64_t sec = ts[i] / WX_NS_PER_S;
+		size_t k = (size_t)(sec % (LIVE_WIND_S + 2));
+
+		if (d->wind_sec[k] != sec) {
+			d->wind_sec[k] = sec;
+			d->wind_cnt[k] = 0;
+		}
+		d->wind_cnt[k]++;
+	}
+}
+
+static void add_edges(struct daemon *d, struct wx_slot *slot, const int64_t *ts, size_t n)
+{
+	int64_t end = wx_interval_end_ns(d->iv);
+	struct carry *c = slot == d->wind ? &d->carry_wind : &d->carry_rain;
+	size_t in = 0;
+
+	while (in < n && ts[in] < end)
+		in++;
+	if (slot == d->wind) {
+		wx_interval_add_wind(d->iv, ts, in);
+		live_wind_add(d, ts, in);
+		d->wind_total += in;
+	} else {
+		wx_interval_add_rain(d->iv, in);
+	}
+	if (in < n) {
+		if (c->n + (n - in) > c->cap) {
+			size_t cap = (c->n + (n - in)) * 2;
+			int64_t *nt = realloc(c->ts, cap * sizeof(*nt));
+
+			if (!nt) {
+				wx_log_warnx("%s: out of memory: %zu edges dropped",
+					     wx_slot_driver(slot)->name, n - in);
+				return;
+			}
+			c->ts = nt;
+			c->cap = cap;
+		}
+		memcpy(c->ts + c->n, ts + in, (n - in) * sizeof(*ts));
+		c->n += n - in;
+	}
+}
+
+static void drain_slot(struct daemon *d, struct wx_slot *slot, int64_t until)
+{
+	int64_t ts[EDGE_BATCH];
+	bool more;
+	int n;
+
+	if (!slot)
+		return;
+	do {
+		n = wx_slot_edges(slot, until, ts, EDGE_BATCH, &more);
+		if (n < 0) {
+			if (slot == d->wind)
+				wx_interval_wind_lost(d->iv);
+			else
+				wx_interval_rain_lost(d->iv);
+			return;
+		}
+		add_edges(d, slot, ts, (size_t)n);
+	} while (more);
+}
+
+/* Take the edges up to station time now.  Simulated buses model the
+ * kernel's small event FIFO, so flat out they are read in steps no longer
+ * than the loop would leave them in real time. */
+static void drain_edges(struct daemon *d, int64_t now)
+{
+	if (d->opts.sim && wx_clock_speed(d->clock) == 0) {
+		while (d->drained_to < now) {
+			d->drained_to = d->drained_to + SIM_DRAIN_NS < now ? d->drained_to + SIM_DRAIN_NS
+									   : now;
+			drain_slot(d, d->wind, d->drained_to);
+			drain_slot(d, d->rain, d->drained_to);
+		}
+		return;
+	}
+	drain_slot(d, d->wind, now);
+	drain_slot(d, d->rain, now);
+	d->drained_to = now;
+}
+
+/* ---- samples ------------------------------------------------------------- */
+
+static void on_sample(struct wx_slot *slot, const struct wx_record *r, void *arg)
+{
+	struct daemon *d = arg;
+	int64_t now = wx_clock_mono_ns(d->clock);
+
+	(void)slot;
+	wx_interval_add_sample(d->iv, r);
+	if (wx_record_has(r, WX_WIND_DIRECTION_DEG))
+		wx_interval_add_direction(d->iv, r->v[WX_WIND_DIRECTION_DEG], d->vane_weight);
+	for (int q = 0; q < WX_QUANTITY_COUNT; q++)
+		if (wx_record_has(r, (enum wx_quantity)q)) {
+			wx_record_set(&d->latest, (enum wx_quantity)q, r->v[q]);
+			d->latest_mono[q] = now;
+		}
+}
+
+static void request_samples(struct daemon *d)
+{
+	/* The vane reading stands for the wind run since the previous one. */
+	if (d->wind && wx_slot_health(d->wind)->ok)
+		d->vane_weight = (double)(d->wind_total - d->wind_at_request);
+	else
+		d->vane_weight = 1;
+	d->wind_at_request = d->wind_total;
+	wx_sensors_request(d->sensors);
+	wx_sensors_collect(d->sensors, on_sample, d);
+}
+
+/* ---- live answers ------------------------------------------------------ */
+
+static double live_wind_kmh(struct daemon *d, int64_t now)
+{
+	int64_t sec = now / WX_NS_PER_S;
+	uint64_t n = 0;
+
+	for (size_t k = 0; k < LIVE_WIND_S + 2; k++)
+		if (d->wind_sec[k] >= sec - LIVE_WIND_S && d->wind_sec[k] < sec)
+			n += d->wind_cnt[k];
+	return wx_pulse_wind_kmh(n, LIVE_WIND_S, d->cfg->anemometer.kmh_per_hz);
+}
+
+static char *answer_read(struct daemon *d)
+{
+	int64_t now = wx_clock_mono_ns(d->clock);
+	int64_t wall = wx_clock_wall_ns(d->clock) / WX_NS_PER_S;
+	struct wx_record r = d->latest;
+	cJSON *o, *age;
+	char *s;
+
+	r.ts = wall;
+	r.interval_s = 0;
+	wx_record_derive(&r, d->cfg->station.altitude_m);
+	if (d->wind && wx_slot_health(d->wind)->ok) {
+		double kmh = live_wind_kmh(d, now);
+
+		wx_record_set(&r, WX_WIND_SPEED_KMH, kmh);
+		wx_record_set(&r, WX_WIND_GUST_KMH, wx_interval_gust_kmh(d->iv));
+		if (kmh == 0)
+			wx_record_clear(&r, WX_WIND_DIRECTION_DEG);	/* calm */
+	}
+	if (d->rain && wx_slot_health(d->rain)->ok) {
+		double today = d->rain_day == local_day(wall) ? d->rain_today_mm : 0;
+
+		today += wx_pulse_rain_mm(wx_interval_rain_tips(d->iv), d->cfg->rain.mm_per_tip,
+					  d->cfg->rain.catch_factor);
+		wx_record_set(&r, WX_RAIN_TODAY_MM, today);
+	}
+	o = wx_record_to_cjson(&r, d->cfg->station.id, WX_IN_LIVE);
+	if (!o)
+		return NULL;
+	age = cJSON_AddObjectToObject(o, "age_s");
+	for (int q = 0; age && q < WX_QUANTITY_COUNT; q++)
+		if (d->latest_mono[q] && wx_record_has(&r, (enum wx_quantity)q))
+			cJSON_AddNumberToObject(age, wx_quantities[q].key,
+						wx_round2((double)(now - d->latest_mono[q]) / 1e9));
+	s = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	return s;
+}
+
+static void add_health(cJSON *sensors, struct wx_slot *slot)
+{
+	const struct wx_health *h = wx_slot_health(slot);
+	cJSON *o = cJSON_AddObjectToObject(sensors, wx_slot_driver(slot)->name);
+
+	if (!o)
+		return;
+	cJSON_AddStringToObject(o, "status", !h->tried ? "starting" : h->ok ? "ok" : "error");
+	if (h->tried && !h->ok)
+		cJSON_AddStringToObject(o, "error", h->error);
+	cJSON_AddNumberToObject(o, "since", (double)h->since_s);
+	if (h->last_ok_s)
+		cJSON_AddNumberToObject(o, "last_ok", (double)h->last_ok_s);
+	cJSON_AddNumberToObject(o, "failures", (double)h->failures);
+	if (wx_slot_driver(slot)->kind == WX_SENSOR_PULSE) {
+		cJSON_AddNumberToObject(o, "edges_lost", (double)wx_slot_lost(slot));
+		cJSON_AddNumberToObject(o, "edges_rejected", (double)wx_slot_rejected(slot));
+	}
+}
+
+static void add_upload(cJSON *ups, struct wx_uploader *u)
+{
+	struct wx_upload_status st;
+	cJSON *o;
+
+	wx_uploader_status(u, &st);
+	o = cJSON_AddObjectToObject(ups, st.name);
+	if (!o)
+		return;
+	if (!strcmp(st.name, "mqtt"))
+		cJSON_AddBoolToObject(o, "connected", st.connected);
+	cJSON_AddNumberToObject(o, "backlog", (double)st.backlog);
+	cJSON_AddNumberToObject(o, "cursor_ts", (double)st.cursor_ts);
+	cJSON_AddNumberToObject(o, "sent", (double)st.sent);
+	cJSON_AddNumberToObject(o, "last_success", (double)st.last_success_s);
+	if (st.last_error_s) {
+		cJSON_AddStringToObject(o, "last_error", st.last_error);
+		cJSON_AddNumberToObject(o, "last_error_at", (double)st.last_error_s);
+	}
+}
+
+static char *answer_status(struct daemon *d)
+{
+	int64_t wall = wx_clock_wall_ns(d->clock) / WX_NS_PER_S;
+	cJSON *o = cJSON_CreateObject(), *sensors, *ups, *st;
+	char *s;
+
+	if (!o)
+		return NULL;
+	cJSON_AddStringToObject(o, "station", d->cfg->station.id);
+	cJSON_AddStringToObject(o, "version", WX_VERSION);
+	cJSON_AddBoolToObject(o, "simulated", d->opts.sim);
+	if (d->opts.sim)
+		cJSON_AddNumberToObject(o, "speed", d->opts.speed);
+	cJSON_AddNumberToObject(o, "ts", (double)wall);
+	cJSON_AddNumberToObject(o, "uptime_s",
+				(double)((real_mono_ns() - d->start_real) / WX_NS_PER_S));
+	cJSON_AddBoolToObject(o, "clock_synchronized", clock_synchronised(d));
+	cJSON_AddNumberToObject(o, "interval_s", d->cfg->station.interval_s);
+	cJSON_AddNumberToObject(o, "records_written", (double)d->records_written);
+	cJSON_AddNumberToObject(o, "last_record_ts", (double)d->last_record_ts);
+	st = cJSON_AddObjectToObject(o, "storage");
+	if (st) {
+		cJSON_AddStringToObject(st, "database", d->cfg->station.database);
+		cJSON_AddStringToObject(st, "status", d->storage_error[0] ? "error" : "ok");
+		if (d->storage_error[0]) {
+			cJSON_AddStringToObject(st, "error", d->storage_error);
+			cJSON_AddNumberToObject(st, "since", (double)d->storage_error_s);
+		}
+		cJSON_AddNumberToObject(st, "pending_records", (double)d->npending);
+		cJSON_AddNumberToObject(st, "lost_records", (double)d->lost_records);
+	}
+	sensors = cJSON_AddObjectToObject(o, "sensors");
+	for (int i = 0; sensors && i < wx_sensors_count(d->sensors); i++)
+		add_health(sensors, wx_sensors_slot(d->sensors, i));
+	ups = cJSON_AddObjectToObject(o, "uploads");
+	for (int i = 0; ups && i < d->nup; i++)
+		add_upload(ups, d->up[i]);
+	s = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	return s;
+}
+
+static char *answer(const char *command, void *arg)
+{
+	struct daemon *d = arg;
+
+	if (strcmp(command, "read") == 0)
+		return answer_read(d);
+	if (strcmp(command, "status") == 0)
+		return answer_status(d);
+	return NULL;
+}
+
+/* ---- set-up -------------------------------------------------------------- */
+
+static int64_t sim_start_ns(const struct wx_config *cfg)
+{
+	int64_t now = (int64_t)time(NULL), newest = 0, i = cfg->station.interval_s;
+	struct wx_archive *a;
+	char err[512];
+
+	/* Resume after the newest record, so that a simulated run can be stopped
+	 * and continued on the same database. */
+	a = wx_archive_open(cfg->station.database, err, sizeof(err));
+	if (a) {
+		wx_archive_newest_ts(a, &newest);
+		wx_archive_close(a);
+	}
+	if (newest > now)
+		now = newest;
+	return ((now + i - 1) / i) * i * WX_NS_PER_S;
+}
+
+static int open_signals(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	/* Blocked before any thread starts, so that every thread inherits it. */
+	if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0)
+		return -1;
+	signal(SIGPIPE, SIG_IGN);
+	return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+}
+
+static uint32_t measured_quantities(struct daemon *d)
+{
+	uint32_t q = 0;
+
+	for (int i = 0; i < wx_sensors_count(d->sensors); i++) {
+		const char *n = wx_slot_driver(wx_sensors_slot(d->sensors, i))->name;
+
+		if (!strcmp(n, "bme280"))
+			q |= 1u << WX_TEMPERATURE_C | 1u << WX_HUMIDITY_PCT | 1u << WX_PRESSURE_HPA |
+			     1u << WX_SEA_LEVEL_PRESSURE_HPA | 1u << WX_DEW_POINT_C;
+		else if (!strcmp(n, "ds18b20"))
+			q |= 1u << WX_GROUND_TEMPERATURE_C;
+		else if (!strcmp(n, "anemometer"))
+			q |= 1u << WX_WIND_SPEED_KMH | 1u << WX_WIND_GUST_KMH;
+		else if (!strcmp(n, "windvane"))
+			q |= 1u << WX_WIND_DIRECTION_DEG;
+		else if (!strcmp(n, "rain"))
+			q |= 1u << WX_RAIN_MM;
+	}
+	return q;
+}
+
+static int start_uploaders(struct daemon *d)
+{
+	char err[512];
+	uint32_t q = measured_quantities(d);
+
+	if (d->cfg->mqtt.enabled) {
+		d->up[d->nup] = wx_mqtt_start(d->cfg, q, err, sizeof(err));
+		if (!d->up[d->nup]) {
+			wx_log_warnx("%s", err);
+			return -EINVAL;
+		}
+		d->nup++;
+	}
+	if (d->cfg->initialstate.enabled) {
+		d->up[d->nup] = wx_initialstate_start(d->cfg, q, err, sizeof(err));
+		if (!d->up[d->nup]) {
+			wx_log_warnx("%s", err);
+			return -EINVAL;
+		}
+		d->nup++;
+	}
+	return 0;
+}
+
+static int setup(struct daemon *d)
+{
+	struct wx_sensor_env env = { .cfg = d->cfg };
+	char err[512];
+	double rain_mm = 0;
+	int64_t now_s;
+
+	d->sigfd = open_signals();
+	if (d->sigfd < 0) {
+		wx_log_warn("signalfd");
+		return -errno;
+	}
+	d->pending = calloc(MAX_PENDING, sizeof(*d->pending));
+	d->iv = wx_interval_new(d->cfg);
+	if (!d->pending || !d->iv)
+		return -ENOMEM;
+	d->clock = d->opts.sim ? wx_clock_sim(sim_start_ns(d->cfg), d->opts.speed) : wx_clock_real();
+	if (!d->clock)
+		return -ENOMEM;
+	if (d->opts.sim) {
+		d->sim = wx_sim_new(d->cfg, d->clock);
+		if (!d->sim)
+			return -ENOMEM;
+		env.sim = d->sim;
+	}
+	d->archive = wx_archive_open(d->cfg->station.database, err, sizeof(err));
+	if (!d->archive) {
+		wx_log_warnx("%s", err);
+		return -EIO;
+	}
+	d->live = wx_live_open(d->cfg->station.socket, answer, d, err, sizeof(err));
+	if (!d->live) {
+		wx_log_warnx("%s", err);
+		return -EIO;
+	}
+	d->sensors = wx_sensors_open(&env, d->clock, !(d->opts.sim && d->opts.speed == 0));
+	if (!d->sensors)
+		return -ENOMEM;
+	d->wind = wx_sensors_find(d->sensors, "anemometer");
+	d->rain = wx_sensors_find(d->sensors, "rain");
+
+	now_s = wx_clock_wall_ns(d->clock) / WX_NS_PER_S;
+	if (wx_archive_rain_sum(d->archive, local_midnight(now_s) + 1, now_s, &rain_mm) == 0) {
+		d->rain_today_mm = rain_mm;
+		d->rain_day = local_day(now_s);
+	}
+	if (start_uploaders(d))
+		return -EINVAL;
+
+	d->period_ns = (int64_t)d->cfg->station.interval_s * WX_NS_PER_S / 12;
+	if (d->period_ns < 2 * WX_NS_PER_S)
+		d->period_ns = 2 * WX_NS_PER_S;
+	if (d->period_ns > 30 * WX_NS_PER_S)
+		d->period_ns = 30 * WX_NS_PER_S;
+	d->start_mono = wx_clock_mono_ns(d->clock);
+	d->start_real = real_mono_ns();
+	d->drained_to = d->start_mono;
+	d->stop_at = d->opts.duration_s ? d->start_mono + d->opts.duration_s * WX_NS_PER_S : 0;
+	d->started_wall_s = now_s;
+	start_interval(d, d->start_mono);
+	if (sd_watchdog_enabled(0, &d->watchdog_usec) <= 0)
+		d->watchdog_usec = 0;
+	return 0;
+}
+
+static void teardown(struct daemon *d)
+{
+	if (d->sensors)
+		wx_sensors_close(d->sensors);
+	/* Uploads get up to 10 s to deliver what is pending. */
+	for (int i = 0; i < d->nup; i++)
+		wx_uploader_stop(d->up[i], 10000);
+	if (d->npending)
+		wx_log_warnx("%s: %zu records could not be stored before stopping (%s)",
+			     d->cfg->station.database, d->npending,
+			     d->storage_error[0] ? d->storage_error : "clock not synchronised");
+	wx_live_close(d->live);
+	wx_archive_close(d->archive);
+	wx_sim_free(d->sim);
+	wx_clock_free(d->clock);
+	wx_interval_free(d->iv);
+	free(d->pending);
+	free(d->carry_wind.ts);
+	free(d->carry_rain.ts);
+	if (d->sigfd >= 0)
+		close(d->sigfd);
+}
+
+/* ---- the loop ------------------------------------------------------------ */
+
+static int64_t next_due(struct daemon *d)
+{
+	int64_t t = wx_interval_end_ns(d->iv);
+
+	if (d->next_sample < t)
+		t = d->next_sample;
+	if (d->stop_at && d->stop_at < t)
+		t = d->stop_at;
+	return t;
+}
+
+/* Wait (real time) for the next event or an fd, and serve the fds. */
+static void wait_and_serve(struct daemon *d, int64_t due)
+{
+	struct pollfd fds[MAX_POLLFDS];
+	int n = 0, nlive, timeout_ms, live_at;
+	int64_t wait_ns = wx_clock_real_wait_ns(d->clock, due);
+	bool flat_out = d->opts.sim && d->opts.speed == 0;
+
+	fds[n++] = (struct pollfd){ .fd = d->sigfd, .events = POLLIN };
+	if (wx_sensors_fd(d->sensors) >= 0)
+		fds[n++] = (struct pollfd){ .fd = wx_sensors_fd(d->sensors), .events = POLLIN };
+	if (d->wind && wx_slot_fd(d->wind) >= 0)
+		fds[n++] = (struct pollfd){ .fd = wx_slot_fd(d->wind), .events = POLLIN };
+	if (d->rain && wx_slot_fd(d->rain) >= 0)
+		fds[n++] = (struct pollfd){ .fd = wx_slot_fd(d->rain), .events = POLLIN };
+	live_at = n;
+	nlive = wx_live_pollfds(d->live, fds + n, MAX_POLLFDS - n);
+	n += nlive;
+
+	if (flat_out) {
+		timeout_ms = 0;
+	} else {
+		/* Simulated lines have no fd: visit them every 10 ms; a closed real
+		 * line is retried every second. */
+		int64_t cap = d->opts.sim ? 10 * WX_NS_PER_MS : WX_NS_PER_S;
+
+		if (wait_ns > cap)
+			wait_ns = cap;
+		timeout_ms = (int)((wait_ns + WX_NS_PER_MS - 1) / WX_NS_PER_MS);
+	}
+	if (d->watchdog_usec) {
+		int64_t now = real_mono_ns();
+
+		if (now - d->last_watchdog > (int64_t)d->watchdog_usec * 1000 / 2) {
+			sd_notify(0, "WATCHDOG=1");
+			d->last_watchdog = now;
+		}
+	}
+	if (poll(fds, (nfds_t)n, timeout_ms) < 0 && errno != EINTR) {
+		wx_log_warn("poll");
+		return;
+	}
+	if (fds[0].revents) {
+		struct signalfd_siginfo si;
+
+		if (read(d->sigfd, &si, sizeof(si)) == sizeof(si)) {
+			wx_log_info("signal %u: stopping", si.ssi_signo);
+			d->stop = true;
+		}
+	}
+	wx_live_serve(d->live, fds + live_at, nlive);
+	wx_sensors_collect(d->sensors, on_sample, d);
+}
+
+static void run(struct daemon *d)
+{
+	bool flat_out = d->opts.sim && d->opts.speed == 0;
+
+	while (!d->stop) {
+		int64_t due = next_due(d), now;
+
+		if (flat_out)
+			wx_clock_jump(d->clock, due);
+		wait_and_serve(d, due);
+		now = wx_clock_mono_ns(d->clock);
+		drain_edges(d, now);
+		/* At one instant: close the interval, then sample, then stop, so
+		 * that the record ending exactly at the end of --duration is kept. */
+		if (now >= wx_interval_end_ns(d->iv))
+			finish_interval(d);
+		if (now >= d->next_sample) {
+			request_samples(d);
+			d->next_sample += d->period_ns;
+			while (d->next_sample <= now)
+				d->next_sample += d->period_ns;	/* overslept */
+		}
+		if (d->npending && !d->stop)
+			flush_pending(d);
+		if (d->stop_at && now >= d->stop_at) {
+			wx_log_info("--duration reached: stopping");
+			d->stop = true;
+		}
+	}
+}
+
+int wx_daemon_run(const struct wx_config *cfg, const struct wx_daemon_opts *opts)
+{
+	struct daemon d = { .cfg = cfg, .opts = *opts, .sigfd = -1 };
+	int rc;
+
+	rc = setup(&d);
+	if (rc == 0) {
+		wx_log_info("station %s started%s: %d sensors, interval %d s, archive %s",
+			    cfg->station.id, opts->sim ? " (simulated)" : "",
+			    wx_sensors_count(d.sensors), cfg->station.interval_s,
+			    cfg->station.database);
+		sd_notify(0, "READY=1");
+		run(&d);
+		sd_notify(0, "STOPPING=1");
+	}
+	teardown(&d);
+	return rc;
+}

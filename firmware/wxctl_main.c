@@ -1,0 +1,396 @@
+/* wxctl: read the station, its archive and its health.  See wxctl(1). */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include "db/archive.h"
+#include "firmware/config.h"
+#include "firmware/direct.h"
+#include "firmware/history.h"
+#include "firmware/live.h"
+#include "firmware/log.h"
+#include "firmware/record_json.h"
+#include "firmware/timeparse.h"
+#include "firmware/units.h"
+
+#define EXIT_RUNTIME 1
+#define EXIT_USAGE 2
+#define EXIT_CONFIG 78
+#define WIND_WINDOW_MS 3000
+#define SOCKET_TIMEOUT_MS 3000
+
+static const char usage_text[] =
+	"usage: wxctl [--version] [-c FILE] read [--json] [--direct]\n"
+	"       wxctl [-c FILE] history [--since WHEN] [--until WHEN] [--format table|csv|json]\n"
+	"                               [--layout oracle]\n"
+	"       wxctl [-c FILE] status [--json]\n"
+	"WHEN: ISO 8601 (2026-11-22T14:00, local unless Z or +hh:mm), Unix seconds, or -24h\n";
+
+static void usage_and_exit(int code)
+{
+	fputs(usage_text, code ? stderr : stdout);
+	exit(code);
+}
+
+static void load_config_or_die(struct wx_config *cfg, const char *path)
+{
+	char err[4096];
+
+	if (wx_config_load(cfg, path, err, sizeof(err))) {
+		fprintf(stderr, "%s\n", err);
+		exit(EXIT_CONFIG);
+	}
+}
+
+/* ---- read ---------------------------------------------------------------- */
+
+static void print_reading(const struct wx_config *cfg, const struct wx_record *r,
+			  const cJSON *age, const char *source)
+{
+	char when[32], value[48];
+	time_t t = (time_t)r->ts;
+	struct tm tm;
+
+	localtime_r(&t, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+	printf("%s  %s  (%s)\n", cfg->station.id, when, source);
+	for (int q = 0; q < WX_QUANTITY_COUNT; q++) {
+		const cJSON *a;
+
+		if (!(wx_quantities[q].where & WX_IN_LIVE))
+			continue;
+		wx_units_format(value, sizeof(value), r, (enum wx_quantity)q, cfg->station.units, true);
+		a = age ? cJSON_GetObjectItemCaseSensitive(age, wx_quantities[q].key) : NULL;
+		if (cJSON_IsNumber(a))
+			printf("  %-20s %-14s %4.0f s ago\n", wx_quantities[q].label, value,
+			       a->valuedouble);
+		else
+			printf("  %-20s %s\n", wx_quantities[q].label, value);
+	}
+}
+
+/* Turn the daemon's JSON answer back into a record. */
+static void record_from_json(const cJSON *o, struct wx_record *r)
+{
+	const cJSON *ts = cJSON_GetObjectItemCaseSensitive(o, "ts");
+
+	wx_record_init(r, cJSON_IsNumber(ts) ? (int64_t)ts->valuedouble : 0);
+	for (int q = 0; q < WX_QUANTITY_COUNT; q++) {
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, wx_quantities[q].key);
+
+		if (cJSON_IsNumber(v))
+			wx_record_set(r, (enum wx_quantity)q, v->valuedouble);
+	}
+}
+
+static int read_direct(const struct wx_config *cfg, bool json)
+{
+	struct wx_record r;
+	int failed = wx_direct_read(cfg, WIND_WINDOW_MS, &r);
+
+	if (json) {
+		char *s = wx_record_to_json(&r, cfg->station.id, WX_IN_LIVE);
+
+		if (!s)
+			return EXIT_RUNTIME;
+		printf("%s\n", s);
+		free(s);
+	} else {
+		print_reading(cfg, &r, NULL, "read directly");
+	}
+	return failed ? EXIT_RUNTIME : 0;
+}
+
+static int cmd_read(const struct wx_config *cfg, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "direct", no_argument, NULL, 'd' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool json = false, direct = false;
+	char err[512], *reply;
+	cJSON *o;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		if (c == 'j')
+			json = true;
+		else if (c == 'd')
+			direct = true;
+		else
+			usage_and_exit(EXIT_USAGE);
+	}
+	if (optind < argc)
+		usage_and_exit(EXIT_USAGE);
+	if (direct)
+		return read_direct(cfg, json);
+	if (wx_live_query(cfg->station.socket, "read", SOCKET_TIMEOUT_MS, &reply, err, sizeof(err))) {
+		fprintf(stderr, "wxctl: wxd is not answering (%s); reading the sensors directly\n", err);
+		return read_direct(cfg, json);
+	}
+	if (json) {
+		printf("%s\n", reply);
+		free(reply);
+		return 0;
+	}
+	o = cJSON_Parse(reply);
+	free(reply);
+	if (!o) {
+		fprintf(stderr, "wxctl: socket %s: answer is not JSON\n", cfg->station.socket);
+		return EXIT_RUNTIME;
+	}
+	struct wx_record r;
+
+	record_from_json(o, &r);
+	print_reading(cfg, &r, cJSON_GetObjectItemCaseSensitive(o, "age_s"), "live from wxd");
+	cJSON_Delete(o);
+	return 0;
+}
+
+/* ---- history ------------------------------------------------------------- */
+
+static int64_t parse_when_or_die(const char *opt, const char *s, int64_t now)
+{
+	int64_t ts;
+
+	if (wx_parse_when(s, now, &ts)) {
+		fprintf(stderr, "wxctl: %s: \"%s\" is not a time (ISO 8601 like 2026-11-22T14:00, "
+			"Unix seconds, or relative like -24h)\n", opt, s);
+		exit(EXIT_USAGE);
+	}
+	return ts;
+}
+
+static int cmd_history(const struct wx_config *cfg, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "since", required_argument, NULL, 's' },
+		{ "until", required_argument, NULL, 'u' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "layout", required_argument, NULL, 'l' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int64_t now = (int64_t)time(NULL), since = now - 86400, until = now;
+	enum wx_history_format format = WX_HISTORY_TABLE;
+	bool oracle = false;
+	struct wx_archive *a;
+	char err[512];
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (c) {
+		case 's': since = parse_when_or_die("--since", optarg, now); break;
+		case 'u': until = parse_when_or_die("--until", optarg, now); break;
+		case 'f':
+			if (!strcmp(optarg, "table"))
+				format = WX_HISTORY_TABLE;
+			else if (!strcmp(optarg, "csv"))
+				format = WX_HISTORY_CSV;
+			else if (!strcmp(optarg, "json"))
+				format = WX_HISTORY_JSON;
+			else {
+				fprintf(stderr, "wxctl: --format: \"%s\" is not table, csv or json\n", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'l':
+			if (strcmp(optarg, "oracle") != 0) {
+				fprintf(stderr, "wxctl: --layout: \"%s\" is not oracle\n", optarg);
+				return EXIT_USAGE;
+			}
+			oracle = true;
+			break;
+		default: usage_and_exit(EXIT_USAGE);
+		}
+	}
+	if (optind < argc)
+		usage_and_exit(EXIT_USAGE);
+	if (oracle && format != WX_HISTORY_CSV) {
+		fprintf(stderr, "wxctl: --layout oracle goes with --format csv\n");
+		return EXIT_USAGE;
+	}
+	a = wx_archive_open_ro(cfg->station.database, err, sizeof(err));
+	if (!a) {
+		fprintf(stderr, "wxctl: %s\n", err);
+		return EXIT_RUNTIME;
+	}
+	rc = wx_history_print(stdout, a, cfg, since, until, format, oracle);
+	if (rc)
+		fprintf(stderr, "wxctl: %s\n", wx_archive_errmsg(a));
+	wx_archive_close(a);
+	return rc ? EXIT_RUNTIME : 0;
+}
+
+/* ---- status -------------------------------------------------------------- */
+
+static const char *str(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+static double num(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsNumber(v) ? v->valuedouble : 0;
+}
+
+static const char *ago(char *buf, size_t len, double then, double now)
+{
+	double s = now - then;
+
+	if (then <= 0)
+		snprintf(buf, len, "never");
+	else if (s < 120)
+		snprintf(buf, len, "%.0f s ago", s);
+	else if (s < 7200)
+		snprintf(buf, len, "%.0f min ago", s / 60);
+	else if (s < 172800)
+		snprintf(buf, len, "%.1f h ago", s / 3600);
+	else
+		snprintf(buf, len, "%.1f days ago", s / 86400);
+	return buf;
+}
+
+static void print_status(const cJSON *o)
+{
+	const cJSON *sensors = cJSON_GetObjectItemCaseSensitive(o, "sensors");
+	const cJSON *ups = cJSON_GetObjectItemCaseSensitive(o, "uploads");
+	const cJSON *st = cJSON_GetObjectItemCaseSensitive(o, "storage");
+	const cJSON *it;
+	double now = num(o, "ts");
+	char b1[32], b2[32];
+
+	printf("wxd %s, station %s%s, up %.0f s\n", str(o, "version"), str(o, "station"),
+	       cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "simulated")) ? " (simulated)" : "",
+	       num(o, "uptime_s"));
+	printf("clock: %s\n", cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "clock_synchronized"))
+	       ? "synchronised" : "NOT synchronised (records are held until it is)");
+	printf("archive: %s, %.0f records written, last %s\n", str(st, "database"),
+	       num(o, "records_written"), ago(b1, sizeof(b1), num(o, "last_record_ts"), now));
+	if (!strcmp(str(st, "status"), "error"))
+		printf("  ERROR since %s: %s\n", ago(b1, sizeof(b1), num(st, "since"), now),
+		       str(st, "error"));
+	if (num(st, "pending_records") || num(st, "lost_records"))
+		printf("  %.0f records waiting in memory, %.0f lost\n", num(st, "pending_records"),
+		       num(st, "lost_records"));
+	printf("sensors:\n");
+	cJSON_ArrayForEach(it, sensors) {
+		if (!strcmp(str(it, "status"), "error"))
+			printf("  %-12s ERROR since %s: %s\n", it->string,
+			       ago(b1, sizeof(b1), num(it, "since"), now), str(it, "error"));
+		else
+			printf("  %-12s %s, last reading %s\n", it->string, str(it, "status"),
+			       ago(b1, sizeof(b1), num(it, "last_ok"), now));
+	}
+	if (!cJSON_GetArraySize(ups))
+		printf("uploads: none configured\n");
+	else
+		printf("uploads:\n");
+	cJSON_ArrayForEach(it, ups) {
+		const cJSON *conn = cJSON_GetObjectItemCaseSensitive(it, "connected");
+
+		printf("  %-12s %s%.0f records waiting, last success %s\n", it->string,
+		       cJSON_IsBool(conn) ? (cJSON_IsTrue(conn) ? "connected, " : "disconnected, ") : "",
+		       num(it, "backlog"), ago(b1, sizeof(b1), num(it, "last_success"), now));
+		if (*str(it, "last_error"))
+			printf("  %-12s last error %s: %s\n", "",
+			       ago(b2, sizeof(b2), num(it, "last_error_at"), now), str(it, "last_error"));
+	}
+}
+
+static int cmd_status(const struct wx_config *cfg, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool json = false;
+	char err[512], *reply;
+	cJSON *o;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		if (c == 'j')
+			json = true;
+		else
+			usage_and_exit(EXIT_USAGE);
+	}
+	if (optind < argc)
+		usage_and_exit(EXIT_USAGE);
+	if (wx_live_query(cfg->station.socket, "status", SOCKET_TIMEOUT_MS, &reply, err,
+			  sizeof(err))) {
+		fprintf(stderr, "wxctl: wxd is not answering (%s): is it running? "
+			"(systemctl status wxd)\n", err);
+		return EXIT_RUNTIME;
+	}
+	if (json) {
+		printf("%s\n", reply);
+		free(reply);
+		return 0;
+	}
+	o = cJSON_Parse(reply);
+	free(reply);
+	if (!o) {
+		fprintf(stderr, "wxctl: socket %s: answer is not JSON\n", cfg->station.socket);
+		return EXIT_RUNTIME;
+	}
+	print_status(o);
+	cJSON_Delete(o);
+	return 0;
+}
+
+/* ---- main ---------------------------------------------------------------- */
+
+static const struct command {
+	const char *name;
+	int (*run)(const struct wx_config *cfg, int argc, char **argv);
+} commands[] = {
+	{ "read", cmd_read },
+	{ "history", cmd_history },
+	{ "status", cmd_status },
+};
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = WX_CONFIG_DEFAULT_PATH;
+	static struct wx_config cfg;
+	int c;
+
+	wx_log_init("wxctl");
+	/* "+": options after the command belong to the command. */
+	while ((c = getopt_long(argc, argv, "+c:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c': path = optarg; break;
+		case 'V': printf("wxctl %s\n", WX_VERSION); return 0;
+		case 'h': usage_and_exit(0); break;
+		default: usage_and_exit(EXIT_USAGE);
+		}
+	}
+	if (optind >= argc)
+		usage_and_exit(EXIT_USAGE);
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(argv[optind], commands[i].name) != 0)
+			continue;
+		load_config_or_die(&cfg, path);
+		argc -= optind;
+		argv += optind;
+		optind = 1;	/* the command's own options */
+		return commands[i].run(&cfg, argc, argv);
+	}
+	fprintf(stderr, "wxctl: unknown command \"%s\"\n", argv[optind]);
+	usage_and_exit(EXIT_USAGE);
+}

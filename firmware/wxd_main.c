@@ -1,0 +1,102 @@
+/* wxd: the weather station daemon.  See wxd(8) and README.md. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "firmware/config.h"
+#include "firmware/daemon.h"
+#include "firmware/log.h"
+#include "firmware/timeparse.h"
+
+#define EXIT_USAGE 2
+#define EXIT_CONFIG 78
+
+static void usage_and_exit(int code)
+{
+	fprintf(code ? stderr : stdout,
+		"usage: wxd [-c FILE] [--sim] [--speed X] [--duration SPAN] [--check-config] [--version]\n"
+		"  -c FILE          configuration (default " WX_CONFIG_DEFAULT_PATH ")\n"
+		"  --sim            simulated sensors (all five when the config names none)\n"
+		"  --speed X        with --sim: station time X times real time, 0 = flat out\n"
+		"  --duration SPAN  stop cleanly after SPAN of station time (90s, 15m, 24h, 7d)\n"
+		"  --check-config   validate the configuration and exit\n");
+	exit(code);
+}
+
+static double parse_speed_or_die(const char *s)
+{
+	char *end;
+	double v = strtod(s, &end);
+
+	if (!*s || *end || !(v >= 0) || v > 1e6) {
+		fprintf(stderr, "wxd: --speed: \"%s\" is not a number from 0 to 1000000\n", s);
+		exit(EXIT_USAGE);
+	}
+	return v;
+}
+
+static int64_t parse_span_or_die(const char *s)
+{
+	int64_t v;
+
+	if (wx_parse_span(s, &v) || v == 0) {
+		fprintf(stderr, "wxd: --duration: \"%s\" is not a span like 90s, 15m, 24h or 7d\n", s);
+		exit(EXIT_USAGE);
+	}
+	return v;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "sim", no_argument, NULL, 's' },
+		{ "speed", required_argument, NULL, 'x' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "check-config", no_argument, NULL, 'k' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = WX_CONFIG_DEFAULT_PATH;
+	struct wx_daemon_opts opts = { .speed = 1 };
+	bool check = false, speed_given = false;
+	static struct wx_config cfg;
+	char err[4096];
+	int c;
+
+	wx_log_init("wxd");
+	while ((c = getopt_long(argc, argv, "c:hv", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c': path = optarg; break;
+		case 's': opts.sim = true; break;
+		case 'x': opts.speed = parse_speed_or_die(optarg); speed_given = true; break;
+		case 'd': opts.duration_s = parse_span_or_die(optarg); break;
+		case 'k': check = true; break;
+		case 'v': wx_log_verbose(1); break;
+		case 'V': printf("wxd %s\n", WX_VERSION); return 0;
+		case 'h': usage_and_exit(0); break;
+		default: usage_and_exit(EXIT_USAGE);
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "wxd: unexpected argument \"%s\"\n", argv[optind]);
+		usage_and_exit(EXIT_USAGE);
+	}
+	if (speed_given && !opts.sim) {
+		fprintf(stderr, "wxd: --speed needs --sim (real sensors run in real time)\n");
+		return EXIT_USAGE;
+	}
+	if (wx_config_load(&cfg, path, err, sizeof(err))) {
+		fprintf(stderr, "%s\n", err);
+		return EXIT_CONFIG;
+	}
+	if (opts.sim && !cfg.any_sensor_section)
+		wx_config_enable_all_sensors(&cfg);
+	if (check) {
+		printf("%s: ok\n", path);
+		return 0;
+	}
+	return wx_daemon_run(&cfg, &opts) == 0 ? 0 : 1;
+}
