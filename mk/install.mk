@@ -1,0 +1,107 @@
+# make install / make uninstall / make check-unit.  Included by the Makefile.
+#
+#   make install [PREFIX=/usr/local] [DESTDIR=]
+#   make uninstall [PREFIX=/usr/local] [DESTDIR=]
+#   make check-unit        systemd-analyze verify + security of wxd.service
+#
+# Binaries, man pages and docs go under PREFIX; the unit, sysusers.d,
+# tmpfiles.d and udev files go to PREFIX/lib/..., which systemd and udev
+# search for /usr/local as well as /usr.  The deb (mk/deb.mk) uses
+# PREFIX=/usr and the distribution's own unit and udev directories.
+# The configuration lives in /etc/wxd whatever the PREFIX.
+
+PREFIX       ?= /usr/local
+BINDIR       ?= $(PREFIX)/bin
+MANDIR       ?= $(PREFIX)/share/man
+DOCDIR       ?= $(PREFIX)/share/doc/wxd
+LIBDIR_SD    ?= $(PREFIX)/lib
+UNITDIR      ?= $(LIBDIR_SD)/systemd/system
+SYSUSERSDIR  ?= $(LIBDIR_SD)/sysusers.d
+TMPFILESDIR  ?= $(LIBDIR_SD)/tmpfiles.d
+UDEVRULESDIR ?= $(LIBDIR_SD)/udev/rules.d
+SYSCONFDIR   ?= /etc
+INSTALL      ?= install
+
+MAN_PAGES := man/wxctl.1 man/wxd.conf.5 man/wxd.8
+MAN_GZ    := $(patsubst man/%,$(BUILD)/man/%.gz,$(MAN_PAGES))
+HW_DOCS   := $(wildcard hardware/*.md hardware/config.txt hardware/wiring.svg)
+
+.PHONY: man check-unit
+
+man: $(MAN_GZ)
+
+# -n: no name or time stamp in the gzip header, so the files are reproducible.
+$(BUILD)/man/%.gz: man/%
+	@mkdir -p $(dir $@)
+	gzip -9n < $< > $@
+
+# The unit names /usr/bin/wxd; point it at this install's bindir.
+$(BUILD)/wxd.service: systemd/wxd.service
+	@mkdir -p $(dir $@)
+	sed 's|^ExecStart=/usr/bin/wxd |ExecStart=$(BINDIR)/wxd |' $< > $@
+
+install: $(BUILD)/wxd $(BUILD)/wxctl $(MAN_GZ) $(BUILD)/wxd.service
+	$(INSTALL) -d $(DESTDIR)$(BINDIR)
+	$(INSTALL) -m 0755 $(BUILD)/wxd $(BUILD)/wxctl $(DESTDIR)$(BINDIR)/
+	$(INSTALL) -D -m 0644 $(BUILD)/wxd.service $(DESTDIR)$(UNITDIR)/wxd.service
+	$(INSTALL) -D -m 0644 systemd/wxd.sysusers $(DESTDIR)$(SYSUSERSDIR)/wxd.conf
+	$(INSTALL) -D -m 0644 systemd/wxd.tmpfiles $(DESTDIR)$(TMPFILESDIR)/wxd.conf
+	$(INSTALL) -D -m 0644 systemd/60-wxd-devices.rules $(DESTDIR)$(UDEVRULESDIR)/60-wxd-devices.rules
+	$(INSTALL) -D -m 0644 $(BUILD)/man/wxctl.1.gz $(DESTDIR)$(MANDIR)/man1/wxctl.1.gz
+	$(INSTALL) -D -m 0644 $(BUILD)/man/wxd.conf.5.gz $(DESTDIR)$(MANDIR)/man5/wxd.conf.5.gz
+	$(INSTALL) -D -m 0644 $(BUILD)/man/wxd.8.gz $(DESTDIR)$(MANDIR)/man8/wxd.8.gz
+	$(INSTALL) -D -m 0644 etc/wxd.conf.example $(DESTDIR)$(DOCDIR)/wxd.conf.example
+	$(if $(HW_DOCS),$(INSTALL) -d $(DESTDIR)$(DOCDIR)/hardware)
+	$(if $(HW_DOCS),$(INSTALL) -m 0644 $(HW_DOCS) $(DESTDIR)$(DOCDIR)/hardware/)
+	$(INSTALL) -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/wxd
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/wxd/wxd.conf ]; then \
+	  echo "keeping $(DESTDIR)$(SYSCONFDIR)/wxd/wxd.conf (the new example is $(DESTDIR)$(DOCDIR)/wxd.conf.example)"; \
+	else \
+	  echo "$(INSTALL) -m 0644 etc/wxd.conf.example $(DESTDIR)$(SYSCONFDIR)/wxd/wxd.conf"; \
+	  $(INSTALL) -m 0644 etc/wxd.conf.example $(DESTDIR)$(SYSCONFDIR)/wxd/wxd.conf; \
+	fi
+	@# On the live system (no DESTDIR) create the user and directories now,
+	@# so that `systemctl enable --now wxd` works at once.
+	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then \
+	  set -x; \
+	  systemd-sysusers $(SYSUSERSDIR)/wxd.conf; \
+	  systemd-tmpfiles --create $(TMPFILESDIR)/wxd.conf; \
+	  udevadm control --reload; \
+	  udevadm trigger --subsystem-match=gpio --subsystem-match=i2c-dev --subsystem-match=spidev; \
+	  systemctl daemon-reload; \
+	  set +x; \
+	  echo "installed; edit $(SYSCONFDIR)/wxd/wxd.conf, then: systemctl enable --now wxd"; \
+	fi
+
+# Removes what install put, except the configuration and the database.
+uninstall:
+	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ] && \
+	    systemctl cat wxd.service >/dev/null 2>&1; then \
+	  echo "systemctl disable --now wxd.service"; systemctl disable --now wxd.service || true; fi
+	rm -f $(DESTDIR)$(BINDIR)/wxd $(DESTDIR)$(BINDIR)/wxctl
+	rm -f $(DESTDIR)$(UNITDIR)/wxd.service
+	rm -f $(DESTDIR)$(SYSUSERSDIR)/wxd.conf $(DESTDIR)$(TMPFILESDIR)/wxd.conf
+	rm -f $(DESTDIR)$(UDEVRULESDIR)/60-wxd-devices.rules
+	rm -f $(DESTDIR)$(MANDIR)/man1/wxctl.1.gz $(DESTDIR)$(MANDIR)/man5/wxd.conf.5.gz \
+	      $(DESTDIR)$(MANDIR)/man8/wxd.8.gz
+	rm -rf $(DESTDIR)$(DOCDIR)
+	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemctl daemon-reload; fi
+	@echo "kept $(SYSCONFDIR)/wxd and /var/lib/wxd (configuration and archive) and the wxd user"
+
+# Both checks on the unit as the repository has it.  verify needs
+# ExecStart= to exist: use the built daemon, or /bin/true when it is not
+# built yet.  The Documentation= man pages are looked up in our own tree.
+# security fails above exposure 2.0 (its --threshold is in tenths).
+UNIT_CHECK_DIR := $(BUILD)/unit-check
+check-unit: $(MAN_GZ)
+	@command -v systemd-analyze >/dev/null || { echo "check-unit: systemd-analyze not found (apt-get install systemd)" >&2; exit 1; }
+	@rm -rf $(UNIT_CHECK_DIR) && mkdir -p $(UNIT_CHECK_DIR)/man/man1 $(UNIT_CHECK_DIR)/man/man5 $(UNIT_CHECK_DIR)/man/man8
+	@cp $(BUILD)/man/wxctl.1.gz $(UNIT_CHECK_DIR)/man/man1/ && cp $(BUILD)/man/wxd.conf.5.gz $(UNIT_CHECK_DIR)/man/man5/ && \
+	  cp $(BUILD)/man/wxd.8.gz $(UNIT_CHECK_DIR)/man/man8/
+	@exe=$$( [ -x $(BUILD)/wxd ] && echo $(abspath $(BUILD)/wxd) || echo /bin/true ); \
+	  echo "check-unit: ExecStart stand-in $$exe"; \
+	  sed "s|^ExecStart=/usr/bin/wxd |ExecStart=$$exe |" systemd/wxd.service > $(UNIT_CHECK_DIR)/wxd.service
+	MANPATH=$(abspath $(UNIT_CHECK_DIR)/man) systemd-analyze verify $(UNIT_CHECK_DIR)/wxd.service
+	systemd-analyze security --offline=true --threshold=20 --no-pager $(UNIT_CHECK_DIR)/wxd.service | tail -1
+	@systemd-analyze security --offline=true --threshold=20 --no-pager $(UNIT_CHECK_DIR)/wxd.service >/dev/null
+	@echo "check-unit: ok"
