@@ -8,6 +8,16 @@
 #   make clean
 
 VERSION  := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+# make CROSS=aarch64-linux-gnu- (or arm-linux-gnueabihf-) builds for the Pi
+# into build/<arch> with Debian's cross compiler and multiarch libraries
+# (make deps-cross CROSS=... installs them; see mk/cross.mk).
+CROSS    ?=
+ifneq ($(CROSS),)
+CC       := $(CROSS)gcc
+AR       := $(CROSS)ar
+PKG_CONFIG := PKG_CONFIG_LIBDIR=/usr/lib/$(patsubst %-,%,$(CROSS))/pkgconfig:/usr/share/pkgconfig pkg-config
+BUILD    ?= build/$(if $(findstring aarch64,$(CROSS)),aarch64,armhf)
+endif
 CC       ?= cc
 PKG_CONFIG ?= pkg-config
 BUILD    ?= build
@@ -43,21 +53,21 @@ all: $(BUILD)/wxd $(BUILD)/wxctl
 # ---- objects (one pattern for the plain and the sanitizer build) -------
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/libwx.a: $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRC))
 	@rm -f $@
 	$(AR) rcs $@ $^
 
 $(BUILD)/wxd: $(BUILD)/obj/firmware/wxd_main.o $(BUILD)/libwx.a
-	$(CC) $(ALL_CFLAGS) $^ $(LIBS) -o $@
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) $^ $(LIBS) -o $@
 
 $(BUILD)/wxctl: $(BUILD)/obj/firmware/wxctl_main.o $(BUILD)/libwx.a
-	$(CC) $(ALL_CFLAGS) $^ $(LIBS) -o $@
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) $^ $(LIBS) -o $@
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(patsubst %.c,$(BUILD)/obj/%.o,$(SUPPORT_SRC)) $(BUILD)/libwx.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $^ $(LIBS) $(shell $(PKG_CONFIG) --libs $(TEST_PKGS)) -o $@
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) $^ $(LIBS) $(shell $(PKG_CONFIG) --libs $(TEST_PKGS)) -o $@
 
 -include $(shell find $(BUILD) -type f -name '*.d' 2>/dev/null)
 
@@ -81,6 +91,7 @@ SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sa
 test: deps
 	$(MAKE) all check-tests
 	$(MAKE) BUILD=$(BUILD)/san CFLAGS="$(SAN_FLAGS)" all check-tests
+	$(MAKE) gpiod2-check
 	sh tests/run $(BUILD) $(BUILD)/san
 
 check-tests: $(addprefix $(BUILD)/tests/,$(TESTS))

@@ -51,6 +51,15 @@ struct carry {			/* edges read early, for the next interval */
 	size_t n, cap;
 };
 
+/* A finished record waiting to be stored.  Its time is fixed only when it
+ * is stored with the clock synchronised: until then it is known by the
+ * monotonic time its interval ended. */
+struct held {
+	struct wx_record r;
+	int64_t end_mono;
+	bool labelled;
+};
+
 struct daemon {
 	const struct wx_config *cfg;
 	struct wx_daemon_opts opts;
@@ -69,7 +78,6 @@ struct daemon {
 	int64_t start_mono, stop_at;	/* stop_at 0: never */
 	int64_t start_real;		/* CLOCK_MONOTONIC at start, for uptime */
 	int64_t period_ns, next_sample;
-	int64_t iv_ts;			/* wall seconds at the end of the interval */
 	int64_t drained_to;		/* sim buses: edges taken up to here */
 	struct carry carry_wind, carry_rain;
 
@@ -88,7 +96,7 @@ struct daemon {
 	/* records and storage */
 	uint64_t records_written;
 	int64_t last_record_ts;
-	struct wx_record *pending;	/* not yet stored (storage fault, clock) */
+	struct held *pending;		/* not yet stored (storage fault, clock) */
 	size_t npending;
 	uint64_t lost_records;
 	char storage_error[256];
@@ -167,6 +175,19 @@ static void count_rain_today(struct daemon *d, const struct wx_record *r)
 		d->rain_today_mm += r->v[WX_RAIN_MM];
 }
 
+/* The record's time: the wall time its interval ended, to the second, down
+ * to an interval boundary.  Normally that is the boundary the interval was
+ * aimed at; after the clock was stepped (set at boot, corrected by NTP) it
+ * is the boundary at or before the true end, so records stay in order and
+ * one interval apart. */
+static int64_t label(struct daemon *d, int64_t end_mono)
+{
+	int64_t wall = wx_clock_wall_at(d->clock, end_mono);
+	int64_t s = (wall + WX_NS_PER_S / 2) / WX_NS_PER_S, i = d->cfg->station.interval_s;
+
+	return s - ((s % i) + i) % i;
+}
+
 /* Write what is waiting, oldest first; stop at the first failure. */
 static void flush_pending(struct daemon *d)
 {
@@ -176,9 +197,15 @@ static void flush_pending(struct daemon *d)
 	if (!clock_synchronised(d))
 		return;
 	while (done < d->npending) {
+		struct held *h = &d->pending[done];
 		char err[512];
 		int rc;
 
+		if (!h->labelled) {
+			h->r.ts = label(d, h->end_mono);
+			h->labelled = true;
+			count_rain_today(d, &h->r);
+		}
 		if (!d->archive) {
 			d->archive = wx_archive_open(d->cfg->station.database, err, sizeof(err));
 			if (!d->archive) {
@@ -186,10 +213,10 @@ static void flush_pending(struct daemon *d)
 				break;
 			}
 		}
-		rc = wx_archive_insert(d->archive, &d->pending[done], err, sizeof(err));
+		rc = wx_archive_insert(d->archive, &h->r, err, sizeof(err));
 		if (rc == -EEXIST) {
 			wx_log_warnx("%s: a record for %lld is already stored; kept the stored one",
-				     d->cfg->station.database, (long long)d->pending[done].ts);
+				     d->cfg->station.database, (long long)h->r.ts);
 		} else if (rc < 0) {
 			storage_fault(d, err);
 			if (rc == -EIO) {	/* corrupt or replaced: reopen next time */
@@ -199,7 +226,7 @@ static void flush_pending(struct daemon *d)
 			break;
 		} else {
 			d->records_written++;
-			d->last_record_ts = d->pending[done].ts;
+			d->last_record_ts = h->r.ts;
 			wrote = true;
 		}
 		done++;
@@ -216,7 +243,7 @@ static void flush_pending(struct daemon *d)
 		kick_uploaders(d);
 }
 
-static void store(struct daemon *d, const struct wx_record *r)
+static void store(struct daemon *d, const struct wx_record *r, int64_t end_mono)
 {
 	if (d->npending == MAX_PENDING) {
 		/* Full: the oldest goes, and is counted. */
@@ -224,8 +251,7 @@ static void store(struct daemon *d, const struct wx_record *r)
 		d->npending--;
 		d->lost_records++;
 	}
-	d->pending[d->npending++] = *r;
-	count_rain_today(d, r);
+	d->pending[d->npending++] = (struct held){ .r = *r, .end_mono = end_mono };
 	flush_pending(d);
 }
 
@@ -239,7 +265,6 @@ static void start_interval(struct daemon *d, int64_t start_mono)
 	int64_t end_mono = start_mono + (end_wall - wall);
 
 	wx_interval_start(d->iv, start_mono, end_mono);
-	d->iv_ts = end_wall / WX_NS_PER_S;
 	/* Sample at the middle of each period of the nominal interval. */
 	d->next_sample = end_mono - i_ns + d->period_ns / 2;
 	while (d->next_sample < start_mono)
@@ -271,8 +296,8 @@ static void finish_interval(struct daemon *d)
 	struct wx_record r;
 	int64_t end = wx_interval_end_ns(d->iv);
 
-	wx_interval_finish(d->iv, d->iv_ts, &r);
-	store(d, &r);
+	wx_interval_finish(d->iv, 0, &r);
+	store(d, &r, end);
 	start_interval(d, end);
 	feed_carry(d, d->wind, &d->carry_wind);
 	feed_carry(d, d->rain, &d->carry_rain);
