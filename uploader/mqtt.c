@@ -503,7 +503,12 @@ static void service(struct mqtt *q)
 		q->acked_n = 0;
 	}
 	if (q->lost) {
-		if (q->state == UP)
+		if (q->state == CONNECTING && strstr(q->last_log, "SSL"))
+			/* The handshake may also fail after mosquitto_connect()
+			 * returned: say the same as when it fails inside. */
+			wx_uploader_error(q->u, "mqtt %s: TLS handshake failed: %s (check ca_file and host)",
+					  q->where, ssl_reason(q->last_log));
+		else if (q->state == UP)
 			wx_uploader_error(q->u, "mqtt %s: connection lost%s%s", q->where,
 					  q->last_log[0] ? ": " : "", q->last_log);
 		else
