@@ -31,12 +31,13 @@ LIBS     = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -li2c -lpthread -lm
 
 MAINS    := firmware/wxd_main.c firmware/wxctl_main.c
 LIB_SRC  := $(filter-out $(MAINS) drivers/gpio_v1.c drivers/gpio_v2.c, \
-              $(sort $(wildcard firmware/*.c drivers/*.c db/*.c uploader/*.c))) $(GPIO_SRC)
+              $(sort $(wildcard firmware/*.c drivers/*.c db/*.c uploader/*.c))) $(wildcard $(GPIO_SRC))
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
 SUPPORT_SRC := $(sort $(wildcard tests/support/*.c))
 TESTS    := $(patsubst tests/%.c,%,$(TEST_SRC))
 
-.PHONY: all deps test check-tests demo bench clean install uninstall
+.PHONY: all deps test check-tests demo bench clean
+.SECONDARY:
 all: $(BUILD)/wxd $(BUILD)/wxctl
 
 # ---- objects (one pattern for the plain and the sanitizer build) -------

@@ -19,6 +19,11 @@ struct wx_archive *wx_archive_open(const char *path, char *err, size_t errlen);
 struct wx_archive *wx_archive_open_ro(const char *path, char *err, size_t errlen);
 void wx_archive_close(struct wx_archive *a);
 
+/* The message of the last failed call on a, naming the file (for the calls
+ * without an err buffer: wx_archive_count(), _each(), cursors ...); "" when
+ * none failed yet.  Owned by a, valid until the next call on a. */
+const char *wx_archive_errmsg(const struct wx_archive *a);
+
 /* Insert one record (only WX_IN_ARCHIVE quantities are stored) in one
  * durable transaction.  0; -EEXIST when a record with that ts exists (the
  * stored one is kept); else -errno (-ENOSPC, -EROFS, -EIO, -EBUSY) with a
@@ -31,7 +36,8 @@ int wx_archive_newest_ts(struct wx_archive *a, int64_t *ts);
 int wx_archive_count(struct wx_archive *a, int64_t *n);
 
 /* Call cb for each record with since <= ts <= until, oldest first; stops
- * early when cb returns nonzero (and returns that).  0 or -errno. */
+ * early when cb returns nonzero (and returns that).  0 or -errno.  r is
+ * only valid during the call. */
 typedef int (*wx_archive_cb)(const struct wx_record *r, void *arg);
 int wx_archive_each(struct wx_archive *a, int64_t since, int64_t until, wx_archive_cb cb, void *arg);
 

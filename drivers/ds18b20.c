@@ -1,0 +1,360 @@
+/* DS18B20 ground probe: the chip logic.
+ *
+ * Maxim/Dallas "DS18B20 Programmable Resolution 1-Wire Digital Thermometer"
+ * data sheet (REV 042208; same content in the later 19-7487 edition).  The
+ * Linux w1_therm driver does the 1-wire work: reading a probe's w1_slave
+ * starts a conversion (750 ms at 12 bits) and prints the 9-byte scratchpad
+ * twice, once with the kernel's CRC verdict and once with t= in millidegrees.
+ * This file parses that text, checks it (CRC-8 again ourselves, the 85 °C
+ * power-on value, the measuring range), and retries CRC failures, which are
+ * what a long or badly pulled-up cable gives. */
+#include "drivers/ds18b20.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "drivers/sensor.h"
+#include "drivers/sim_ds18b20.h"
+
+/* ---- parse errors: one row each -------------------------------------- */
+
+static const struct {
+	const char *text;
+	int err;		/* the -errno wx_ds18b20_read() gives */
+} errors[WX_DS18B20_E_COUNT] = {
+	[WX_DS18B20_E_MALFORMED] = { "malformed w1_slave text (not a DS18B20? w1_therm driver loaded?)", EBADMSG },
+	[WX_DS18B20_E_CRC_NO] = { "CRC check failed (long cable? add a 4.7k pull-up)", EIO },
+	[WX_DS18B20_E_CRC_MISMATCH] = { "CRC mismatch though the kernel said YES (long cable? add a 4.7k pull-up)", EIO },
+	[WX_DS18B20_E_NO_REPLY] = { "no reply, all-zero scratchpad (check the data wire and the 4.7k pull-up)", EIO },
+	[WX_DS18B20_E_DISAGREE] = { "scratchpad and t= disagree (corrupt w1_slave text)", EBADMSG },
+	[WX_DS18B20_E_POWER_ON] = { "not converted (power-on value 85 °C: check the probe's power / pull-up)", EAGAIN },
+	[WX_DS18B20_E_RANGE] = { "temperature outside -55..125 °C (faulty probe?)", ERANGE },
+};
+
+const char *wx_ds18b20_strerror(int code)
+{
+	if (code < 0)
+		code = -code;
+	if (code <= 0 || code >= WX_DS18B20_E_COUNT || !errors[code].text)
+		return "unknown ds18b20 error";
+	return errors[code].text;
+}
+
+/* ---- pure functions ---------------------------------------------------- */
+
+uint8_t wx_ds18b20_crc8(const uint8_t *p, size_t len)
+{
+	uint8_t crc = 0;
+
+	/* Bitwise, LSB first: the shift register of the data sheet's CRC
+	 * figure with the polynomial x^8 + x^5 + x^4 + 1 reflected (0x8C). */
+	for (size_t i = 0; i < len; i++) {
+		crc ^= p[i];
+		for (int b = 0; b < 8; b++)
+			crc = (crc & 1) ? (uint8_t)((crc >> 1) ^ 0x8C) : (uint8_t)(crc >> 1);
+	}
+	return crc;
+}
+
+double wx_ds18b20_raw_to_c(int16_t raw)
+{
+	return raw / 16.0;
+}
+
+/* A cursor over text that is not NUL-terminated. */
+struct cur {
+	const char *p, *end;
+};
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static bool eat(struct cur *c, const char *lit)
+{
+	size_t n = strlen(lit);
+
+	if ((size_t)(c->end - c->p) < n || memcmp(c->p, lit, n) != 0)
+		return false;
+	c->p += n;
+	return true;
+}
+
+/* At least one space (the kernel prints exactly one). */
+static bool spaces(struct cur *c)
+{
+	const char *start = c->p;
+
+	while (c->p < c->end && *c->p == ' ')
+		c->p++;
+	return c->p > start;
+}
+
+static bool hex2(struct cur *c, uint8_t *out)
+{
+	int hi, lo;
+
+	if (c->end - c->p < 2 || (hi = hexval(c->p[0])) < 0 || (lo = hexval(c->p[1])) < 0)
+		return false;
+	*out = (uint8_t)(hi << 4 | lo);
+	c->p += 2;
+	return true;
+}
+
+/* "72 01 4b 46 7f ff 0e 10 57 " */
+static bool scratchpad(struct cur *c, uint8_t sp[9])
+{
+	for (int i = 0; i < 9; i++)
+		if (!hex2(c, &sp[i]) || !spaces(c))
+			return false;
+	return true;
+}
+
+/* A decimal integer of at most 7 digits (|t| <= 128000 on any DS18B20). */
+static bool integer(struct cur *c, long *out)
+{
+	bool neg = eat(c, "-");
+	long v = 0;
+	int digits = 0;
+
+	while (c->p < c->end && *c->p >= '0' && *c->p <= '9') {
+		if (++digits > 7)
+			return false;
+		v = v * 10 + (*c->p++ - '0');
+	}
+	*out = neg ? -v : v;
+	return digits > 0;
+}
+
+int wx_ds18b20_parse(const char *text, size_t len, double *temp_c)
+{
+	struct cur c = { text, text + len };
+	uint8_t sp[9], sp2[9], crc_said;
+	bool yes;
+	long t_milli;
+
+	if (!text)
+		return -WX_DS18B20_E_MALFORMED;
+	if (!scratchpad(&c, sp) || !eat(&c, ": crc=") || !hex2(&c, &crc_said) || !spaces(&c))
+		return -WX_DS18B20_E_MALFORMED;
+	if (eat(&c, "YES"))
+		yes = true;
+	else if (eat(&c, "NO"))
+		yes = false;
+	else
+		return -WX_DS18B20_E_MALFORMED;
+	if (!eat(&c, "\n") || !scratchpad(&c, sp2) || !eat(&c, "t=") || !integer(&c, &t_milli))
+		return -WX_DS18B20_E_MALFORMED;
+	while (c.p < c.end && (*c.p == '\n' || *c.p == ' '))
+		c.p++;
+	if (c.p != c.end || memcmp(sp, sp2, sizeof(sp)) != 0)
+		return -WX_DS18B20_E_MALFORMED;
+
+	if (!yes)
+		return -WX_DS18B20_E_CRC_NO;
+	/* crc= is the CRC the kernel computed; byte 8 is the one the chip sent. */
+	if (wx_ds18b20_crc8(sp, 8) != sp[8] || crc_said != sp[8])
+		return -WX_DS18B20_E_CRC_MISMATCH;
+	/* A bus with nothing on it reads as zeros, and CRC-8 of zeros is 0. */
+	static const uint8_t zeros[9];
+	if (memcmp(sp, zeros, sizeof(zeros)) == 0)
+		return -WX_DS18B20_E_NO_REPLY;
+
+	int16_t raw = (int16_t)(uint16_t)(sp[0] | sp[1] << 8);
+	double v = wx_ds18b20_raw_to_c(raw);
+
+	/* The kernel derives t= from the same bytes, truncating to whole
+	 * millidegrees (some clones add two bits): allow less than 1/16 °C. */
+	if (fabs(t_milli / 1000.0 - v) >= 1.0 / 16)
+		return -WX_DS18B20_E_DISAGREE;
+	if (raw == WX_DS18B20_POWER_ON_RAW)
+		return -WX_DS18B20_E_POWER_ON;
+	if (v < WX_DS18B20_MIN_C || v > WX_DS18B20_MAX_C) {
+		*temp_c = v;
+		return -WX_DS18B20_E_RANGE;
+	}
+	*temp_c = v;
+	return 0;
+}
+
+/* ---- the device -------------------------------------------------------- */
+
+struct wx_ds18b20 {
+	struct wx_w1bus *bus;
+	bool named;			/* configured device (else: first found) */
+	char device[WX_NAME_LEN];	/* "" until found */
+};
+
+struct wx_ds18b20 *wx_ds18b20_open(struct wx_w1bus *bus, const char *device)
+{
+	struct wx_ds18b20 *d;
+
+	if (!bus) {
+		errno = EINVAL;
+		return NULL;
+	}
+	d = calloc(1, sizeof(*d));
+	if (!d || (device && strlen(device) >= sizeof(d->device))) {
+		int e = d ? ENAMETOOLONG : errno;
+
+		free(d);
+		bus->close(bus);
+		errno = e;
+		return NULL;
+	}
+	d->bus = bus;
+	if (device && device[0]) {
+		d->named = true;
+		snprintf(d->device, sizeof(d->device), "%s", device);
+	}
+	return d;
+}
+
+const char *wx_ds18b20_device(const struct wx_ds18b20 *d)
+{
+	return d->device;
+}
+
+void wx_ds18b20_close(struct wx_ds18b20 *d)
+{
+	if (!d)
+		return;
+	d->bus->close(d->bus);
+	free(d);
+}
+
+/* Pick the first 28-* device when none is named (or ours went away). */
+static int find_device(struct wx_ds18b20 *d, char *err, size_t errlen)
+{
+	int rc = d->bus->find(d->bus, WX_DS18B20_FAMILY, d->device, sizeof(d->device));
+
+	if (rc == 0)
+		return 0;
+	d->device[0] = '\0';
+	if (rc == -ENOENT)
+		snprintf(err, errlen, "ds18b20 %s: no %s* device found (is dtoverlay=w1-gpio in "
+			 "config.txt and the 4.7k pull-up fitted?)", d->bus->where, WX_DS18B20_FAMILY);
+	else
+		snprintf(err, errlen, "ds18b20 %s: cannot list devices: %s", d->bus->where,
+			 strerror(-rc));
+	return rc;
+}
+
+/* The named device is not there: say so, and which one is, if any. */
+static void describe_missing(struct wx_ds18b20 *d, char *err, size_t errlen)
+{
+	char other[WX_NAME_LEN];
+
+	if (!d->named) {
+		snprintf(err, errlen, "ds18b20 %s/%s: device gone (unplugged? check the probe's wiring)",
+			 d->bus->where, d->device);
+		d->device[0] = '\0';	/* look for the first one again next time */
+	} else if (d->bus->find(d->bus, WX_DS18B20_FAMILY, other, sizeof(other)) == 0) {
+		snprintf(err, errlen, "ds18b20 %s/%s: not found, but %s is there (set device = %s in [ds18b20]?)",
+			 d->bus->where, d->device, other, other);
+	} else {
+		snprintf(err, errlen, "ds18b20 %s/%s: not found (is the probe wired, "
+			 "dtoverlay=w1-gpio set and the 4.7k pull-up fitted?)", d->bus->where, d->device);
+	}
+}
+
+int wx_ds18b20_read(struct wx_ds18b20 *d, double *temp_c, char *err, size_t errlen)
+{
+	char text[WX_DS18B20_SLAVE_LEN];
+	int rc = 0;
+
+	if (!d->device[0] && (rc = find_device(d, err, errlen)) < 0)
+		return rc;
+	for (int tries = 1; tries <= WX_DS18B20_TRIES; tries++) {
+		int n = d->bus->read_slave(d->bus, d->device, text, sizeof(text));
+
+		if (n == -ENOENT) {
+			describe_missing(d, err, errlen);
+			return -ENOENT;
+		}
+		if (n < 0) {
+			snprintf(err, errlen, "ds18b20 %s/%s: cannot read w1_slave: %s",
+				 d->bus->where, d->device, strerror(-n));
+			return n;
+		}
+		double v = 0;
+		rc = wx_ds18b20_parse(text, (size_t)n, &v);
+		if (rc == 0) {
+			*temp_c = v;
+			return 0;
+		}
+		if (rc != -WX_DS18B20_E_CRC_NO && rc != -WX_DS18B20_E_CRC_MISMATCH)
+			break;
+	}
+	if (rc == -WX_DS18B20_E_CRC_NO || rc == -WX_DS18B20_E_CRC_MISMATCH) {
+		snprintf(err, errlen, "ds18b20 %s/%s: CRC check failed %d times (long cable? add a 4.7k pull-up)",
+			 d->bus->where, d->device, WX_DS18B20_TRIES);
+		return -EIO;
+	}
+	snprintf(err, errlen, "ds18b20 %s/%s: %s", d->bus->where, d->device, wx_ds18b20_strerror(rc));
+	return -errors[-rc].err;
+}
+
+/* ---- the sensor table entry ------------------------------------------- */
+
+static bool ds18b20_enabled(const struct wx_config *cfg)
+{
+	return cfg->ds18b20.enabled;
+}
+
+static void *ds18b20_open(const struct wx_sensor_env *env, char *err, size_t errlen)
+{
+	const struct wx_config_ds18b20 *c = &env->cfg->ds18b20;
+	struct wx_w1bus *bus;
+	struct wx_ds18b20 *d;
+
+	if (env->sim)
+		bus = wx_sim_ds18b20_new(env->sim, c->device[0] ? c->device : WX_SIM_DS18B20_DEVICE);
+	else
+		bus = wx_w1sysfs_open(c->w1_dir);
+	if (!bus) {
+		snprintf(err, errlen, "ds18b20 %s: cannot open: %s", env->sim ? "sim:w1" : c->w1_dir,
+			 strerror(errno));
+		return NULL;
+	}
+	d = wx_ds18b20_open(bus, c->device);
+	if (!d)
+		snprintf(err, errlen, "ds18b20 %s: cannot open %s: %s", env->sim ? "sim:w1" : c->w1_dir,
+			 c->device[0] ? c->device : "the first 28-* device", strerror(errno));
+	return d;
+}
+
+static int ds18b20_sample(void *dev, struct wx_record *r, char *err, size_t errlen)
+{
+	double t;
+	int rc = wx_ds18b20_read(dev, &t, err, errlen);
+
+	if (rc == 0)
+		wx_record_set(r, WX_GROUND_TEMPERATURE_C, t);
+	return rc;
+}
+
+static void ds18b20_close(void *dev)
+{
+	wx_ds18b20_close(dev);
+}
+
+const struct wx_sensor_driver wx_ds18b20_driver = {
+	.name = "ds18b20",
+	.kind = WX_SENSOR_SAMPLED,
+	.enabled = ds18b20_enabled,
+	.open = ds18b20_open,
+	.sample = ds18b20_sample,
+	.edges = NULL,
+	.close = ds18b20_close,
+};

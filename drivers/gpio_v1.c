@@ -1,0 +1,153 @@
+/* GPIO edge transport for libgpiod 1.6 (v1 API: Raspberry Pi OS Bookworm).
+ *
+ * libgpiod 1.6 "gpiod.h" over the kernel's GPIO character device: the line
+ * is requested for falling-edge events with the pull-up bias, consumer "wxd",
+ * and its event fd is made non-blocking so the daemon can poll it.  Since
+ * Linux 5.7 v1 event timestamps are CLOCK_MONOTONIC (earlier kernels used
+ * CLOCK_REALTIME), the clock the daemon's intervals use.  The v1 interface
+ * has no sequence numbers, so events the kernel dropped cannot be counted
+ * here: bus->lost stays 0 (the daemon drains often enough; see sim_edges.c). */
+#include "drivers/edgebus.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <gpiod.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define EVENTS_PER_READ 16
+
+struct gpio_v1 {
+	struct wx_edgebus bus;
+	char where[320];
+	struct gpiod_chip *chip;
+	struct gpiod_line *line;
+};
+
+/* "gpiochip0" -> "/dev/gpiochip0", "0" -> "/dev/gpiochip0", paths as given. */
+static void chip_path(const char *chip, char *out, size_t len)
+{
+	if (strchr(chip, '/'))
+		snprintf(out, len, "%s", chip);
+	else if (chip[0] >= '0' && chip[0] <= '9')
+		snprintf(out, len, "/dev/gpiochip%s", chip);
+	else
+		snprintf(out, len, "/dev/%s", chip);
+}
+
+static void chip_error(const char *chip, int e, char *err, size_t errlen)
+{
+	if (e == ENOENT)
+		snprintf(err, errlen, "%s: no such GPIO chip (ls /dev/gpiochip* lists them)", chip);
+	else if (e == EACCES || e == EPERM)
+		snprintf(err, errlen, "%s: permission denied (add the user to group gpio: "
+			 "sudo usermod -aG gpio $USER, then log in again)", chip);
+	else if (e == ENOTTY || e == ENODEV || e == EINVAL)
+		snprintf(err, errlen, "%s: not a GPIO chip", chip);
+	else
+		snprintf(err, errlen, "%s: cannot open: %s", chip, strerror(e));
+}
+
+static void line_error(const char *where, int e, char *err, size_t errlen)
+{
+	if (e == EBUSY)
+		snprintf(err, errlen, "%s: line busy (another program holds it)", where);
+	else if (e == EACCES || e == EPERM)
+		snprintf(err, errlen, "%s: permission denied (add the user to group gpio)", where);
+	else
+		snprintf(err, errlen, "%s: cannot request falling edges: %s", where, strerror(e));
+}
+
+static int v1_read(struct wx_edgebus *bus, int64_t until_ns, int64_t *ts_ns, size_t max)
+{
+	struct gpio_v1 *g = bus->ctx;
+	struct gpiod_line_event ev[EVENTS_PER_READ];
+	size_t got = 0;
+
+	(void)until_ns;
+	while (got < max) {
+		size_t want = max - got < EVENTS_PER_READ ? max - got : EVENTS_PER_READ;
+		int n = gpiod_line_event_read_multiple(g->line, ev, (unsigned int)want);
+
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				break;
+			return got ? (int)got : -errno;
+		}
+		for (int i = 0; i < n; i++)
+			ts_ns[got++] = (int64_t)ev[i].ts.tv_sec * 1000000000LL + ev[i].ts.tv_nsec;
+		if ((size_t)n < want)
+			break;
+	}
+	return (int)got;
+}
+
+static void v1_close(struct wx_edgebus *bus)
+{
+	struct gpio_v1 *g = bus->ctx;
+
+	gpiod_line_release(g->line);
+	gpiod_chip_close(g->chip);
+	free(g);
+}
+
+struct wx_edgebus *wx_gpio_open(const char *chip, int line, char *err, size_t errlen)
+{
+	char path[300];
+	struct gpio_v1 *g;
+	int fd, flags, e;
+
+	if (!chip || !chip[0] || line < 0) {
+		snprintf(err, errlen, "%s line %d: no such GPIO line", chip ? chip : "", line);
+		errno = EINVAL;
+		return NULL;
+	}
+	g = calloc(1, sizeof(*g));
+	if (!g) {
+		snprintf(err, errlen, "%s line %d: out of memory", chip, line);
+		return NULL;
+	}
+	snprintf(g->where, sizeof(g->where), "%s line %d", chip, line);
+	chip_path(chip, path, sizeof(path));
+	g->chip = gpiod_chip_open(path);
+	if (!g->chip) {
+		e = errno;
+		chip_error(chip, e, err, errlen);
+		goto fail;
+	}
+	g->line = gpiod_chip_get_line(g->chip, (unsigned int)line);
+	if (!g->line) {
+		e = errno;
+		snprintf(err, errlen, "%s: no such line (the chip has %u lines)",
+			 g->where, gpiod_chip_num_lines(g->chip));
+		goto fail;
+	}
+	if (gpiod_line_request_falling_edge_events_flags(g->line, "wxd",
+			GPIOD_LINE_REQUEST_FLAG_BIAS_PULL_UP) < 0) {
+		e = errno;
+		line_error(g->where, e, err, errlen);
+		goto fail;
+	}
+	fd = gpiod_line_event_get_fd(g->line);
+	flags = fd < 0 ? -1 : fcntl(fd, F_GETFL);
+	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
+		e = errno;
+		snprintf(err, errlen, "%s: cannot make the event fd non-blocking: %s",
+			 g->where, strerror(e));
+		gpiod_line_release(g->line);
+		goto fail;
+	}
+	g->bus.where = g->where;
+	g->bus.fd = fd;
+	g->bus.read = v1_read;
+	g->bus.close = v1_close;
+	g->bus.ctx = g;
+	return &g->bus;
+fail:
+	if (g->chip)
+		gpiod_chip_close(g->chip);
+	free(g);
+	errno = e;
+	return NULL;
+}

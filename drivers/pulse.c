@@ -1,0 +1,246 @@
+/* Anemometer and tipping-bucket rain gauge: pulse counting.
+ *
+ * The sensors are the reed switches of the usual weather-station kit
+ * (Argent Data Systems / SparkFun "Weather Meters", SEN-15901 datasheet):
+ * the cup anemometer closes its switch twice a turn, one closure per second
+ * being 2.4 km/h; the rain bucket closes it once per tip of 0.2794 mm.  Each
+ * closure pulls the GPIO line low against the pull-up: a falling edge.
+ *
+ * Debounce: an edge within debounce_ns of the last ACCEPTED edge is contact
+ * bounce.  Plausibility: an edge that is not bounce but comes sooner than
+ * min_period_ns (1 / the fastest real closure rate) after the previous
+ * non-bounce edge is rejected as implausible, and it restarts that period.
+ * So a switch that chatters faster than any real wind produces no wind at
+ * all (rather than the cap), while a real closure train up to the cap, with
+ * its bounce, passes untouched.  A switch stuck closed gives no edges and
+ * reads 0.  Both rejections are counted in rejected, never as wind or rain. */
+#include "drivers/pulse.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "drivers/sensor.h"
+#include "drivers/sim_edges.h"
+
+void wx_pulse_debounce_init(struct wx_debounce *d, double debounce_ms, double max_hz)
+{
+	memset(d, 0, sizeof(*d));
+	d->debounce_ns = debounce_ms > 0 ? (int64_t)(debounce_ms * 1e6 + 0.5) : 0;
+	d->min_period_ns = max_hz > 0 ? (int64_t)(1e9 / max_hz) : 0;
+}
+
+size_t wx_pulse_debounce(struct wx_debounce *d, int64_t *ts_ns, size_t n)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		int64_t t = ts_ns[i];
+
+		if (d->have_last && t - d->last_ns < d->debounce_ns) {
+			d->rejected++;
+			continue;
+		}
+		if (d->have_last && d->min_period_ns > 0 &&
+		    t - d->last_seen_ns < d->min_period_ns) {
+			d->rejected++;
+			d->implausible++;
+			d->last_seen_ns = t;
+			continue;
+		}
+		d->have_last = true;
+		d->last_ns = t;
+		d->last_seen_ns = t;
+		ts_ns[kept++] = t;
+	}
+	return kept;
+}
+
+double wx_pulse_wind_max_hz(double kmh_per_hz)
+{
+	return kmh_per_hz > 0 ? WX_PULSE_WIND_MAX_KMH / kmh_per_hz : 0;
+}
+
+double wx_pulse_rain_max_hz(double mm_per_tip)
+{
+	return mm_per_tip > 0 ? WX_PULSE_RAIN_MAX_MM_H / mm_per_tip / 3600.0 : 0;
+}
+
+double wx_pulse_wind_kmh(uint64_t pulses, double seconds, double kmh_per_hz)
+{
+	if (seconds <= 0)
+		return 0;
+	return (double)pulses / seconds * kmh_per_hz;
+}
+
+double wx_pulse_rain_mm(uint64_t tips, double mm_per_tip, double catch_factor)
+{
+	return (double)tips * mm_per_tip * catch_factor;
+}
+
+/* ---- gust --------------------------------------------------------------- */
+
+#define CARRY (WX_GUST_WINDOW_BINS - 1)
+
+/* bins[0 .. CARRY-1] are the 250 ms before start_ns, bins[CARRY ..] the
+ * interval itself. */
+struct wx_gust {
+	size_t nbins;		/* bins in one interval */
+	int64_t start_ns;
+	bool started;
+	uint32_t *bins;		/* CARRY + nbins */
+};
+
+struct wx_gust *wx_pulse_gust_new(int interval_s)
+{
+	struct wx_gust *g;
+
+	if (interval_s < 1 || interval_s > WX_GUST_MAX_INTERVAL_S) {
+		errno = EINVAL;
+		return NULL;
+	}
+	g = calloc(1, sizeof(*g));
+	if (!g)
+		return NULL;
+	g->nbins = (size_t)interval_s * (size_t)(1000000000LL / WX_GUST_BIN_NS);
+	g->bins = calloc(CARRY + g->nbins, sizeof(*g->bins));
+	if (!g->bins) {
+		free(g);
+		return NULL;
+	}
+	return g;
+}
+
+void wx_pulse_gust_free(struct wx_gust *g)
+{
+	if (!g)
+		return;
+	free(g->bins);
+	free(g);
+}
+
+void wx_pulse_gust_start(struct wx_gust *g, int64_t start_ns)
+{
+	int64_t prev_end = g->start_ns + (int64_t)g->nbins * WX_GUST_BIN_NS;
+
+	if (g->started && start_ns == prev_end)
+		memmove(g->bins, g->bins + g->nbins, CARRY * sizeof(*g->bins));
+	else
+		memset(g->bins, 0, CARRY * sizeof(*g->bins));
+	memset(g->bins + CARRY, 0, g->nbins * sizeof(*g->bins));
+	g->start_ns = start_ns;
+	g->started = true;
+}
+
+size_t wx_pulse_gust_add(struct wx_gust *g, const int64_t *ts_ns, size_t n)
+{
+	int64_t first = g->start_ns - CARRY * WX_GUST_BIN_NS;
+	int64_t total = (int64_t)(CARRY + g->nbins);
+	size_t outside = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		int64_t d = ts_ns[i] - first;
+		/* floor division: a pulse just before `first` must not land in bin 0 */
+		int64_t k = d >= 0 ? d / WX_GUST_BIN_NS : -1;
+
+		if (!g->started || k < 0 || k >= total)
+			outside++;
+		else
+			g->bins[k]++;
+	}
+	return outside;
+}
+
+double wx_pulse_gust_kmh(const struct wx_gust *g, double kmh_per_hz)
+{
+	uint64_t sum = 0, best = 0;
+
+	if (!g->started)
+		return 0;
+	/* Windows ending at bins CARRY .. CARRY+nbins-1: a running sum. */
+	for (size_t i = 0; i < CARRY + g->nbins; i++) {
+		sum += g->bins[i];
+		if (i >= WX_GUST_WINDOW_BINS)
+			sum -= g->bins[i - WX_GUST_WINDOW_BINS];
+		if (i >= CARRY && sum > best)
+			best = sum;
+	}
+	return wx_pulse_wind_kmh(best, WX_GUST_WINDOW_BINS * (double)WX_GUST_BIN_NS / 1e9,
+				 kmh_per_hz);
+}
+
+/* ---- the two drivers ---------------------------------------------------- */
+
+/* The device is the edge bus itself: counting state lives with the caller. */
+
+static bool anemometer_enabled(const struct wx_config *cfg) { return cfg->anemometer.enabled; }
+static bool rain_enabled(const struct wx_config *cfg) { return cfg->rain.enabled; }
+
+static void *open_gpio(const char *name, const struct wx_config_pulse *p,
+		       char *err, size_t errlen)
+{
+	char why[WX_ERR_LEN] = "";
+	struct wx_edgebus *bus = wx_gpio_open(p->chip, p->line, why, sizeof(why));
+	int e = errno;
+
+	if (!bus) {
+		snprintf(err, errlen, "%s %s", name, why);
+		errno = e;
+	}
+	return bus;
+}
+
+static void *anemometer_open(const struct wx_sensor_env *env, char *err, size_t errlen)
+{
+	const struct wx_config_pulse *p = &env->cfg->anemometer;
+	struct wx_edgebus *bus;
+
+	if (!env->sim)
+		return open_gpio("anemometer", p, err, errlen);
+	bus = wx_sim_edges_new_wind(env->sim, p->kmh_per_hz);
+	if (!bus)
+		snprintf(err, errlen, "anemometer (simulated): %s", strerror(errno));
+	return bus;
+}
+
+static void *rain_open(const struct wx_sensor_env *env, char *err, size_t errlen)
+{
+	const struct wx_config_pulse *p = &env->cfg->rain;
+	struct wx_edgebus *bus;
+
+	if (!env->sim)
+		return open_gpio("rain", p, err, errlen);
+	bus = wx_sim_edges_new_rain(env->sim, p->mm_per_tip);
+	if (!bus)
+		snprintf(err, errlen, "rain (simulated): %s", strerror(errno));
+	return bus;
+}
+
+static struct wx_edgebus *pulse_edges(void *dev) { return dev; }
+
+static void pulse_close(void *dev)
+{
+	struct wx_edgebus *bus = dev;
+
+	if (bus)
+		bus->close(bus);
+}
+
+const struct wx_sensor_driver wx_anemometer_driver = {
+	.name = "anemometer",
+	.kind = WX_SENSOR_PULSE,
+	.enabled = anemometer_enabled,
+	.open = anemometer_open,
+	.edges = pulse_edges,
+	.close = pulse_close,
+};
+
+const struct wx_sensor_driver wx_rain_driver = {
+	.name = "rain",
+	.kind = WX_SENSOR_PULSE,
+	.enabled = rain_enabled,
+	.open = rain_open,
+	.edges = pulse_edges,
+	.close = pulse_close,
+};

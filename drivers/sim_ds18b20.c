@@ -1,0 +1,197 @@
+/* Simulated DS18B20 on a simulated 1-wire bus.
+ *
+ * It produces the text the Linux w1_therm driver prints for a DS18B20 (data
+ * sheet "DS18B20 Programmable Resolution 1-Wire Digital Thermometer", REV
+ * 042208): the 9-byte scratchpad (temperature LSB/MSB in signed 1/16 °C,
+ * TH, TL, configuration 0x7f = 12 bits, reserved 0xff, reserved, 0x10,
+ * CRC-8), the kernel's CRC verdict, and t= in millidegrees, so that
+ * ds18b20.c runs unchanged on it. */
+#include "drivers/sim_ds18b20.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "drivers/ds18b20.h"
+#include "firmware/config.h"
+
+struct sim_w1 {
+	struct wx_w1bus bus;
+	struct wx_sim *sim;
+	char device[WX_NAME_LEN];
+	struct wx_sim_ds18b20_faults faults;
+	int reads;
+};
+
+static int16_t quantise(double temp_c)
+{
+	double raw = round(temp_c * 16);
+
+	if (raw > INT16_MAX)
+		return INT16_MAX;
+	if (raw < INT16_MIN)
+		return INT16_MIN;
+	return (int16_t)raw;
+}
+
+/* Print sp as w1_therm does; the verdict is the CRC-8 check itself. */
+static int format_scratchpad(const uint8_t sp[9], char *buf, size_t len)
+{
+	uint8_t crc = wx_ds18b20_crc8(sp, 8);
+	int16_t raw = (int16_t)(uint16_t)(sp[0] | sp[1] << 8);
+	char bytes[9 * 3 + 1];
+	size_t n = 0;
+
+	for (int i = 0; i < 9; i++)
+		n += (size_t)snprintf(bytes + n, sizeof(bytes) - n, "%02x ", sp[i]);
+	/* The kernel's t= is raw * 1000 / 16 in integer arithmetic. */
+	int w = snprintf(buf, len, "%s: crc=%02x %s\n%st=%d\n", bytes, crc,
+			 crc == sp[8] ? "YES" : "NO", bytes, raw * 1000 / 16);
+	if (w < 0 || (size_t)w >= len)
+		return -ENOSPC;
+	return w;
+}
+
+static void make_scratchpad(int16_t raw, uint8_t sp[9])
+{
+	sp[0] = (uint8_t)((uint16_t)raw & 0xff);
+	sp[1] = (uint8_t)((uint16_t)raw >> 8);
+	sp[2] = 0x4b;		/* TH, TL: the factory alarm settings */
+	sp[3] = 0x46;
+	sp[4] = 0x7f;		/* configuration: R1 = R0 = 1, 12 bits */
+	sp[5] = 0xff;
+	sp[6] = 0x0c;
+	sp[7] = 0x10;
+	sp[8] = wx_ds18b20_crc8(sp, 8);
+}
+
+int wx_sim_ds18b20_format(double temp_c, bool crc_ok, char *buf, size_t len)
+{
+	uint8_t sp[9];
+
+	make_scratchpad(quantise(temp_c), sp);
+	if (!crc_ok)
+		sp[0] ^= 0x04;	/* a bit flipped on the wire after the CRC was made */
+	return format_scratchpad(sp, buf, len);
+}
+
+static int sim_find(struct wx_w1bus *bus, const char *family, char *name, size_t len)
+{
+	struct sim_w1 *s = bus->ctx;
+
+	if (s->faults.missing || strncmp(s->device, family, strlen(family)) != 0)
+		return -ENOENT;
+	if (strlen(s->device) >= len)
+		return -ENAMETOOLONG;
+	strcpy(name, s->device);
+	return 0;
+}
+
+static int sim_read_slave(struct wx_w1bus *bus, const char *device, char *buf, size_t len)
+{
+	struct sim_w1 *s = bus->ctx;
+	struct wx_clock *clock = wx_sim_clock(s->sim);
+	struct wx_sim_weather w;
+	double t;
+	int n;
+
+	if (s->faults.missing || strcmp(device, s->device) != 0)
+		return -ENOENT;
+	s->reads++;
+	wx_clock_device_delay(clock, WX_SIM_DS18B20_CONVERSION_MS * WX_NS_PER_MS);
+	if (s->faults.garbage) {
+		n = snprintf(buf, len, "%s", "\xff\xfe garbage 12 34 : crc=zz MAYBE\nt=\n");
+		return n < 0 || (size_t)n >= len ? -ENOSPC : n;
+	}
+	if (s->faults.power_on) {
+		t = WX_DS18B20_POWER_ON_RAW / 16.0;
+	} else if (s->faults.fixed) {
+		t = s->faults.fixed_c;
+	} else {
+		wx_sim_weather_at(s->sim, wx_clock_mono_ns(clock), &w);
+		t = w.ground_temperature_c;
+	}
+	bool crc_ok = s->faults.crc_no <= 0;
+	if (!crc_ok)
+		s->faults.crc_no--;
+	return wx_sim_ds18b20_format(t, crc_ok, buf, len);
+}
+
+static void sim_close(struct wx_w1bus *bus)
+{
+	free(bus ? bus->ctx : NULL);
+}
+
+struct wx_w1bus *wx_sim_ds18b20_new(struct wx_sim *sim, const char *device_name)
+{
+	struct sim_w1 *s;
+
+	if (!sim || !device_name) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (strlen(device_name) >= sizeof(s->device)) {
+		errno = ENAMETOOLONG;
+		return NULL;
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	s->sim = sim;
+	strcpy(s->device, device_name);
+	s->bus = (struct wx_w1bus){
+		.where = "sim:w1",
+		.find = sim_find,
+		.read_slave = sim_read_slave,
+		.close = sim_close,
+		.ctx = s,
+	};
+	return &s->bus;
+}
+
+struct wx_sim_ds18b20_faults *wx_sim_ds18b20_faults(struct wx_w1bus *bus)
+{
+	return &((struct sim_w1 *)bus->ctx)->faults;
+}
+
+int wx_sim_ds18b20_reads(const struct wx_w1bus *bus)
+{
+	return ((const struct sim_w1 *)bus->ctx)->reads;
+}
+
+static int make_dir(const char *path)
+{
+	if (mkdir(path, 0755) == 0 || errno == EEXIST)
+		return 0;
+	return -errno;
+}
+
+int wx_sim_ds18b20_write_tree(const char *dir, const char *device, double temp_c, bool crc_ok)
+{
+	char path[4096], text[WX_DS18B20_SLAVE_LEN];
+	int n = wx_sim_ds18b20_format(temp_c, crc_ok, text, sizeof(text));
+	int rc, fd;
+
+	if (n < 0)
+		return n;
+	snprintf(path, sizeof(path), "%s/w1_bus_master1", dir);
+	if ((rc = make_dir(path)) < 0)
+		return rc;
+	if (snprintf(path, sizeof(path), "%s/%s", dir, device) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	if ((rc = make_dir(path)) < 0)
+		return rc;
+	strcat(path, "/w1_slave");
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	rc = write(fd, text, (size_t)n) == n ? 0 : -EIO;
+	if (close(fd) < 0 && rc == 0)
+		rc = -errno;
+	return rc;
+}

@@ -1,0 +1,284 @@
+/* The wind vane of the Argent Data Systems weather sensor assembly (sold by
+ * SparkFun as the Weather Meters, used by the Raspberry Pi "Build your own
+ * weather station" guide).  Datasheet: Argent Data Systems "Weather Sensor
+ * Assembly p/n 80422".  Eight reed switches, each with its own resistor,
+ * are closed by a magnet in the vane; between two switches the magnet
+ * closes both, putting their resistors in parallel, so 8 resistors give 16
+ * positions.
+ *
+ * The matching is ratiometric and knows nothing of the ADC.  On the BYO
+ * station the vane is read through channel 0 of an MCP3008 (mcp3008.c)
+ * whose VREF is the same 3.3 V rail that feeds the divider, so the measured
+ * voltage is raw * vin / 1024. */
+#include "drivers/vane.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "drivers/mcp3008.h"
+#include "drivers/sensor.h"
+#include "drivers/sim_mcp3008.h"
+#include "drivers/spibus.h"
+
+/* Datasheet table "Wind Vane": resistance by direction.  The half
+ * positions are the parallel pairs of their neighbours (33k || 8.2k =
+ * 6.57k, 8.2k || 1k = 891, ...). */
+const struct wx_vane_position wx_vane_positions[WX_VANE_POSITIONS] = {
+	{   0.0,  33000 }, {  22.5,   6570 }, {  45.0,   8200 }, {  67.5,    891 },
+	{  90.0,   1000 }, { 112.5,    688 }, { 135.0,   2200 }, { 157.5,   1410 },
+	{ 180.0,   3900 }, { 202.5,   3140 }, { 225.0,  16000 }, { 247.5,  14120 },
+	{ 270.0, 120000 }, { 292.5,  42120 }, { 315.0,  64900 }, { 337.5,  21880 },
+};
+
+/* The MCP3008 is good for 1.35 MHz at 2.7 V and 3.6 MHz at 5 V; 1 MHz is
+ * safe at 3.3 V and leaves the sample capacitor time to charge through the
+ * vane's up to 120k source resistance. */
+#define VANE_SPI_HZ 1000000u
+
+double wx_vane_ratio(double divider_ohm, double resistance_ohm)
+{
+	return divider_ohm / (divider_ohm + resistance_ohm);
+}
+
+static double position_ratio(double divider_ohm, int i)
+{
+	return wx_vane_ratio(divider_ohm, wx_vane_positions[i].resistance_ohm);
+}
+
+double wx_vane_tolerance(double divider_ohm, int i)
+{
+	double ri = position_ratio(divider_ohm, i);
+	double nearest = INFINITY;
+
+	for (int j = 0; j < WX_VANE_POSITIONS; j++)
+		if (j != i)
+			nearest = fmin(nearest, fabs(position_ratio(divider_ohm, j) - ri));
+	return fmin(nearest / 2, WX_VANE_MAX_TOLERANCE);
+}
+
+double wx_vane_min_separation(double divider_ohm, int *a, int *b)
+{
+	double best = INFINITY;
+
+	for (int i = 0; i < WX_VANE_POSITIONS; i++) {
+		for (int j = i + 1; j < WX_VANE_POSITIONS; j++) {
+			double d = fabs(position_ratio(divider_ohm, i) - position_ratio(divider_ohm, j));
+
+			if (d < best) {
+				best = d;
+				if (a)
+					*a = i;
+				if (b)
+					*b = j;
+			}
+		}
+	}
+	return best;
+}
+
+int wx_vane_match_ratio(double divider_ohm, double ratio)
+{
+	int best = -1;
+	double best_d = INFINITY;
+
+	if (!isfinite(ratio))
+		return -ERANGE;
+	for (int i = 0; i < WX_VANE_POSITIONS; i++) {
+		double d = fabs(ratio - position_ratio(divider_ohm, i));
+
+		if (d < best_d) {
+			best_d = d;
+			best = i;
+		}
+	}
+	/* Windows never overlap (each is at most half the gap to the nearest
+	 * neighbour), so the nearest position is the only candidate. */
+	if (best < 0 || best_d > wx_vane_tolerance(divider_ohm, best))
+		return -ERANGE;
+	return best;
+}
+
+double wx_vane_direction_deg(int i, double north_offset_deg)
+{
+	double d = fmod(wx_vane_positions[i].direction_deg + north_offset_deg, 360.0);
+
+	if (d < 0)
+		d += 360.0;
+	return d >= 360.0 ? 0.0 : d;	/* -1e-15 + 360 rounds to 360 */
+}
+
+/* "4.7k", "10k", "680" for messages. */
+static void format_ohm(double ohm, char *buf, size_t len)
+{
+	if (ohm >= 1000)
+		snprintf(buf, len, "%gk", ohm / 1000);
+	else
+		snprintf(buf, len, "%g", ohm);
+}
+
+int wx_vane_direction_from_v(const struct wx_config_windvane *cfg, double volts,
+			     const char *where, double *direction_deg,
+			     char *err, size_t errlen)
+{
+	int i = wx_vane_match_ratio(cfg->divider_ohm, volts / cfg->vin);
+	char div[32];
+
+	if (i >= 0) {
+		*direction_deg = wx_vane_direction_deg(i, cfg->north_offset_deg);
+		return 0;
+	}
+	format_ohm(cfg->divider_ohm, div, sizeof(div));
+	/* Near either rail is an open circuit: vane unplugged (0 V) or divider
+	 * missing (vin).  In between, the settings or the resistors are off. */
+	if (volts < 0.05 * cfg->vin || volts > 0.95 * cfg->vin)
+		snprintf(err, errlen, "windvane %s: %.2f V matches no direction "
+			 "(open circuit? check the vane's cable and the %s divider)",
+			 where, volts, div);
+	else
+		snprintf(err, errlen, "windvane %s: %.2f V matches no direction "
+			 "(between positions: check vin = %g and divider_ohm = %g against the wiring)",
+			 where, volts, cfg->vin, cfg->divider_ohm);
+	return -ERANGE;
+}
+
+/* ---- the vane behind an ADC ----------------------------------------- */
+
+struct wx_vane {
+	struct wx_config_windvane cfg;
+	char where[WX_PATH_LEN + 32];	/* "/dev/spidev0.0 channel 0" */
+	/* The measured voltage, or -errno with a message in err. */
+	int (*read_v)(struct wx_vane *v, double *volts, char *err, size_t errlen);
+	struct wx_spibus *spi;
+};
+
+static int check_config(const struct wx_config_windvane *vc, char *err, size_t errlen)
+{
+	if (vc->channel >= 0 && vc->channel < WX_MCP3008_CHANNELS && vc->vin > 0 &&
+	    vc->divider_ohm > 0 && isfinite(vc->north_offset_deg))
+		return 0;
+	snprintf(err, errlen, "windvane %s: channel %d, vin %g, divider_ohm %g: "
+		 "need channel 0..7 and positive vin and divider_ohm",
+		 vc->spi, vc->channel, vc->vin, vc->divider_ohm);
+	return -EINVAL;
+}
+
+static int mcp3008_read_v(struct wx_vane *v, double *volts, char *err, size_t errlen)
+{
+	uint16_t raw;
+	int rc = wx_mcp3008_read(v->spi, v->cfg.channel, &raw);
+
+	if (rc == -EPROTO)
+		snprintf(err, errlen, "windvane %s: MCP3008 reply has no null bit "
+			 "(is the MCP3008 powered? check MISO, CS and the SPI wiring)", v->where);
+	else if (rc < 0)
+		snprintf(err, errlen, "windvane %s: SPI transfer failed: %s", v->where, strerror(-rc));
+	else
+		*volts = wx_mcp3008_volts(raw, v->cfg.vin);	/* VREF = vin */
+	return rc;
+}
+
+struct wx_vane *wx_vane_open_mcp3008(struct wx_spibus *bus, const struct wx_config_windvane *cfg,
+				     char *err, size_t errlen)
+{
+	struct wx_vane *v;
+	int rc = check_config(cfg, err, errlen);
+
+	if (rc < 0) {
+		bus->close(bus);
+		errno = -rc;
+		return NULL;
+	}
+	v = calloc(1, sizeof(*v));
+	if (!v) {
+		snprintf(err, errlen, "windvane %s: out of memory", bus->where);
+		bus->close(bus);
+		errno = ENOMEM;
+		return NULL;
+	}
+	v->cfg = *cfg;
+	v->spi = bus;
+	v->read_v = mcp3008_read_v;
+	snprintf(v->where, sizeof(v->where), "%s channel %d", bus->where, cfg->channel);
+	return v;
+}
+
+int wx_vane_read(struct wx_vane *v, double *direction_deg, char *err, size_t errlen)
+{
+	double volts;
+	int rc = v->read_v(v, &volts, err, errlen);
+
+	if (rc < 0)
+		return rc;
+	return wx_vane_direction_from_v(&v->cfg, volts, v->where, direction_deg, err, errlen);
+}
+
+void wx_vane_close(struct wx_vane *v)
+{
+	if (!v)
+		return;
+	if (v->spi)
+		v->spi->close(v->spi);
+	free(v);
+}
+
+/* ---- the sensor driver ---------------------------------------------- */
+
+static bool vane_enabled(const struct wx_config *cfg)
+{
+	return cfg->windvane.enabled;
+}
+
+static void *vane_open(const struct wx_sensor_env *env, char *err, size_t errlen)
+{
+	const struct wx_config_windvane *vc = &env->cfg->windvane;
+	struct wx_spibus *bus;
+	char buserr[WX_ERR_LEN] = "";
+	int rc = check_config(vc, err, errlen);
+
+	if (rc < 0) {
+		errno = -rc;
+		return NULL;
+	}
+	bus = env->sim ? wx_sim_mcp3008_new(env->sim, vc)
+		       : wx_spidev_open(vc->spi, VANE_SPI_HZ, buserr, sizeof(buserr));
+	if (!bus) {
+		int e = errno;
+
+		if (buserr[0])
+			snprintf(err, errlen, "windvane %s", buserr);
+		else
+			snprintf(err, errlen, "windvane %s: %s", vc->spi, strerror(e));
+		errno = e;
+		return NULL;
+	}
+	return wx_vane_open_mcp3008(bus, vc, err, errlen);
+}
+
+static int vane_sample(void *dev, struct wx_record *r, char *err, size_t errlen)
+{
+	double deg;
+	int rc = wx_vane_read(dev, &deg, err, errlen);
+
+	if (rc < 0)
+		return rc;
+	wx_record_set(r, WX_WIND_DIRECTION_DEG, deg);
+	return 0;
+}
+
+static void vane_close(void *dev)
+{
+	wx_vane_close(dev);
+}
+
+const struct wx_sensor_driver wx_windvane_driver = {
+	.name = "windvane",
+	.kind = WX_SENSOR_SAMPLED,
+	.enabled = vane_enabled,
+	.open = vane_open,
+	.sample = vane_sample,
+	.edges = NULL,
+	.close = vane_close,
+};

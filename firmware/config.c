@@ -1,0 +1,630 @@
+/* The configuration loader.
+ *
+ * inih splits the file into (section, key, value); our line reader counts
+ * lines and notices section headers, so that every message can say
+ * "file:line:", and an empty section ("[bme280]" alone enables the sensor)
+ * still counts as present.  Entries are collected first and applied second,
+ * because [station] profile changes the defaults of the other sections
+ * wherever it appears in the file.  One table, schema[], says for every key
+ * its type, range and where it is stored. */
+#include "firmware/config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <ini.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "firmware/log.h"
+
+enum type { T_STR, T_INT, T_ADDR, T_DOUBLE, T_OPT_DOUBLE, T_BOOL, T_UNITS, T_PROFILE,
+	    T_STATION_ID, T_TOPIC, T_URL };
+
+struct key {
+	const char *section;
+	const char *name;
+	enum type type;
+	size_t off;		/* into struct wx_config */
+	size_t size;		/* T_STR: buffer size */
+	double min, max;	/* numbers: inclusive range */
+	size_t has_off;		/* T_OPT_DOUBLE: its bool */
+};
+
+#define OFF(f) offsetof(struct wx_config, f)
+#define STR(sec, k, f)          { sec, k, T_STR, OFF(f), sizeof(((struct wx_config *)0)->f), 0, 0, 0 }
+#define TYPED(sec, k, t, f)     { sec, k, t, OFF(f), sizeof(((struct wx_config *)0)->f), 0, 0, 0 }
+#define NUM(sec, k, t, f, lo, hi) { sec, k, t, OFF(f), 0, lo, hi, 0 }
+#define OPT(sec, k, f, has, lo, hi) { sec, k, T_OPT_DOUBLE, OFF(f), 0, lo, hi, OFF(has) }
+
+static const struct key schema[] = {
+	TYPED("station", "id", T_STATION_ID, station.id),
+	NUM("station", "altitude_m", T_DOUBLE, station.altitude_m, -500, 9000),
+	NUM("station", "interval_s", T_INT, station.interval_s, 10, 3600),
+	STR("station", "database", station.database),
+	STR("station", "socket", station.socket),
+	TYPED("station", "units", T_UNITS, station.units),
+	TYPED("station", "profile", T_PROFILE, station.profile),
+
+	NUM("bme280", "enabled", T_BOOL, bme280.enabled, 0, 0),
+	STR("bme280", "bus", bme280.bus),
+	NUM("bme280", "address", T_ADDR, bme280.address, 0x76, 0x77),
+
+	NUM("ds18b20", "enabled", T_BOOL, ds18b20.enabled, 0, 0),
+	STR("ds18b20", "w1_dir", ds18b20.w1_dir),
+	STR("ds18b20", "device", ds18b20.device),
+
+	NUM("anemometer", "enabled", T_BOOL, anemometer.enabled, 0, 0),
+	STR("anemometer", "chip", anemometer.chip),
+	NUM("anemometer", "line", T_INT, anemometer.line, 0, 1023),
+	NUM("anemometer", "kmh_per_hz", T_DOUBLE, anemometer.kmh_per_hz, 0.01, 100),
+	NUM("anemometer", "debounce_ms", T_DOUBLE, anemometer.debounce_ms, 0, 100),
+
+	NUM("rain", "enabled", T_BOOL, rain.enabled, 0, 0),
+	STR("rain", "chip", rain.chip),
+	NUM("rain", "line", T_INT, rain.line, 0, 1023),
+	NUM("rain", "mm_per_tip", T_DOUBLE, rain.mm_per_tip, 0.01, 10),
+	NUM("rain", "debounce_ms", T_DOUBLE, rain.debounce_ms, 0, 2000),
+	NUM("rain", "catch_factor", T_DOUBLE, rain.catch_factor, 0.1, 10),
+
+	NUM("windvane", "enabled", T_BOOL, windvane.enabled, 0, 0),
+	STR("windvane", "spi", windvane.spi),
+	NUM("windvane", "channel", T_INT, windvane.channel, 0, 7),
+	NUM("windvane", "vin", T_DOUBLE, windvane.vin, 1.0, 5.5),
+	NUM("windvane", "divider_ohm", T_DOUBLE, windvane.divider_ohm, 100, 1e6),
+	NUM("windvane", "north_offset_deg", T_DOUBLE, windvane.north_offset_deg, -360, 360),
+
+	NUM("mqtt", "enabled", T_BOOL, mqtt.enabled, 0, 0),
+	STR("mqtt", "host", mqtt.host),
+	NUM("mqtt", "port", T_INT, mqtt.port, 1, 65535),
+	NUM("mqtt", "tls", T_BOOL, mqtt.tls, 0, 0),
+	STR("mqtt", "ca_file", mqtt.ca_file),
+	STR("mqtt", "username", mqtt.username),
+	STR("mqtt", "password_file", mqtt.password_file),
+	TYPED("mqtt", "topic", T_TOPIC, mqtt.topic),
+	NUM("mqtt", "qos", T_INT, mqtt.qos, 0, 2),
+	NUM("mqtt", "ha_discovery", T_BOOL, mqtt.ha_discovery, 0, 0),
+
+	NUM("initialstate", "enabled", T_BOOL, initialstate.enabled, 0, 0),
+	TYPED("initialstate", "url", T_URL, initialstate.url),
+	STR("initialstate", "access_key_file", initialstate.access_key_file),
+	STR("initialstate", "bucket_key", initialstate.bucket_key),
+	NUM("initialstate", "events_per_request", T_INT, initialstate.events_per_request, 1, 100),
+	NUM("initialstate", "requests_per_min", T_INT, initialstate.requests_per_min, 1, 6000),
+
+	NUM("sim", "seed", T_INT, sim.seed, 0, 2147483647),
+	OPT("sim", "wind_kmh", sim.wind_kmh, sim.has_wind_kmh, 0, 250),
+	OPT("sim", "rain_mm_h", sim.rain_mm_h, sim.has_rain_mm_h, 0, 300),
+	NUM("sim", "bounce", T_BOOL, sim.bounce, 0, 0),
+};
+
+/* Sections, and where a sensor's or destination's enabled flag lives. */
+static const struct section {
+	const char *name;
+	size_t enabled_off;	/* 0: not an enable-by-presence section */
+	bool sensor;
+} sections[] = {
+	{ "station", 0, false },
+	{ "bme280", OFF(bme280.enabled), true },
+	{ "ds18b20", OFF(ds18b20.enabled), true },
+	{ "anemometer", OFF(anemometer.enabled), true },
+	{ "rain", OFF(rain.enabled), true },
+	{ "windvane", OFF(windvane.enabled), true },
+	{ "mqtt", OFF(mqtt.enabled), false },
+	{ "initialstate", OFF(initialstate.enabled), false },
+	{ "sim", 0, false },
+};
+#define N_SECTIONS (sizeof(sections) / sizeof(sections[0]))
+
+static void *field(struct wx_config *cfg, size_t off)
+{
+	return (char *)cfg + off;
+}
+
+static void defaults_byo(struct wx_config *c)
+{
+	snprintf(c->station.id, sizeof(c->station.id), "station");
+	c->station.interval_s = 60;
+	snprintf(c->station.database, sizeof(c->station.database), "/var/lib/wxd/wx.db");
+	snprintf(c->station.socket, sizeof(c->station.socket), "/run/wxd/wxd.sock");
+
+	snprintf(c->bme280.bus, sizeof(c->bme280.bus), "/dev/i2c-1");
+	c->bme280.address = 0x76;
+	snprintf(c->ds18b20.w1_dir, sizeof(c->ds18b20.w1_dir), "/sys/bus/w1/devices");
+
+	snprintf(c->anemometer.chip, sizeof(c->anemometer.chip), "gpiochip0");
+	c->anemometer.line = 5;
+	c->anemometer.kmh_per_hz = 2.4;
+	c->anemometer.debounce_ms = 2;
+	snprintf(c->rain.chip, sizeof(c->rain.chip), "gpiochip0");
+	c->rain.line = 6;
+	c->rain.mm_per_tip = 0.2794;
+	c->rain.debounce_ms = 150;
+	c->rain.catch_factor = 1.0;
+
+	snprintf(c->windvane.spi, sizeof(c->windvane.spi), "/dev/spidev0.0");
+	c->windvane.vin = 3.3;
+	c->windvane.divider_ohm = 4700;
+
+	snprintf(c->mqtt.host, sizeof(c->mqtt.host), "localhost");
+	c->mqtt.port = 1883;
+	c->mqtt.qos = 1;
+	c->mqtt.ha_discovery = true;
+
+	snprintf(c->initialstate.url, sizeof(c->initialstate.url), "https://groker.init.st/api/events");
+	snprintf(c->initialstate.access_key_file, sizeof(c->initialstate.access_key_file),
+		 "/etc/wxd/initialstate.key");
+	c->initialstate.events_per_request = 10;
+	c->initialstate.requests_per_min = 60;
+
+	c->sim.seed = 1;
+	c->sim.bounce = true;
+}
+
+void wx_config_defaults(struct wx_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	defaults_byo(cfg);
+}
+
+/* ---- pass 1: collect ---------------------------------------------------- */
+
+struct entry {
+	char section[32];
+	char key[48];
+	char *value;
+	int line;
+};
+
+struct parse {
+	const char *name;	/* file name for messages */
+	FILE *f;		/* file, or NULL when parsing text */
+	const char *text;	/* text, advanced as it is read */
+	int line;
+	char section[32];
+	int section_line[N_SECTIONS];	/* line of the header, 0 = absent */
+	struct entry *entries;
+	size_t n, cap;
+	char *err;
+	size_t errlen, errused;
+	int nerr;
+};
+
+static void WX_PRINTF(3, 4) fail(struct parse *p, int line, const char *fmt, ...)
+{
+	char msg[384];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	p->nerr++;
+	if (!p->err || p->errused >= p->errlen)
+		return;
+	n = snprintf(p->err + p->errused, p->errlen - p->errused, "%s%s:%d: %s",
+		     p->errused ? "\n" : "", p->name, line, msg);
+	if (n > 0)
+		p->errused += (size_t)n < p->errlen - p->errused ? (size_t)n
+								: p->errlen - p->errused - 1;
+}
+
+static int section_index(const char *name)
+{
+	for (size_t i = 0; i < N_SECTIONS; i++)
+		if (strcmp(sections[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* Notice "[name]" header lines as they are read: inih reports keys only. */
+static void note_header(struct parse *p, const char *line)
+{
+	const char *s = line, *e;
+	char name[64];
+	int i;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	if (*s != '[')
+		return;
+	e = strchr(s, ']');
+	if (!e || (size_t)(e - s - 1) >= sizeof(name))
+		return;		/* inih reports the malformed header */
+	memcpy(name, s + 1, (size_t)(e - s - 1));
+	name[e - s - 1] = '\0';
+	i = section_index(name);
+	if (i < 0)
+		fail(p, p->line, "unknown section [%s]", name);
+	else if (p->section_line[i])
+		fail(p, p->line, "section [%s] appears twice (first on line %d)", name,
+		     p->section_line[i]);
+	else
+		p->section_line[i] = p->line;
+}
+
+static char *next_line(char *buf, int size, void *stream)
+{
+	struct parse *p = stream;
+	size_t len;
+
+	if (p->f) {
+		if (!fgets(buf, size, p->f))
+			return NULL;
+	} else {
+		const char *nl;
+		size_t take;
+
+		if (!*p->text)
+			return NULL;
+		nl = strchr(p->text, '\n');
+		take = nl ? (size_t)(nl - p->text + 1) : strlen(p->text);
+		if (take > (size_t)size - 1)
+			take = (size_t)size - 1;
+		memcpy(buf, p->text, take);
+		buf[take] = '\0';
+		p->text += take;
+	}
+	p->line++;
+	len = strlen(buf);
+	if (len == (size_t)size - 1 && buf[len - 1] != '\n') {
+		int c;
+
+		fail(p, p->line, "line longer than %d characters", size - 3);
+		/* Skip the rest of the line so it is not read as another. */
+		if (p->f) {
+			while ((c = fgetc(p->f)) != EOF && c != '\n')
+				;
+		} else {
+			while (*p->text && *p->text != '\n')
+				p->text++;
+			if (*p->text)
+				p->text++;
+		}
+		buf[0] = '\0';
+		return buf;
+	}
+	note_header(p, buf);
+	return buf;
+}
+
+static int collect(void *user, const char *section, const char *key, const char *value)
+{
+	struct parse *p = user;
+	struct entry *e;
+
+	if (!*section) {
+		fail(p, p->line, "\"%s\" is outside any [section]", key);
+		return 1;
+	}
+	if (section_index(section) < 0)
+		return 1;	/* reported at its header */
+	if (p->n == p->cap) {
+		size_t cap = p->cap ? p->cap * 2 : 32;
+		struct entry *ne = realloc(p->entries, cap * sizeof(*ne));
+
+		if (!ne)
+			return 0;
+		p->entries = ne;
+		p->cap = cap;
+	}
+	e = &p->entries[p->n];
+	if (strlen(section) >= sizeof(e->section) || strlen(key) >= sizeof(e->key)) {
+		fail(p, p->line, "[%s] unknown key \"%.40s\"", section, key);
+		return 1;
+	}
+	snprintf(e->section, sizeof(e->section), "%s", section);
+	snprintf(e->key, sizeof(e->key), "%s", key);
+	e->value = strdup(value ? value : "");
+	if (!e->value)
+		return 0;
+	e->line = p->line;
+	p->n++;
+	return 1;
+}
+
+/* ---- pass 2: apply ------------------------------------------------------ */
+
+static const struct key *find_key(const char *section, const char *name)
+{
+	for (size_t i = 0; i < sizeof(schema) / sizeof(schema[0]); i++)
+		if (strcmp(schema[i].section, section) == 0 && strcmp(schema[i].name, name) == 0)
+			return &schema[i];
+	return NULL;
+}
+
+static bool parse_double(const char *s, double *out)
+{
+	char *end;
+
+	if (!*s)
+		return false;
+	errno = 0;
+	*out = strtod(s, &end);
+	return *end == '\0' && errno == 0 && isfinite(*out);
+}
+
+static bool parse_long(const char *s, int base, long *out)
+{
+	char *end;
+
+	if (!*s)
+		return false;
+	errno = 0;
+	*out = strtol(s, &end, base);
+	return *end == '\0' && errno == 0;
+}
+
+static bool valid_id(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '-' && *s != '_')
+			return false;
+	return true;
+}
+
+static bool valid_topic(const char *s)
+{
+	if (!*s || *s == '/' || s[strlen(s) - 1] == '/')
+		return false;
+	for (; *s; s++)
+		if (*s == '+' || *s == '#' || (unsigned char)*s < 0x20)
+			return false;
+	return true;
+}
+
+static bool valid_url(const char *s)
+{
+	if (strncmp(s, "https://", 8) != 0 && strncmp(s, "http://", 7) != 0)
+		return false;
+	for (; *s; s++)
+		if ((unsigned char)*s <= 0x20 || *s == 0x7f)
+			return false;
+	return true;
+}
+
+static void apply_range(struct parse *p, const struct entry *e, const struct key *k,
+			double v, bool *ok)
+{
+	if (v < k->min || v > k->max) {
+		if (k->type == T_ADDR)
+			fail(p, e->line, "[%s] %s: \"%s\" is out of range (0x%02x to 0x%02x)",
+			     e->section, e->key, e->value, (unsigned)k->min, (unsigned)k->max);
+		else
+			fail(p, e->line, "[%s] %s: \"%s\" is out of range (%g to %g)",
+			     e->section, e->key, e->value, k->min, k->max);
+		*ok = false;
+	}
+}
+
+static void apply(struct parse *p, struct wx_config *cfg, const struct entry *e)
+{
+	const struct key *k = find_key(e->section, e->key);
+	void *dst;
+	bool ok = true;
+	double d;
+	long l;
+
+	if (!k) {
+		fail(p, e->line, "[%s] unknown key \"%s\"", e->section, e->key);
+		return;
+	}
+	dst = field(cfg, k->off);
+	switch (k->type) {
+	case T_STR:
+	case T_STATION_ID:
+	case T_TOPIC:
+	case T_URL:
+		if (strlen(e->value) >= k->size) {
+			fail(p, e->line, "[%s] %s: value longer than %zu characters", e->section,
+			     e->key, k->size - 1);
+			return;
+		}
+		if (k->type == T_STATION_ID && !valid_id(e->value)) {
+			fail(p, e->line, "[%s] %s: \"%s\" must be letters, digits, '-' or '_' "
+			     "(it is used in topics and ids)", e->section, e->key, e->value);
+			return;
+		}
+		if (k->type == T_TOPIC && *e->value && !valid_topic(e->value)) {
+			fail(p, e->line, "[%s] %s: \"%s\" is not a topic prefix (no '+', '#', "
+			     "leading or trailing '/')", e->section, e->key, e->value);
+			return;
+		}
+		if (k->type == T_URL && !valid_url(e->value)) {
+			fail(p, e->line, "[%s] %s: \"%s\" is not an http:// or https:// URL",
+			     e->section, e->key, e->value);
+			return;
+		}
+		memcpy(dst, e->value, strlen(e->value) + 1);
+		return;
+	case T_INT:
+	case T_ADDR:
+		if (!parse_long(e->value, k->type == T_ADDR ? 0 : 10, &l)) {
+			fail(p, e->line, "[%s] %s: \"%s\" is not %s", e->section, e->key, e->value,
+			     k->type == T_ADDR ? "an address (like 0x76)" : "a whole number");
+			return;
+		}
+		apply_range(p, e, k, (double)l, &ok);
+		if (!ok)
+			return;
+		if (k->off == OFF(sim.seed))
+			*(long *)dst = l;
+		else
+			*(int *)dst = (int)l;
+		return;
+	case T_DOUBLE:
+	case T_OPT_DOUBLE:
+		if (k->type == T_OPT_DOUBLE && !*e->value) {
+			*(bool *)field(cfg, k->has_off) = false;
+			return;
+		}
+		if (!parse_double(e->value, &d)) {
+			fail(p, e->line, "[%s] %s: \"%s\" is not a number", e->section, e->key,
+			     e->value);
+			return;
+		}
+		apply_range(p, e, k, d, &ok);
+		if (!ok)
+			return;
+		*(double *)dst = d;
+		if (k->type == T_OPT_DOUBLE)
+			*(bool *)field(cfg, k->has_off) = true;
+		return;
+	case T_BOOL:
+		if (!strcmp(e->value, "true") || !strcmp(e->value, "yes") || !strcmp(e->value, "on") ||
+		    !strcmp(e->value, "1"))
+			*(bool *)dst = true;
+		else if (!strcmp(e->value, "false") || !strcmp(e->value, "no") ||
+			 !strcmp(e->value, "off") || !strcmp(e->value, "0"))
+			*(bool *)dst = false;
+		else
+			fail(p, e->line, "[%s] %s: \"%s\" is not true or false", e->section, e->key,
+			     e->value);
+		return;
+	case T_UNITS:
+		if (!strcmp(e->value, "metric"))
+			cfg->station.units = WX_UNITS_METRIC;
+		else if (!strcmp(e->value, "us"))
+			cfg->station.units = WX_UNITS_US;
+		else
+			fail(p, e->line, "[%s] %s: \"%s\" is not metric or us", e->section, e->key,
+			     e->value);
+		return;
+	case T_PROFILE:
+		/* Read before the other keys (see wx_config_parse); checked here. */
+		if (strcmp(e->value, "byo") != 0 && strcmp(e->value, "oracle-hat") != 0)
+			fail(p, e->line, "[%s] %s: \"%s\" is not byo or oracle-hat", e->section,
+			     e->key, e->value);
+		return;
+	}
+}
+
+static void check_duplicates(struct parse *p)
+{
+	for (size_t i = 0; i < p->n; i++)
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(p->entries[i].section, p->entries[j].section) &&
+			    !strcmp(p->entries[i].key, p->entries[j].key)) {
+				fail(p, p->entries[i].line, "[%s] %s is set twice (first on line %d)",
+				     p->entries[i].section, p->entries[i].key, p->entries[j].line);
+				break;
+			}
+}
+
+static void finish(struct parse *p, struct wx_config *cfg)
+{
+	/* Presence enables; an explicit enabled = false wins (applied later). */
+	for (size_t i = 0; i < N_SECTIONS; i++) {
+		if (!p->section_line[i])
+			continue;
+		if (sections[i].enabled_off)
+			*(bool *)field(cfg, sections[i].enabled_off) = true;
+		if (sections[i].sensor)
+			cfg->any_sensor_section = true;
+	}
+	for (size_t i = 0; i < p->n; i++)
+		if (strcmp(p->entries[i].key, "profile") == 0 &&
+		    strcmp(p->entries[i].section, "station") == 0 &&
+		    strcmp(p->entries[i].value, "oracle-hat") == 0)
+			cfg->station.profile = WX_PROFILE_ORACLE_HAT;
+	check_duplicates(p);
+	for (size_t i = 0; i < p->n; i++)
+		apply(p, cfg, &p->entries[i]);
+	if (cfg->mqtt.enabled && cfg->mqtt.tls && cfg->mqtt.port == 1883)
+		wx_log_debug("%s: [mqtt] tls = true on port 1883 (TLS brokers usually listen on 8883)",
+			     p->name);
+}
+
+static int run(struct wx_config *cfg, struct parse *p)
+{
+	int rc;
+
+	wx_config_defaults(cfg);
+	snprintf(cfg->path, sizeof(cfg->path), "%s", p->name);
+	ini_allow_multiline = false;
+	rc = ini_parse_stream(next_line, p, collect, p);
+	if (rc > 0)
+		fail(p, rc, "not a \"key = value\" line or a [section] header");
+	else if (rc < 0)
+		fail(p, p->line, "out of memory");
+	if (!p->nerr)
+		finish(p, cfg);
+	for (size_t i = 0; i < p->n; i++)
+		free(p->entries[i].value);
+	free(p->entries);
+	return p->nerr ? -1 : 0;
+}
+
+int wx_config_load(struct wx_config *cfg, const char *path, char *err, size_t errlen)
+{
+	struct parse p = { .name = path, .err = err, .errlen = errlen };
+	int rc;
+
+	if (err && errlen)
+		err[0] = '\0';
+	p.f = fopen(path, "r");
+	if (!p.f) {
+		int e = errno;
+
+		wx_config_defaults(cfg);
+		if (err)
+			snprintf(err, errlen, "%s: cannot open: %s%s", path, strerror(e),
+				 e == ENOENT ? " (copy the example config there, or give -c FILE)" : "");
+		return -1;
+	}
+	rc = run(cfg, &p);
+	fclose(p.f);
+	return rc;
+}
+
+int wx_config_load_string(struct wx_config *cfg, const char *name, const char *text,
+			  char *err, size_t errlen)
+{
+	struct parse p = { .name = name, .text = text, .err = err, .errlen = errlen };
+
+	if (err && errlen)
+		err[0] = '\0';
+	return run(cfg, &p);
+}
+
+void wx_config_enable_all_sensors(struct wx_config *cfg)
+{
+	for (size_t i = 0; i < N_SECTIONS; i++)
+		if (sections[i].sensor)
+			*(bool *)field(cfg, sections[i].enabled_off) = true;
+}
+
+int wx_config_read_secret(const char *path, char *out, size_t outlen, char *err, size_t errlen)
+{
+	struct stat st;
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (!f) {
+		int e = errno;
+
+		snprintf(err, errlen, "%s: cannot read secret: %s", path, strerror(e));
+		return -e;
+	}
+	if (fstat(fileno(f), &st) == 0 && (st.st_mode & S_IROTH))
+		wx_log_warnx("%s: secret file is readable by everyone (chmod 640 %s)", path, path);
+	if (!fgets(out, (int)outlen, f)) {
+		fclose(f);
+		snprintf(err, errlen, "%s: secret file is empty", path);
+		return -ENODATA;
+	}
+	fclose(f);
+	n = strcspn(out, "\r\n");
+	out[n] = '\0';
+	if (n == 0) {
+		snprintf(err, errlen, "%s: secret file is empty", path);
+		return -ENODATA;
+	}
+	return 0;
+}

@@ -1,0 +1,360 @@
+#include "firmware/sensors.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "firmware/log.h"
+
+#define REOPEN_PULSE_NS (10 * WX_NS_PER_S)
+
+struct wx_slot {
+	struct wx_sensors *owner;
+	const struct wx_sensor_driver *drv;
+	void *dev;			/* NULL while not open */
+	struct wx_health health;
+
+	/* pulse sensors */
+	struct wx_debounce deb;
+	int64_t reopen_at;		/* real CLOCK_MONOTONIC ns */
+
+	/* sampled sensors; fields below mu are shared with the thread */
+	pthread_t thread;
+	bool has_thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool want, busy, done, quit;
+	int rc;
+	struct wx_record result;
+	char err[WX_ERR_LEN];
+	uint64_t skipped;		/* requests while still busy */
+};
+
+struct wx_sensors {
+	struct wx_sensor_env env;
+	struct wx_clock *clock;
+	bool threaded;
+	int efd;
+	int n;
+	struct wx_slot slots[8];
+};
+
+static int64_t real_mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * WX_NS_PER_S + ts.tv_nsec;
+}
+
+static int64_t wall_s(struct wx_sensors *s)
+{
+	return wx_clock_wall_ns(s->clock) / WX_NS_PER_S;
+}
+
+/* Record the outcome of an attempt; log only changes. */
+static void set_health(struct wx_slot *slot, int rc, const char *err)
+{
+	struct wx_health *h = &slot->health;
+	int64_t now = wall_s(slot->owner);
+
+	if (rc == 0) {
+		if (h->tried && !h->ok)
+			wx_log_info("%s: working again", slot->drv->name);
+		if (!h->tried || !h->ok)
+			h->since_s = now;
+		h->ok = true;
+		h->last_ok_s = now;
+	} else {
+		h->failures++;
+		if (h->tried && !h->ok && strcmp(h->error, err) == 0)
+			goto out;
+		wx_log_warnx("%s", err);
+		snprintf(h->error, sizeof(h->error), "%s", err);
+		if (!h->tried || h->ok)
+			h->since_s = now;
+		h->ok = false;
+	}
+out:
+	h->tried = true;
+}
+
+/* Open if needed, then take one reading.  Runs in the slot's thread, or in
+ * the loop's without threads. */
+static int take(struct wx_slot *slot, struct wx_record *r, char *err, size_t errlen)
+{
+	int rc;
+
+	if (!slot->dev) {
+		slot->dev = slot->drv->open(&slot->owner->env, err, errlen);
+		if (!slot->dev)
+			return errno ? -errno : -EIO;
+	}
+	wx_record_init(r, 0);
+	rc = slot->drv->sample(slot->dev, r, err, errlen);
+	if (rc == -ENODEV || rc == -ENOENT) {
+		/* The device went away; open it afresh next time. */
+		slot->drv->close(slot->dev);
+		slot->dev = NULL;
+	}
+	return rc;
+}
+
+static void *sampler(void *arg)
+{
+	struct wx_slot *slot = arg;
+	uint64_t one = 1;
+
+	pthread_mutex_lock(&slot->mu);
+	for (;;) {
+		while (!slot->want && !slot->quit)
+			pthread_cond_wait(&slot->cv, &slot->mu);
+		if (slot->quit)
+			break;
+		slot->want = false;
+		pthread_mutex_unlock(&slot->mu);
+
+		struct wx_record r;
+		char err[WX_ERR_LEN] = "";
+		int rc = take(slot, &r, err, sizeof(err));
+
+		pthread_mutex_lock(&slot->mu);
+		slot->result = r;
+		slot->rc = rc;
+		memcpy(slot->err, err, sizeof(err));
+		slot->busy = false;
+		slot->done = true;
+		if (write(slot->owner->efd, &one, sizeof(one)) < 0)
+			wx_log_warn("sampler eventfd");
+	}
+	pthread_mutex_unlock(&slot->mu);
+	return NULL;
+}
+
+static void open_pulse(struct wx_slot *slot)
+{
+	char err[WX_ERR_LEN] = "";
+	const struct wx_config_pulse *pc = strcmp(slot->drv->name, "rain") == 0
+		? &slot->owner->env.cfg->rain : &slot->owner->env.cfg->anemometer;
+	bool rain = pc == &slot->owner->env.cfg->rain;
+
+	slot->dev = slot->drv->open(&slot->owner->env, err, sizeof(err));
+	if (!slot->dev) {
+		set_health(slot, -EIO, err);
+		slot->reopen_at = real_mono_ns() + REOPEN_PULSE_NS;
+		return;
+	}
+	/* A fresh line starts a fresh debounce: nothing to compare against. */
+	wx_pulse_debounce_init(&slot->deb, pc->debounce_ms,
+			       rain ? wx_pulse_rain_max_hz(pc->mm_per_tip)
+				    : wx_pulse_wind_max_hz(pc->kmh_per_hz));
+	set_health(slot, 0, NULL);
+}
+
+struct wx_sensors *wx_sensors_open(const struct wx_sensor_env *env, struct wx_clock *clock,
+				   bool threaded)
+{
+	struct wx_sensors *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->env = *env;
+	s->clock = clock;
+	s->threaded = threaded;
+	s->efd = -1;
+	if (threaded) {
+		s->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		if (s->efd < 0) {
+			free(s);
+			return NULL;
+		}
+	}
+	for (int i = 0; wx_sensor_drivers[i]; i++) {
+		const struct wx_sensor_driver *d = wx_sensor_drivers[i];
+		struct wx_slot *slot;
+
+		if (!d->enabled(env->cfg) || s->n == (int)(sizeof(s->slots) / sizeof(s->slots[0])))
+			continue;
+		slot = &s->slots[s->n++];
+		slot->owner = s;
+		slot->drv = d;
+		if (d->kind == WX_SENSOR_PULSE) {
+			open_pulse(slot);
+			continue;
+		}
+		pthread_mutex_init(&slot->mu, NULL);
+		pthread_cond_init(&slot->cv, NULL);
+		if (threaded && pthread_create(&slot->thread, NULL, sampler, slot) == 0)
+			slot->has_thread = true;
+	}
+	return s;
+}
+
+void wx_sensors_close(struct wx_sensors *s)
+{
+	if (!s)
+		return;
+	for (int i = 0; i < s->n; i++) {
+		struct wx_slot *slot = &s->slots[i];
+
+		if (slot->has_thread) {
+			pthread_mutex_lock(&slot->mu);
+			slot->quit = true;
+			pthread_cond_signal(&slot->cv);
+			pthread_mutex_unlock(&slot->mu);
+			pthread_join(slot->thread, NULL);
+		}
+		if (slot->drv->kind == WX_SENSOR_SAMPLED) {
+			pthread_mutex_destroy(&slot->mu);
+			pthread_cond_destroy(&slot->cv);
+		}
+		if (slot->dev)
+			slot->drv->close(slot->dev);
+	}
+	if (s->efd >= 0)
+		close(s->efd);
+	free(s);
+}
+
+int wx_sensors_count(const struct wx_sensors *s) { return s->n; }
+struct wx_slot *wx_sensors_slot(struct wx_sensors *s, int i) { return &s->slots[i]; }
+const struct wx_sensor_driver *wx_slot_driver(const struct wx_slot *slot) { return slot->drv; }
+const struct wx_health *wx_slot_health(const struct wx_slot *slot) { return &slot->health; }
+int wx_sensors_fd(const struct wx_sensors *s) { return s->efd; }
+
+struct wx_slot *wx_sensors_find(struct wx_sensors *s, const char *name)
+{
+	for (int i = 0; i < s->n; i++)
+		if (strcmp(s->slots[i].drv->name, name) == 0)
+			return &s->slots[i];
+	return NULL;
+}
+
+void wx_sensors_request(struct wx_sensors *s)
+{
+	for (int i = 0; i < s->n; i++) {
+		struct wx_slot *slot = &s->slots[i];
+
+		if (slot->drv->kind != WX_SENSOR_SAMPLED)
+			continue;
+		if (!slot->has_thread) {
+			slot->err[0] = '\0';
+			slot->rc = take(slot, &slot->result, slot->err, sizeof(slot->err));
+			slot->done = true;
+			continue;
+		}
+		pthread_mutex_lock(&slot->mu);
+		if (slot->busy || slot->done) {
+			slot->skipped++;
+		} else {
+			slot->want = true;
+			slot->busy = true;
+			pthread_cond_signal(&slot->cv);
+		}
+		pthread_mutex_unlock(&slot->mu);
+	}
+}
+
+bool wx_sensors_busy(struct wx_sensors *s)
+{
+	bool busy = false;
+
+	for (int i = 0; i < s->n && !busy; i++) {
+		struct wx_slot *slot = &s->slots[i];
+
+		if (slot->has_thread) {
+			pthread_mutex_lock(&slot->mu);
+			busy = slot->busy;
+			pthread_mutex_unlock(&slot->mu);
+		}
+	}
+	return busy;
+}
+
+int wx_sensors_collect(struct wx_sensors *s, wx_sample_fn fn, void *arg)
+{
+	uint64_t v;
+	int got = 0;
+
+	if (s->efd >= 0 && read(s->efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		wx_log_warn("sampler eventfd");
+	for (int i = 0; i < s->n; i++) {
+		struct wx_slot *slot = &s->slots[i];
+		struct wx_record r;
+		char err[WX_ERR_LEN];
+		int rc;
+
+		if (slot->drv->kind != WX_SENSOR_SAMPLED)
+			continue;
+		if (slot->has_thread)
+			pthread_mutex_lock(&slot->mu);
+		if (!slot->done) {
+			if (slot->has_thread)
+				pthread_mutex_unlock(&slot->mu);
+			continue;
+		}
+		slot->done = false;
+		r = slot->result;
+		rc = slot->rc;
+		memcpy(err, slot->err, sizeof(err));
+		if (slot->has_thread)
+			pthread_mutex_unlock(&slot->mu);
+
+		if (rc && !err[0])
+			snprintf(err, sizeof(err), "%s: %s", slot->drv->name, strerror(-rc));
+		set_health(slot, rc, err);
+		if (rc == 0) {
+			fn(slot, &r, arg);
+			got++;
+		}
+	}
+	return got;
+}
+
+int wx_slot_edges(struct wx_slot *slot, int64_t until_ns, int64_t *ts, size_t max)
+{
+	struct wx_edgebus *bus;
+	int n;
+
+	if (!slot->dev) {
+		if (real_mono_ns() < slot->reopen_at)
+			return -ENODEV;
+		open_pulse(slot);
+		if (!slot->dev)
+			return -ENODEV;
+	}
+	bus = slot->drv->edges(slot->dev);
+	n = bus->read(bus, until_ns, ts, max);
+	if (n < 0) {
+		char err[WX_ERR_LEN];
+
+		snprintf(err, sizeof(err), "%s %s: %s (reopening)", slot->drv->name, bus->where,
+			 strerror(-n));
+		set_health(slot, n, err);
+		slot->drv->close(slot->dev);
+		slot->dev = NULL;
+		slot->reopen_at = real_mono_ns() + REOPEN_PULSE_NS;
+		return -ENODEV;
+	}
+	return (int)wx_pulse_debounce(&slot->deb, ts, (size_t)n);
+}
+
+int wx_slot_fd(const struct wx_slot *slot)
+{
+	return slot->dev ? slot->drv->edges(slot->dev)->fd : -1;
+}
+
+uint64_t wx_slot_lost(const struct wx_slot *slot)
+{
+	return slot->dev ? slot->drv->edges(slot->dev)->lost : 0;
+}
+
+uint64_t wx_slot_rejected(const struct wx_slot *slot)
+{
+	return slot->deb.rejected;
+}
