@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "db/archive.h"
@@ -82,6 +83,7 @@ static void write_file(const char *path, const char *text)
 	assert_non_null(fp);
 	fputs(text, fp);
 	fclose(fp);
+	chmod(path, 0600);	/* a secret: not readable by others */
 }
 
 static int setup(void **state)

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -552,6 +553,7 @@ static void write_file(const char *path, const char *text)
 	assert_non_null(fp);
 	fputs(text, fp);
 	fclose(fp);
+	chmod(path, 0600);	/* a secret: not readable by others */
 }
 
 static void mqtt_reports_a_refused_login_naming_the_broker_once(void **state)

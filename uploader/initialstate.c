@@ -346,7 +346,7 @@ struct wx_uploader *wx_initialstate_start(const struct wx_config *cfg, uint32_t 
 		free_impl(s);
 		return NULL;
 	}
-	if (wx_uploader_read_secret(c->access_key_file, key, sizeof(key), e, sizeof(e)) < 0) {
+	if (wx_config_read_secret(c->access_key_file, key, sizeof(key), e, sizeof(e)) < 0) {
 		snprintf(err, errlen, "initialstate %s: access_key_file %s", s->host, e);
 		free_impl(s);
 		errno = EINVAL;

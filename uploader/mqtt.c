@@ -620,7 +620,7 @@ struct wx_uploader *wx_mqtt_start(const struct wx_config *cfg, uint32_t quantiti
 	if (cfg->mqtt.password_file[0]) {
 		char e[300];
 
-		if (wx_uploader_read_secret(cfg->mqtt.password_file, q->password, sizeof(q->password),
+		if (wx_config_read_secret(cfg->mqtt.password_file, q->password, sizeof(q->password),
 					    e, sizeof(e)) < 0) {
 			snprintf(err, errlen, "mqtt %s: password_file %s", q->where, e);
 			free_impl(q);

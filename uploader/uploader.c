@@ -326,28 +326,3 @@ void wx_backoff_reset(struct wx_backoff *b)
 {
 	b->base_ms = 0;
 }
-
-int wx_uploader_read_secret(const char *path, char *out, size_t outlen, char *err, size_t errlen)
-{
-	FILE *f;
-	size_t n;
-	int e;
-
-	out[0] = '\0';
-	f = fopen(path, "re");
-	if (!f) {
-		e = errno;
-		snprintf(err, errlen, "%s: %s", path, strerror(e));
-		return -e;
-	}
-	if (!fgets(out, (int)outlen, f)) {
-		out[0] = '\0';
-		fclose(f);
-		snprintf(err, errlen, "%s: empty", path);
-		return -EINVAL;
-	}
-	fclose(f);
-	n = strcspn(out, "\r\n");
-	out[n] = '\0';
-	return 0;
-}

@@ -77,8 +77,4 @@ int64_t wx_backoff_next(struct wx_backoff *b);
 /* Success: start again from min_ms. */
 void wx_backoff_reset(struct wx_backoff *b);
 
-/* Read a secret file's first line without its newline.  0 or -errno with a
- * message naming the file. */
-int wx_uploader_read_secret(const char *path, char *out, size_t outlen, char *err, size_t errlen);
-
 #endif
