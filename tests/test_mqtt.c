@@ -272,6 +272,27 @@ static void mqtt_publishes_each_record_as_json_with_the_contract_keys(void **sta
 	assert_int_equal(cursor, T0 + 6 * 60);
 }
 
+static void mqtt_at_qos_0_moves_the_cursor_once_the_library_wrote_the_records(void **state)
+{
+	struct fixture *f = *state;
+	struct wx_uploader *u;
+	struct wx_upload_status st;
+	struct test_msg m;
+
+	f->cfg.mqtt.qos = 0;
+	insert_range(f, 0, 40);
+	u = start(f, 0);
+	st = wait_cursor(u, T0 + 39 * 60, 5000);
+	assert_int_equal(st.cursor_ts, T0 + 39 * 60);
+	assert_int_equal(st.sent, 40);
+	assert_int_equal(test_sub_wait(f->sub, PREFIX "/record", 40, 2000), 40);
+	assert_int_equal(check_all_arrived_in_order(f->sub, 40), 0);
+	assert_true(test_sub_get(f->sub, PREFIX "/record", 17, &m));
+	check_payload(m.payload, 17);
+	test_msg_free(&m);
+	wx_uploader_stop(u, 2000);
+}
+
 static void mqtt_keeps_state_and_availability_retained(void **state)
 {
 	struct fixture *f = *state;
@@ -681,6 +702,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(mqtt_publishes_each_record_as_json_with_the_contract_keys, setup, teardown),
+		cmocka_unit_test_setup_teardown(mqtt_at_qos_0_moves_the_cursor_once_the_library_wrote_the_records, setup, teardown),
 		cmocka_unit_test_setup_teardown(mqtt_keeps_state_and_availability_retained, setup, teardown),
 		cmocka_unit_test_setup_teardown(mqtt_last_will_says_offline_when_the_station_dies, setup, teardown),
 		cmocka_unit_test_setup_teardown(mqtt_sends_backlog_in_order_after_broker_outage, setup_broker_down, teardown),

@@ -175,7 +175,10 @@ static void handle_response(struct is *s, const struct batch *b, CURLcode rc, lo
 	if (code >= 200 && code < 300) {
 		wx_backoff_reset(&s->bo);
 		wx_uploader_set_connected(s->u, true);
-		wx_uploader_recovered(s->u, "initialstate: uploading again");
+		char line[WX_PATH_LEN + 32];
+
+		snprintf(line, sizeof(line), "initialstate %s: uploading again", s->host);
+		wx_uploader_recovered(s->u, line);
 		s->part = b->end_part;
 		wx_uploader_ack(s->u, b->end_ts, (uint64_t)b->records);
 		return;

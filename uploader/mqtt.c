@@ -396,7 +396,7 @@ static void on_up(struct mqtt *q)
 	q->just_connected = false;
 	wx_backoff_reset(&q->bo);
 	wx_uploader_set_connected(q->u, true);
-	wx_uploader_recovered(q->u, "mqtt: connected again");
+	wx_uploader_recovered(q->u, NULL);
 	wx_log_info("mqtt %s: connected", q->where);
 	publish(q, NULL, q->t_avail, "online", 1, true);
 	if (q->cfg.ha_discovery) {

@@ -243,7 +243,7 @@ void wx_uploader_recovered(struct wx_uploader *u, const char *what)
 	u->logged_error[0] = '\0';
 	u->st.last_error[0] = '\0';
 	pthread_mutex_unlock(&u->mu);
-	if (had)
+	if (had && what)
 		wx_log_info("%s", what);
 }
 

@@ -42,7 +42,8 @@ void wx_uploader_set_connected(struct wx_uploader *u, bool connected);
 /* Record an error in the status; log it only when the text changed since
  * the last logged one (so a retry loop logs once). */
 void wx_uploader_error(struct wx_uploader *u, const char *fmt, ...) WX_PRINTF(2, 3);
-/* The trouble is over: clear it and log one recovery line when there was one. */
+/* The trouble is over: clear it, and log what (may be NULL) when there was
+ * trouble. */
 void wx_uploader_recovered(struct wx_uploader *u, const char *what);
 
 /* Stop was asked for. */
