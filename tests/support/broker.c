@@ -80,7 +80,11 @@ static int write_conf(struct test_broker *b, const struct test_broker_opts *o)
 	/* As root mosquitto would switch to user mosquitto, who cannot read
 	 * our temporary directory: stay who we are. */
 	fprintf(f, "user %s\n", pw ? pw->pw_name : "root");
-	fprintf(f, "persistence false\nlog_dest file %s\nlog_type all\n", b->log);
+	if (o && o->persistence)
+		fprintf(f, "persistence true\npersistence_location %s/\n", b->dir);
+	else
+		fprintf(f, "persistence false\n");
+	fprintf(f, "log_dest file %s\nlog_type all\n", b->log);
 	fprintf(f, "per_listener_settings false\n");
 	/* The default (1000) makes the broker drop messages for a subscriber
 	 * that falls behind a drained backlog, e.g. under valgrind. */
@@ -236,7 +240,7 @@ static void sub_on_message(struct mosquitto *m, void *obj, const struct mosquitt
 	pthread_mutex_unlock(&s->mu);
 }
 
-struct test_sub *test_sub_start(int port)
+static struct test_sub *sub_start(int port, const char *client_id)
 {
 	static int counter;
 	struct test_sub *s = calloc(1, sizeof(*s));
@@ -246,8 +250,11 @@ struct test_sub *test_sub_start(int port)
 		return NULL;
 	mosquitto_lib_init();
 	pthread_mutex_init(&s->mu, NULL);
-	snprintf(id, sizeof(id), "test-sub-%d-%d", (int)getpid(), ++counter);
-	s->m = mosquitto_new(id, true, s);
+	if (client_id)
+		snprintf(id, sizeof(id), "%s", client_id);
+	else
+		snprintf(id, sizeof(id), "test-sub-%d-%d", (int)getpid(), ++counter);
+	s->m = mosquitto_new(id, client_id == NULL, s);
 	if (!s->m)
 		goto fail;
 	mosquitto_connect_callback_set(s->m, sub_on_connect);
@@ -274,6 +281,16 @@ fail:
 	pthread_mutex_destroy(&s->mu);
 	free(s);
 	return NULL;
+}
+
+struct test_sub *test_sub_start(int port)
+{
+	return sub_start(port, NULL);
+}
+
+struct test_sub *test_sub_start_persistent(int port, const char *client_id)
+{
+	return sub_start(port, client_id);
 }
 
 void test_msg_free(struct test_msg *m)

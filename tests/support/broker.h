@@ -23,6 +23,7 @@ struct test_broker_opts {
 	const char *password;
 	const char *certfile;	/* with keyfile: a TLS listener too */
 	const char *keyfile;
+	bool persistence;	/* sessions survive a restart (saved on SIGTERM) */
 };
 
 /* A free TCP port on 127.0.0.1 (bind to port 0, read it, close). */
@@ -50,6 +51,10 @@ struct test_sub;
 /* Connect to 127.0.0.1:port, subscribe to `#` (QoS 1) and record every
  * message in order.  NULL on failure.  Free with test_sub_stop. */
 struct test_sub *test_sub_start(int port);
+/* The same with a persistent session (clean_session false, fixed client
+ * id): with a broker started with persistence, messages published while
+ * the subscriber is cut off are queued for it, and it reconnects by itself. */
+struct test_sub *test_sub_start_persistent(int port, const char *client_id);
 void test_sub_stop(struct test_sub *s);
 /* Messages so far on topic (NULL: all). */
 size_t test_sub_count(struct test_sub *s, const char *topic);
