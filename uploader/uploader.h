@@ -44,4 +44,10 @@ void wx_uploader_status(struct wx_uploader *u, struct wx_upload_status *out);
  * publish availability offline, disconnect cleanly) and free it. */
 void wx_uploader_stop(struct wx_uploader *u, int grace_ms);
 
+/* Tests only: multiply every backoff and slow-retry delay of uploaders
+ * started afterwards by scale (1.0 = production timing, 0.01 turns the
+ * 1 s .. 60 s MQTT backoff into 10 ms .. 600 ms).  A server's Retry-After
+ * is never scaled. */
+void wx_uploader_set_test_timing(double scale);
+
 #endif
