@@ -101,8 +101,13 @@ demo: deps
 	$(MAKE) all
 	sh firmware/demo.sh $(BUILD)
 
+BENCH_SRC := $(sort $(wildcard bench/bench_*.c))
+$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(patsubst %.c,$(BUILD)/obj/%.o,$(SUPPORT_SRC)) $(BUILD)/libwx.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) $^ $(LIBS) -o $@
+
 bench: deps
-	$(MAKE) all
+	$(MAKE) all $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 	sh bench/run $(BUILD)
 
 clean:

@@ -1,0 +1,47 @@
+#!/bin/sh
+# make demo: a simulated day at full speed into demo/wx.db, then a look at
+# what it recorded and at the live daemon.  Usage: demo.sh BUILD_DIR
+set -e
+B=${1:-build}
+D=demo
+mkdir -p "$D"
+rm -f "$D"/wx.db "$D"/wx.db-wal "$D"/wx.db-shm
+cat > "$D/wxd.conf" <<CONF
+; The demo station: every sensor simulated (wxd --sim enables all five when
+; no sensor section is given).  See etc/wxd.conf.example for a real station.
+[station]
+id = demo
+altitude_m = 12
+interval_s = 60
+database = $D/wx.db
+socket = $D/wxd.sock
+CONF
+
+start=$(date +%s)
+echo "== wxd --sim --speed 0 --duration 24h: a simulated day, as fast as the machine goes"
+t0=$(date +%s.%N)
+"$B/wxd" -c "$D/wxd.conf" --sim --speed 0 --duration 24h
+t1=$(date +%s.%N)
+echo "   took $(echo "$t1 $t0" | awk '{printf "%.1f", $1 - $2}') s"
+until=$((start + 2 * 86400))
+
+echo
+echo "== wxctl history (the first hour, then the day's summary)"
+"$B/wxctl" -c "$D/wxd.conf" history --since "$start" --until "$until" > "$D/history.txt"
+head -n 8 "$D/history.txt"
+echo "   ..."
+sed -n '/^[0-9]* records/,$p' "$D/history.txt"
+
+echo
+echo "== wxctl read, from wxd running live on simulated sensors (real time)"
+"$B/wxd" -c "$D/wxd.conf" --sim --speed 1 --duration 15s 2>"$D/wxd.log" &
+pid=$!
+i=0
+while [ ! -S "$D/wxd.sock" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+sleep 6	# let every sensor give a first reading
+"$B/wxctl" -c "$D/wxd.conf" read
+echo
+"$B/wxctl" -c "$D/wxd.conf" status
+wait $pid
+echo
+echo "The archive is $D/wx.db (open it with: sqlite3 $D/wx.db 'select * from archive limit 5')."
