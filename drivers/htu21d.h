@@ -43,8 +43,7 @@ struct wx_htu21d *wx_htu21d_open(struct wx_regbus *bus, char *err, size_t errlen
 /* Measure temperature, then humidity (compensated with that temperature).
  * 0, or -errno with one line in err: -ENXIO (no reply to the command),
  * -ETIMEDOUT (still NACKing after twice the datasheet conversion time),
- * -EBADMSG (CRC mismatch), -EPROTO (status bits name the other
- * measurement), -EIO.  A failure is never a value. */
+ * -EBADMSG (CRC mismatch), -EIO.  A failure is never a value. */
 int wx_htu21d_read(struct wx_htu21d *dev, struct wx_htu21d_reading *out,
 		   char *err, size_t errlen);
 

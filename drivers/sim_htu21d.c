@@ -78,8 +78,6 @@ static void make_result(struct simdev *d)
 		word = d->humidity ? word_of((rh_raw + 6) * 65536 / 125, 0x2)
 				   : word_of((t + 46.85) * 65536 / 175.72, 0x0);
 	}
-	if (d->faults & WX_SIM_HTU21D_WRONG_KIND)
-		word ^= 0x2;
 	d->result[0] = (uint8_t)(word >> 8);
 	d->result[1] = (uint8_t)word;
 	d->result[2] = wx_htu21d_crc8(d->result, 2);

@@ -13,7 +13,6 @@ enum {
 	WX_SIM_HTU21D_NACK = 1u << 0,		/* nothing answers: -ENXIO */
 	WX_SIM_HTU21D_BAD_CRC = 1u << 1,	/* the CRC byte is corrupted */
 	WX_SIM_HTU21D_STUCK = 1u << 2,		/* conversions never end (NACK forever) */
-	WX_SIM_HTU21D_WRONG_KIND = 1u << 3,	/* status bit 1 names the other measurement */
 	WX_SIM_HTU21D_SHORT = 1u << 4,		/* every transfer is short: -EIO */
 };
 
