@@ -469,6 +469,7 @@ void wx_bme280_close(struct wx_bme280 *d)
 struct bme280_sensor {
 	struct wx_regbus *bus;
 	struct wx_bme280 *dev;
+	bool fills_temperature;	/* [station] air_temperature = bme280 */
 };
 
 static bool sensor_enabled(const struct wx_config *cfg)
@@ -485,6 +486,7 @@ static void *sensor_open(const struct wx_sensor_env *env, char *err, size_t errl
 
 	if (!s)
 		goto nomem;
+	s->fills_temperature = env->cfg->station.air_temperature == WX_AIR_TEMP_BME280;
 	if (env->sim)
 		s->bus = wx_sim_bme280_new(env->sim, 0x60, c->address);
 	else
@@ -523,7 +525,8 @@ static int sensor_sample(void *dev, struct wx_record *r, char *err, size_t errle
 
 	if (rc < 0)
 		return rc;
-	wx_record_set(r, WX_TEMPERATURE_C, rd.temperature_c);
+	if (s->fills_temperature)
+		wx_record_set(r, WX_TEMPERATURE_C, rd.temperature_c);
 	wx_record_set(r, WX_PRESSURE_HPA, rd.pressure_hpa);
 	if (rd.has_humidity)
 		wx_record_set(r, WX_HUMIDITY_PCT, rd.humidity_pct);

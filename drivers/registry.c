@@ -8,13 +8,19 @@ extern const struct wx_sensor_driver wx_ds18b20_driver;
 extern const struct wx_sensor_driver wx_anemometer_driver;
 extern const struct wx_sensor_driver wx_rain_driver;
 extern const struct wx_sensor_driver wx_windvane_driver;
+extern const struct wx_sensor_driver wx_htu21d_driver;
+extern const struct wx_sensor_driver wx_bmp180_driver;
+extern const struct wx_sensor_driver wx_air_quality_driver;
 
 const struct wx_sensor_driver *const wx_sensor_drivers[] = {
 	&wx_bme280_driver,
+	&wx_htu21d_driver,
+	&wx_bmp180_driver,
 	&wx_ds18b20_driver,
 	&wx_anemometer_driver,
 	&wx_rain_driver,
 	&wx_windvane_driver,
+	&wx_air_quality_driver,
 	NULL,
 };
 

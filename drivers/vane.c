@@ -19,8 +19,11 @@
 #include <string.h>
 
 #include "drivers/mcp3008.h"
+#include "drivers/mcp3427.h"
+#include "drivers/regbus.h"
 #include "drivers/sensor.h"
 #include "drivers/sim_mcp3008.h"
+#include "drivers/sim_mcp3427.h"
 #include "drivers/spibus.h"
 
 /* Datasheet table "Wind Vane": resistance by direction.  The half
@@ -152,16 +155,21 @@ struct wx_vane {
 	/* The measured voltage, or -errno with a message in err. */
 	int (*read_v)(struct wx_vane *v, double *volts, char *err, size_t errlen);
 	struct wx_spibus *spi;
+	struct wx_regbus *i2c;		/* MCP3427 */
+	bool vane_low;			/* the HAT wiring: vane is the lower leg */
 };
 
 static int check_config(const struct wx_config_windvane *vc, char *err, size_t errlen)
 {
-	if (vc->channel >= 0 && vc->channel < WX_MCP3008_CHANNELS && vc->vin > 0 &&
+	bool i2c = vc->adc == WX_VANE_ADC_MCP3427;
+	int channels = i2c ? WX_MCP3427_CHANNELS : WX_MCP3008_CHANNELS;
+
+	if (vc->channel >= 0 && vc->channel < channels && vc->vin > 0 &&
 	    vc->divider_ohm > 0 && isfinite(vc->north_offset_deg))
 		return 0;
 	snprintf(err, errlen, "windvane %s: channel %d, vin %g, divider_ohm %g: "
-		 "need channel 0..7 and positive vin and divider_ohm",
-		 vc->spi, vc->channel, vc->vin, vc->divider_ohm);
+		 "need channel 0..%d and positive vin and divider_ohm",
+		 i2c ? vc->bus : vc->spi, vc->channel, vc->vin, vc->divider_ohm, channels - 1);
 	return -EINVAL;
 }
 
@@ -205,6 +213,52 @@ struct wx_vane *wx_vane_open_mcp3008(struct wx_spibus *bus, const struct wx_conf
 	return v;
 }
 
+static int mcp3427_read_v(struct wx_vane *v, double *volts, char *err, size_t errlen)
+{
+	int16_t raw;
+	int rc = wx_mcp3427_read(v->i2c, v->cfg.channel, &raw);
+
+	if (rc < 0)
+		return wx_mcp3427_describe("windvane", v->i2c, v->cfg.channel, rc, err, errlen);
+	/* The pull-up takes an open input to vin, beyond the 2.048 V range. */
+	if (raw >= WX_MCP3427_FULL_SCALE) {
+		snprintf(err, errlen, "windvane %s: input at full scale (2.048 V or more): "
+			 "vane cable open? check the vane's plug on the HAT", v->where);
+		return -ERANGE;
+	}
+	*volts = wx_mcp3427_volts(raw);
+	return 0;
+}
+
+struct wx_vane *wx_vane_open_mcp3427(struct wx_regbus *bus, const struct wx_config_windvane *cfg,
+				     char *err, size_t errlen)
+{
+	struct wx_config_windvane c = *cfg;
+	struct wx_vane *v;
+	int rc;
+
+	c.adc = WX_VANE_ADC_MCP3427;
+	rc = check_config(&c, err, errlen);
+	if (rc < 0) {
+		bus->close(bus);
+		errno = -rc;
+		return NULL;
+	}
+	v = calloc(1, sizeof(*v));
+	if (!v) {
+		snprintf(err, errlen, "windvane %s: out of memory", bus->where);
+		bus->close(bus);
+		errno = ENOMEM;
+		return NULL;
+	}
+	v->cfg = c;
+	v->i2c = bus;
+	v->vane_low = true;
+	v->read_v = mcp3427_read_v;
+	snprintf(v->where, sizeof(v->where), "%s channel %d", bus->where, cfg->channel);
+	return v;
+}
+
 int wx_vane_read(struct wx_vane *v, double *direction_deg, char *err, size_t errlen)
 {
 	double volts;
@@ -212,6 +266,18 @@ int wx_vane_read(struct wx_vane *v, double *direction_deg, char *err, size_t err
 
 	if (rc < 0)
 		return rc;
+	if (v->vane_low) {
+		/* Vout = vin * (1 - ratio): match the mirrored voltage, and say
+		 * the measured one if it matches nothing. */
+		rc = wx_vane_direction_from_v(&v->cfg, v->cfg.vin - volts, v->where,
+					      direction_deg, err, errlen);
+		if (rc < 0)
+			snprintf(err, errlen, "windvane %s: %.3f V matches no direction (check "
+				 "vin = %g and divider_ohm = %g against the HAT; "
+				 "hardware/oracle-hat.md)", v->where, volts, v->cfg.vin,
+				 v->cfg.divider_ohm);
+		return rc;
+	}
 	return wx_vane_direction_from_v(&v->cfg, volts, v->where, direction_deg, err, errlen);
 }
 
@@ -221,6 +287,8 @@ void wx_vane_close(struct wx_vane *v)
 		return;
 	if (v->spi)
 		v->spi->close(v->spi);
+	if (v->i2c)
+		v->i2c->close(v->i2c);
 	free(v);
 }
 
@@ -229,6 +297,33 @@ void wx_vane_close(struct wx_vane *v)
 static bool vane_enabled(const struct wx_config *cfg)
 {
 	return cfg->windvane.enabled;
+}
+
+static void *vane_open_i2c(const struct wx_sensor_env *env, const struct wx_config_windvane *vc,
+			   char *err, size_t errlen)
+{
+	struct wx_regbus *bus;
+	char buserr[WX_ERR_LEN] = "";
+
+	if (env->sim) {
+		bus = wx_sim_mcp3427_new(env->sim, vc->address);
+		if (bus)
+			wx_sim_mcp3427_wire_vane(bus, vc->channel, vc);
+	} else {
+		bus = wx_i2cdev_open(vc->bus, vc->address, buserr, sizeof(buserr));
+	}
+	if (!bus) {
+		int e = errno;
+
+		if (buserr[0])
+			snprintf(err, errlen, "windvane %s", buserr);
+		else
+			snprintf(err, errlen, "windvane %s address 0x%02x: %s", vc->bus,
+				 (unsigned)vc->address, strerror(e));
+		errno = e;
+		return NULL;
+	}
+	return wx_vane_open_mcp3427(bus, vc, err, errlen);
 }
 
 static void *vane_open(const struct wx_sensor_env *env, char *err, size_t errlen)
@@ -242,6 +337,8 @@ static void *vane_open(const struct wx_sensor_env *env, char *err, size_t errlen
 		errno = -rc;
 		return NULL;
 	}
+	if (vc->adc == WX_VANE_ADC_MCP3427)
+		return vane_open_i2c(env, vc, err, errlen);
 	bus = env->sim ? wx_sim_mcp3008_new(env->sim, vc)
 		       : wx_spidev_open(vc->spi, VANE_SPI_HZ, buserr, sizeof(buserr));
 	if (!bus) {

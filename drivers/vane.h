@@ -71,6 +71,15 @@ struct wx_vane;
 struct wx_vane *wx_vane_open_mcp3008(struct wx_spibus *bus, const struct wx_config_windvane *cfg,
 				     char *err, size_t errlen);
 
+/* The vane on channel cfg->channel (0..1) of an MCP3427 on bus, the
+ * Oracle Weather Station HAT wiring: there the vane is the lower leg of a
+ * divider_ohm pull-up from vin, so Vout = vin * R_vane / (divider_ohm +
+ * R_vane) = vin * (1 - wx_vane_ratio()), and the same 16-position matching
+ * applies to 1 - Vout / vin.  Takes bus over like wx_vane_open_mcp3008(). */
+struct wx_regbus;
+struct wx_vane *wx_vane_open_mcp3427(struct wx_regbus *bus, const struct wx_config_windvane *cfg,
+				     char *err, size_t errlen);
+
 /* One conversion turned into a direction (north offset applied).  0, or
  * -errno with one line in err naming device and channel: -ERANGE when the
  * voltage matches no position, -EPROTO for a malformed ADC reply, or the
@@ -81,7 +90,9 @@ int wx_vane_read(struct wx_vane *v, double *direction_deg, char *err, size_t err
 void wx_vane_close(struct wx_vane *v);
 
 /* The sensor table's row (drivers/sensor.h): section [windvane], sampled,
- * opens the simulated MCP3008 when env->sim is set, else cfg->windvane.spi;
+ * opens per cfg->windvane.adc the MCP3008 (cfg->windvane.spi) or the
+ * MCP3427 (cfg->windvane.bus and address), or their simulations when
+ * env->sim is set;
  * fills wind_direction_deg.  The device it opens is a struct wx_vane. */
 struct wx_sensor_driver;
 extern const struct wx_sensor_driver wx_windvane_driver;

@@ -23,7 +23,7 @@
 #include "firmware/log.h"
 
 enum type { T_STR, T_INT, T_ADDR, T_DOUBLE, T_OPT_DOUBLE, T_BOOL, T_UNITS, T_PROFILE,
-	    T_STATION_ID, T_TOPIC, T_URL };
+	    T_STATION_ID, T_TOPIC, T_URL, T_AIR_TEMP, T_VANE_ADC };
 
 struct key {
 	const char *section;
@@ -49,10 +49,27 @@ static const struct key schema[] = {
 	STR("station", "socket", station.socket),
 	TYPED("station", "units", T_UNITS, station.units),
 	TYPED("station", "profile", T_PROFILE, station.profile),
+	TYPED("station", "air_temperature", T_AIR_TEMP, station.air_temperature),
 
 	NUM("bme280", "enabled", T_BOOL, bme280.enabled, 0, 0),
 	STR("bme280", "bus", bme280.bus),
 	NUM("bme280", "address", T_ADDR, bme280.address, 0x76, 0x77),
+
+	/* The HTU21D and BMP180 each have one fixed address. */
+	NUM("htu21d", "enabled", T_BOOL, htu21d.enabled, 0, 0),
+	STR("htu21d", "bus", htu21d.bus),
+	NUM("htu21d", "address", T_ADDR, htu21d.address, 0x40, 0x40),
+
+	NUM("bmp180", "enabled", T_BOOL, bmp180.enabled, 0, 0),
+	STR("bmp180", "bus", bmp180.bus),
+	NUM("bmp180", "address", T_ADDR, bmp180.address, 0x77, 0x77),
+	NUM("bmp180", "oversampling", T_INT, bmp180.oversampling, 0, 3),
+
+	/* MCP3427: 0x68..0x6F by its two address pins; two channels. */
+	NUM("air_quality", "enabled", T_BOOL, air_quality.enabled, 0, 0),
+	STR("air_quality", "bus", air_quality.bus),
+	NUM("air_quality", "address", T_ADDR, air_quality.address, 0x68, 0x6F),
+	NUM("air_quality", "channel", T_INT, air_quality.channel, 0, 1),
 
 	NUM("ds18b20", "enabled", T_BOOL, ds18b20.enabled, 0, 0),
 	STR("ds18b20", "w1_dir", ds18b20.w1_dir),
@@ -72,7 +89,10 @@ static const struct key schema[] = {
 	NUM("rain", "catch_factor", T_DOUBLE, rain.catch_factor, 0.1, 10),
 
 	NUM("windvane", "enabled", T_BOOL, windvane.enabled, 0, 0),
+	TYPED("windvane", "adc", T_VANE_ADC, windvane.adc),
 	STR("windvane", "spi", windvane.spi),
+	STR("windvane", "bus", windvane.bus),
+	NUM("windvane", "address", T_ADDR, windvane.address, 0x68, 0x6F),
 	NUM("windvane", "channel", T_INT, windvane.channel, 0, 7),
 	NUM("windvane", "vin", T_DOUBLE, windvane.vin, 1.0, 5.5),
 	NUM("windvane", "divider_ohm", T_DOUBLE, windvane.divider_ohm, 100, 1e6),
@@ -102,21 +122,29 @@ static const struct key schema[] = {
 	NUM("sim", "bounce", T_BOOL, sim.bounce, 0, 0),
 };
 
+/* The builds a sensor belongs to, for --sim with no sensor section. */
+#define BYO (1u << WX_PROFILE_BYO)
+#define HAT (1u << WX_PROFILE_ORACLE_HAT)
+
 /* Sections, and where a sensor's or destination's enabled flag lives. */
 static const struct section {
 	const char *name;
 	size_t enabled_off;	/* 0: not an enable-by-presence section */
 	bool sensor;
+	unsigned builds;	/* sensors: BYO and/or HAT */
 } sections[] = {
-	{ "station", 0, false },
-	{ "bme280", OFF(bme280.enabled), true },
-	{ "ds18b20", OFF(ds18b20.enabled), true },
-	{ "anemometer", OFF(anemometer.enabled), true },
-	{ "rain", OFF(rain.enabled), true },
-	{ "windvane", OFF(windvane.enabled), true },
-	{ "mqtt", OFF(mqtt.enabled), false },
-	{ "initialstate", OFF(initialstate.enabled), false },
-	{ "sim", 0, false },
+	{ "station", 0, false, 0 },
+	{ "bme280", OFF(bme280.enabled), true, BYO },
+	{ "htu21d", OFF(htu21d.enabled), true, HAT },
+	{ "bmp180", OFF(bmp180.enabled), true, HAT },
+	{ "ds18b20", OFF(ds18b20.enabled), true, BYO | HAT },
+	{ "anemometer", OFF(anemometer.enabled), true, BYO | HAT },
+	{ "rain", OFF(rain.enabled), true, BYO | HAT },
+	{ "windvane", OFF(windvane.enabled), true, BYO | HAT },
+	{ "air_quality", OFF(air_quality.enabled), true, HAT },
+	{ "mqtt", OFF(mqtt.enabled), false, 0 },
+	{ "initialstate", OFF(initialstate.enabled), false, 0 },
+	{ "sim", 0, false, 0 },
 };
 #define N_SECTIONS (sizeof(sections) / sizeof(sections[0]))
 
@@ -146,7 +174,17 @@ static void defaults_byo(struct wx_config *c)
 	c->rain.debounce_ms = 150;
 	c->rain.catch_factor = 1.0;
 
+	snprintf(c->htu21d.bus, sizeof(c->htu21d.bus), "/dev/i2c-1");
+	c->htu21d.address = 0x40;
+	snprintf(c->bmp180.bus, sizeof(c->bmp180.bus), "/dev/i2c-1");
+	c->bmp180.address = 0x77;
+	c->bmp180.oversampling = 3;	/* ultra high resolution: 25.5 ms, lowest noise */
+	snprintf(c->air_quality.bus, sizeof(c->air_quality.bus), "/dev/i2c-1");
+	c->air_quality.address = 0x6A;
+
 	snprintf(c->windvane.spi, sizeof(c->windvane.spi), "/dev/spidev0.0");
+	snprintf(c->windvane.bus, sizeof(c->windvane.bus), "/dev/i2c-1");
+	c->windvane.address = 0x69;
 	c->windvane.vin = 3.3;
 	c->windvane.divider_ohm = 4700;
 
@@ -163,6 +201,22 @@ static void defaults_byo(struct wx_config *c)
 
 	c->sim.seed = 1;
 	c->sim.bounce = true;
+}
+
+/* The original Oracle Weather Station HAT (hardware/oracle-hat.md): the
+ * vane on channel 0 of the MCP3427 at 0x69 as the lower leg of a 100k
+ * divider from 3.3 V, the anemometer on BCM 17 and the rain gauge on BCM
+ * 27, as the kit's own software (wind_direction.json, interrupt_daemon.py)
+ * had them. */
+static void defaults_oracle_hat(struct wx_config *c)
+{
+	c->station.air_temperature = WX_AIR_TEMP_HTU21D;
+	c->windvane.adc = WX_VANE_ADC_MCP3427;
+	c->windvane.channel = 0;
+	c->windvane.vin = 3.3;
+	c->windvane.divider_ohm = 100000;
+	c->anemometer.line = 17;
+	c->rain.line = 27;
 }
 
 void wx_config_defaults(struct wx_config *cfg)
@@ -496,6 +550,26 @@ static void apply(struct parse *p, struct wx_config *cfg, const struct entry *e)
 			fail(p, e->line, "[%s] %s: \"%s\" is not metric or us", e->section, e->key,
 			     e->value);
 		return;
+	case T_AIR_TEMP:
+		if (!strcmp(e->value, "htu21d"))
+			cfg->station.air_temperature = WX_AIR_TEMP_HTU21D;
+		else if (!strcmp(e->value, "bmp180"))
+			cfg->station.air_temperature = WX_AIR_TEMP_BMP180;
+		else if (!strcmp(e->value, "bme280"))
+			cfg->station.air_temperature = WX_AIR_TEMP_BME280;
+		else
+			fail(p, e->line, "[%s] %s: \"%s\" is not htu21d, bmp180 or bme280",
+			     e->section, e->key, e->value);
+		return;
+	case T_VANE_ADC:
+		if (!strcmp(e->value, "mcp3008"))
+			cfg->windvane.adc = WX_VANE_ADC_MCP3008;
+		else if (!strcmp(e->value, "mcp3427"))
+			cfg->windvane.adc = WX_VANE_ADC_MCP3427;
+		else
+			fail(p, e->line, "[%s] %s: \"%s\" is not mcp3008 or mcp3427", e->section,
+			     e->key, e->value);
+		return;
 	case T_PROFILE:
 		/* Read before the other keys (see wx_config_parse); checked here. */
 		if (strcmp(e->value, "byo") != 0 && strcmp(e->value, "oracle-hat") != 0)
@@ -517,6 +591,19 @@ static void check_duplicates(struct parse *p)
 			}
 }
 
+/* The MCP3427 has two inputs, the MCP3008 eight: [windvane] channel's
+ * range depends on adc, wherever the two keys appear. */
+static void check_vane_channel(struct parse *p, const struct wx_config *cfg)
+{
+	if (cfg->windvane.adc != WX_VANE_ADC_MCP3427 || cfg->windvane.channel <= 1)
+		return;
+	for (size_t i = 0; i < p->n; i++)
+		if (!strcmp(p->entries[i].section, "windvane") &&
+		    !strcmp(p->entries[i].key, "channel"))
+			fail(p, p->entries[i].line, "[windvane] channel: \"%s\" is out of range "
+			     "for adc = mcp3427 (0 to 1)", p->entries[i].value);
+}
+
 static void finish(struct parse *p, struct wx_config *cfg)
 {
 	/* Presence enables; an explicit enabled = false wins (applied later). */
@@ -531,11 +618,14 @@ static void finish(struct parse *p, struct wx_config *cfg)
 	for (size_t i = 0; i < p->n; i++)
 		if (strcmp(p->entries[i].key, "profile") == 0 &&
 		    strcmp(p->entries[i].section, "station") == 0 &&
-		    strcmp(p->entries[i].value, "oracle-hat") == 0)
+		    strcmp(p->entries[i].value, "oracle-hat") == 0) {
 			cfg->station.profile = WX_PROFILE_ORACLE_HAT;
+			defaults_oracle_hat(cfg);
+		}
 	check_duplicates(p);
 	for (size_t i = 0; i < p->n; i++)
 		apply(p, cfg, &p->entries[i]);
+	check_vane_channel(p, cfg);
 	if (cfg->mqtt.enabled && cfg->mqtt.tls && cfg->mqtt.port == 1883)
 		wx_log_debug("%s: [mqtt] tls = true on port 1883 (TLS brokers usually listen on 8883)",
 			     p->name);
@@ -595,8 +685,10 @@ int wx_config_load_string(struct wx_config *cfg, const char *name, const char *t
 
 void wx_config_enable_all_sensors(struct wx_config *cfg)
 {
+	unsigned build = 1u << cfg->station.profile;
+
 	for (size_t i = 0; i < N_SECTIONS; i++)
-		if (sections[i].sensor)
+		if (sections[i].sensor && (sections[i].builds & build))
 			*(bool *)field(cfg, sections[i].enabled_off) = true;
 }
 

@@ -15,6 +15,10 @@
 
 enum wx_units { WX_UNITS_METRIC, WX_UNITS_US };
 enum wx_profile { WX_PROFILE_BYO, WX_PROFILE_ORACLE_HAT };
+/* [station] air_temperature: which sensor fills temperature_c. */
+enum wx_air_temp { WX_AIR_TEMP_BME280, WX_AIR_TEMP_HTU21D, WX_AIR_TEMP_BMP180 };
+/* [windvane] adc: the BYO MCP3008 on SPI or the Oracle HAT's MCP3427 on I2C. */
+enum wx_vane_adc { WX_VANE_ADC_MCP3008, WX_VANE_ADC_MCP3427 };
 
 struct wx_config_station {
 	char id[WX_NAME_LEN];
@@ -24,12 +28,33 @@ struct wx_config_station {
 	char socket[WX_PATH_LEN];
 	enum wx_units units;
 	enum wx_profile profile;
+	enum wx_air_temp air_temperature;	/* default bme280; htu21d on oracle-hat */
 };
 
 struct wx_config_bme280 {
 	bool enabled;
 	char bus[WX_PATH_LEN];
 	int address;
+};
+
+struct wx_config_htu21d {		/* Oracle HAT humidity (and temperature) */
+	bool enabled;
+	char bus[WX_PATH_LEN];
+	int address;
+};
+
+struct wx_config_bmp180 {		/* Oracle HAT pressure (and temperature) */
+	bool enabled;
+	char bus[WX_PATH_LEN];
+	int address;
+	int oversampling;		/* oss 0..3 */
+};
+
+struct wx_config_air_quality {		/* Oracle HAT TGS2600 behind an MCP3427 */
+	bool enabled;
+	char bus[WX_PATH_LEN];
+	int address;
+	int channel;
 };
 
 struct wx_config_ds18b20 {
@@ -50,7 +75,10 @@ struct wx_config_pulse {		/* [anemometer] and [rain] */
 
 struct wx_config_windvane {
 	bool enabled;
-	char spi[WX_PATH_LEN];
+	enum wx_vane_adc adc;
+	char spi[WX_PATH_LEN];		/* adc = mcp3008 */
+	char bus[WX_PATH_LEN];		/* adc = mcp3427: I2C bus */
+	int address;			/* adc = mcp3427: 0x68..0x6F */
 	int channel;
 	double vin;
 	double divider_ohm;
@@ -93,6 +121,9 @@ struct wx_config {
 	bool any_sensor_section;	/* a sensor section was present */
 	struct wx_config_station station;
 	struct wx_config_bme280 bme280;
+	struct wx_config_htu21d htu21d;
+	struct wx_config_bmp180 bmp180;
+	struct wx_config_air_quality air_quality;
 	struct wx_config_ds18b20 ds18b20;
 	struct wx_config_pulse anemometer;
 	struct wx_config_pulse rain;
@@ -114,8 +145,10 @@ int wx_config_load(struct wx_config *cfg, const char *path, char *err, size_t er
 int wx_config_load_string(struct wx_config *cfg, const char *name, const char *text,
 			  char *err, size_t errlen);
 
-/* With --sim and no sensor section at all, every sensor is enabled with
- * its defaults. */
+/* With --sim and no sensor section at all, every sensor of the profile's
+ * build is enabled with its defaults: the BYO five (bme280, ds18b20,
+ * anemometer, rain, windvane), or on oracle-hat the HAT's (htu21d, bmp180,
+ * windvane on the MCP3427, air_quality, anemometer, rain, ds18b20). */
 void wx_config_enable_all_sensors(struct wx_config *cfg);
 
 /* Read a secret file (password_file, access_key_file): the first line,

@@ -1,0 +1,108 @@
+/* Figaro TGS2600 "General air contaminants" sensor on the Oracle Weather
+ * Station HAT's air-quality board, read through a Microchip MCP3427
+ * (DS22226A) at 0x6A.  There is no datasheet formula here: the TGS2600's
+ * resistance falls as contaminants rise, and the kit (tgs2600.py in the
+ * Raspberry Pi Foundation's weather-station software) turned the ADC code
+ * into 100 * (max - code) / max with max = 32767.  We report the same
+ * number so that a school's old and new records line up. */
+#include "drivers/air_quality.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "drivers/mcp3427.h"
+#include "drivers/regbus.h"
+#include "drivers/sensor.h"
+#include "drivers/sim_mcp3427.h"
+
+double wx_air_quality_pct(int16_t raw)
+{
+	int code = raw < 0 ? 0 : raw;
+
+	return 100.0 * (WX_MCP3427_FULL_SCALE - code) / WX_MCP3427_FULL_SCALE;
+}
+
+struct aq_sensor {
+	struct wx_regbus *bus;
+	int channel;
+};
+
+static bool aq_enabled(const struct wx_config *cfg)
+{
+	return cfg->air_quality.enabled;
+}
+
+static void *aq_open(const struct wx_sensor_env *env, char *err, size_t errlen)
+{
+	const struct wx_config_air_quality *c = &env->cfg->air_quality;
+	struct aq_sensor *s;
+	char buserr[WX_ERR_LEN] = "";
+	int e;
+
+	if (c->channel < 0 || c->channel >= WX_MCP3427_CHANNELS) {
+		snprintf(err, errlen, "air_quality %s address 0x%02x: channel %d: the MCP3427 "
+			 "has channels 0 and 1", c->bus, (unsigned)c->address, c->channel);
+		errno = EINVAL;
+		return NULL;
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		snprintf(err, errlen, "air_quality: out of memory");
+		errno = ENOMEM;
+		return NULL;
+	}
+	s->channel = c->channel;
+	if (env->sim) {
+		s->bus = wx_sim_mcp3427_new(env->sim, c->address);
+		if (s->bus)
+			wx_sim_mcp3427_wire_air_quality(s->bus, c->channel);
+	} else {
+		s->bus = wx_i2cdev_open(c->bus, c->address, buserr, sizeof(buserr));
+	}
+	if (!s->bus) {
+		e = errno;
+		if (buserr[0])
+			snprintf(err, errlen, "air_quality %s", buserr);
+		else
+			snprintf(err, errlen, "air_quality %s address 0x%02x: %s", c->bus,
+				 (unsigned)c->address, strerror(e));
+		free(s);
+		errno = e;
+		return NULL;
+	}
+	return s;
+}
+
+static int aq_sample(void *dev, struct wx_record *r, char *err, size_t errlen)
+{
+	struct aq_sensor *s = dev;
+	int16_t raw;
+	int rc = wx_mcp3427_read(s->bus, s->channel, &raw);
+
+	if (rc < 0)
+		return wx_mcp3427_describe("air_quality", s->bus, s->channel, rc, err, errlen);
+	wx_record_set(r, WX_AIR_QUALITY_PCT, wx_air_quality_pct(raw));
+	return 0;
+}
+
+static void aq_close(void *dev)
+{
+	struct aq_sensor *s = dev;
+
+	if (!s)
+		return;
+	s->bus->close(s->bus);
+	free(s);
+}
+
+const struct wx_sensor_driver wx_air_quality_driver = {
+	.name = "air_quality",
+	.kind = WX_SENSOR_SAMPLED,
+	.enabled = aq_enabled,
+	.open = aq_open,
+	.sample = aq_sample,
+	.edges = NULL,
+	.close = aq_close,
+};

@@ -1,0 +1,277 @@
+/* TE Connectivity HTU21D(F) Sensor, "Digital Relative Humidity sensor with
+ * Temperature output" (the revision we worked from was not recorded: check
+ * the figures below against yours).
+ *
+ * Chip logic only.  The chip has no register pointer for measurements: a
+ * one-byte command starts a conversion (0xF3 temperature, 0xF5 humidity,
+ * "no hold master"), the chip NACKs its address until the result is ready,
+ * then answers MSB, LSB, CRC.  The two low bits of LSB are status bits and
+ * are masked off before conversion.  It talks
+ * through struct wx_regbus's send/recv (i2cdev.c on a Pi, sim_htu21d.c in
+ * tests and with --sim). */
+#include "drivers/htu21d.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "drivers/sensor.h"
+#include "drivers/sim_htu21d.h"
+#include "firmware/log.h"
+
+enum {
+	CMD_TEMP_NO_HOLD = 0xF3,
+	CMD_HUM_NO_HOLD = 0xF5,
+	CMD_SOFT_RESET = 0xFE,
+};
+
+/* Datasheet "Electrical and general items": soft reset takes less than
+ * 15 ms; at the default resolution (RH 12 bit, T 14 bit) a measurement
+ * takes at most 50 ms (T) and 16 ms (RH). */
+#define RESET_US 15000u
+#define TEMP_MAX_US 50000u
+#define HUM_MAX_US 16000u
+#define POLL_US 2000u
+
+#define STATUS_MASK 0x0003
+
+struct wx_htu21d {
+	struct wx_regbus *bus;
+};
+
+uint8_t wx_htu21d_crc8(const uint8_t *data, size_t len)
+{
+	uint8_t crc = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		crc ^= data[i];
+		for (int b = 0; b < 8; b++)
+			crc = (uint8_t)(crc & 0x80 ? (crc << 1) ^ 0x31 : crc << 1);
+	}
+	return crc;
+}
+
+double wx_htu21d_temp_c(uint16_t word)
+{
+	return -46.85 + 175.72 * (double)(word & ~STATUS_MASK) / 65536.0;
+}
+
+double wx_htu21d_humidity_raw_pct(uint16_t word)
+{
+	return -6.0 + 125.0 * (double)(word & ~STATUS_MASK) / 65536.0;
+}
+
+double wx_htu21d_humidity_comp_pct(double rh_pct, double temp_c)
+{
+	double rh = rh_pct + (25.0 - temp_c) * -0.15;
+
+	return rh < 0 ? 0 : rh > 100 ? 100 : rh;
+}
+
+static int WX_PRINTF(5, 6) fail(const struct wx_regbus *bus, char *err, size_t errlen, int rc,
+				const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (err && errlen) {
+		n = snprintf(err, errlen, "htu21d %s: ", bus->where);
+		if (n >= 0 && (size_t)n < errlen) {
+			va_start(ap, fmt);
+			vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
+			va_end(ap);
+		}
+	}
+	return rc;
+}
+
+static int bus_fail(const struct wx_regbus *bus, char *err, size_t errlen, int rc,
+		    const char *what)
+{
+	if (rc == -ENXIO)
+		return fail(bus, err, errlen, rc, "no reply while %s (is the HAT seated? "
+			    "i2cdetect -y 1 should list 0x40)", what);
+	if (rc == -EIO)
+		return fail(bus, err, errlen, rc, "short transfer while %s (loose HAT?)", what);
+	return fail(bus, err, errlen, rc, "%s: %s", what, strerror(-rc));
+}
+
+static void delay(struct wx_regbus *bus, unsigned us)
+{
+	if (bus->delay_us)
+		bus->delay_us(bus, us);
+}
+
+struct wx_htu21d *wx_htu21d_open(struct wx_regbus *bus, char *err, size_t errlen)
+{
+	struct wx_htu21d *d;
+	uint8_t cmd = CMD_SOFT_RESET;
+	int rc;
+
+	if (!bus->send || !bus->recv) {
+		fail(bus, err, errlen, -EOPNOTSUPP, "transport cannot do plain I2C transfers");
+		errno = EOPNOTSUPP;
+		return NULL;
+	}
+	rc = bus->send(bus, &cmd, 1);
+	if (rc < 0) {
+		bus_fail(bus, err, errlen, rc, "resetting");
+		errno = -rc;
+		return NULL;
+	}
+	delay(bus, RESET_US);
+	d = calloc(1, sizeof(*d));
+	if (!d) {
+		fail(bus, err, errlen, -ENOMEM, "out of memory");
+		errno = ENOMEM;
+		return NULL;
+	}
+	d->bus = bus;
+	return d;
+}
+
+/* Start one measurement and read its word: the chip NACKs reads until the
+ * conversion ends, so after the datasheet maximum we re-read every 2 ms,
+ * up to twice that maximum. */
+static int measure(struct wx_htu21d *d, uint8_t cmd, unsigned max_us, uint16_t *word,
+		   char *err, size_t errlen)
+{
+	struct wx_regbus *bus = d->bus;
+	bool want_humidity = cmd == CMD_HUM_NO_HOLD;
+	const char *what = want_humidity ? "humidity" : "temperature";
+	uint8_t b[3];
+	unsigned waited = max_us;
+	int rc = bus->send(bus, &cmd, 1);
+
+	if (rc < 0)
+		return bus_fail(bus, err, errlen, rc, want_humidity ? "starting a humidity measurement"
+								      : "starting a temperature measurement");
+	delay(bus, max_us);
+	while ((rc = bus->recv(bus, b, sizeof(b))) == -ENXIO && waited < 2 * max_us) {
+		delay(bus, POLL_US);
+		waited += POLL_US;
+	}
+	if (rc == -ENXIO)
+		return fail(bus, err, errlen, -ETIMEDOUT, "no %s result after %.0f ms "
+			    "(datasheet maximum %.0f ms)", what, waited / 1000.0, max_us / 1000.0);
+	if (rc < 0)
+		return bus_fail(bus, err, errlen, rc, "reading a measurement");
+	if (wx_htu21d_crc8(b, 2) != b[2])
+		return fail(bus, err, errlen, -EBADMSG, "%s CRC mismatch (got 0x%02x, computed "
+			    "0x%02x): noise on the bus?", what, b[2], wx_htu21d_crc8(b, 2));
+	/* The two status bits are masked by the conversions, not checked:
+	 * the datasheet's own CRC examples (0x683A, 0x4E85) carry type bits
+	 * that contradict its table, so a clone or revision that sets them
+	 * differently must not turn good readings into errors. */
+	*word = (uint16_t)(b[0] << 8 | b[1]);
+	return 0;
+}
+
+int wx_htu21d_read(struct wx_htu21d *d, struct wx_htu21d_reading *out, char *err, size_t errlen)
+{
+	uint16_t t, h;
+	int rc = measure(d, CMD_TEMP_NO_HOLD, TEMP_MAX_US, &t, err, errlen);
+
+	if (rc < 0)
+		return rc;
+	rc = measure(d, CMD_HUM_NO_HOLD, HUM_MAX_US, &h, err, errlen);
+	if (rc < 0)
+		return rc;
+	out->temperature_c = wx_htu21d_temp_c(t);
+	out->humidity_pct = wx_htu21d_humidity_comp_pct(wx_htu21d_humidity_raw_pct(h),
+							out->temperature_c);
+	return 0;
+}
+
+void wx_htu21d_close(struct wx_htu21d *d)
+{
+	free(d);
+}
+
+/* ---- the sensor driver ------------------------------------------------ */
+
+struct htu21d_sensor {
+	struct wx_regbus *bus;
+	struct wx_htu21d *dev;
+	bool fills_temperature;	/* [station] air_temperature = htu21d */
+};
+
+static bool sensor_enabled(const struct wx_config *cfg)
+{
+	return cfg->htu21d.enabled;
+}
+
+static void *sensor_open(const struct wx_sensor_env *env, char *err, size_t errlen)
+{
+	const struct wx_config_htu21d *c = &env->cfg->htu21d;
+	struct htu21d_sensor *s = calloc(1, sizeof(*s));
+	char buserr[WX_ERR_LEN] = "";
+	int e;
+
+	if (!s) {
+		snprintf(err, errlen, "htu21d: out of memory");
+		errno = ENOMEM;
+		return NULL;
+	}
+	s->fills_temperature = env->cfg->station.air_temperature == WX_AIR_TEMP_HTU21D;
+	s->bus = env->sim ? wx_sim_htu21d_new(env->sim, c->address)
+			  : wx_i2cdev_open(c->bus, c->address, buserr, sizeof(buserr));
+	if (!s->bus) {
+		e = errno;
+		if (buserr[0])
+			snprintf(err, errlen, "htu21d %s", buserr);
+		else
+			snprintf(err, errlen, "htu21d address 0x%02x: %s", (unsigned)c->address,
+				 strerror(e));
+		free(s);
+		errno = e;
+		return NULL;
+	}
+	s->dev = wx_htu21d_open(s->bus, err, errlen);
+	if (!s->dev) {
+		e = errno;
+		s->bus->close(s->bus);
+		free(s);
+		errno = e;
+		return NULL;
+	}
+	return s;
+}
+
+static int sensor_sample(void *dev, struct wx_record *r, char *err, size_t errlen)
+{
+	struct htu21d_sensor *s = dev;
+	struct wx_htu21d_reading rd;
+	int rc = wx_htu21d_read(s->dev, &rd, err, errlen);
+
+	if (rc < 0)
+		return rc;
+	wx_record_set(r, WX_HUMIDITY_PCT, rd.humidity_pct);
+	if (s->fills_temperature)
+		wx_record_set(r, WX_TEMPERATURE_C, rd.temperature_c);
+	return 0;
+}
+
+static void sensor_close(void *dev)
+{
+	struct htu21d_sensor *s = dev;
+
+	if (!s)
+		return;
+	wx_htu21d_close(s->dev);
+	s->bus->close(s->bus);
+	free(s);
+}
+
+const struct wx_sensor_driver wx_htu21d_driver = {
+	.name = "htu21d",
+	.kind = WX_SENSOR_SAMPLED,
+	.enabled = sensor_enabled,
+	.open = sensor_open,
+	.sample = sensor_sample,
+	.edges = NULL,
+	.close = sensor_close,
+};
