@@ -99,6 +99,7 @@ static void aq_close(void *dev)
 
 const struct wx_sensor_driver wx_air_quality_driver = {
 	.name = "air_quality",
+	.quantities = WX_Q(WX_AIR_QUALITY_PCT),
 	.kind = WX_SENSOR_SAMPLED,
 	.enabled = aq_enabled,
 	.open = aq_open,

@@ -546,6 +546,7 @@ static void sensor_close(void *dev)
 
 const struct wx_sensor_driver wx_bme280_driver = {
 	.name = "bme280",
+	.quantities = WX_Q(WX_TEMPERATURE_C) | WX_Q(WX_HUMIDITY_PCT) | WX_Q(WX_PRESSURE_HPA),
 	.kind = WX_SENSOR_SAMPLED,
 	.enabled = sensor_enabled,
 	.open = sensor_open,

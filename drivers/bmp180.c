@@ -357,6 +357,7 @@ static void sensor_close(void *dev)
 
 const struct wx_sensor_driver wx_bmp180_driver = {
 	.name = "bmp180",
+	.quantities = WX_Q(WX_TEMPERATURE_C) | WX_Q(WX_PRESSURE_HPA),
 	.kind = WX_SENSOR_SAMPLED,
 	.enabled = sensor_enabled,
 	.open = sensor_open,

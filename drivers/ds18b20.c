@@ -351,6 +351,7 @@ static void ds18b20_close(void *dev)
 
 const struct wx_sensor_driver wx_ds18b20_driver = {
 	.name = "ds18b20",
+	.quantities = WX_Q(WX_GROUND_TEMPERATURE_C),
 	.kind = WX_SENSOR_SAMPLED,
 	.enabled = ds18b20_enabled,
 	.open = ds18b20_open,

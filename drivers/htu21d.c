@@ -268,6 +268,7 @@ static void sensor_close(void *dev)
 
 const struct wx_sensor_driver wx_htu21d_driver = {
 	.name = "htu21d",
+	.quantities = WX_Q(WX_TEMPERATURE_C) | WX_Q(WX_HUMIDITY_PCT),
 	.kind = WX_SENSOR_SAMPLED,
 	.enabled = sensor_enabled,
 	.open = sensor_open,

@@ -229,6 +229,7 @@ static void pulse_close(void *dev)
 
 const struct wx_sensor_driver wx_anemometer_driver = {
 	.name = "anemometer",
+	.quantities = WX_Q(WX_WIND_SPEED_KMH) | WX_Q(WX_WIND_GUST_KMH) | WX_Q(WX_WIND_PULSES),
 	.kind = WX_SENSOR_PULSE,
 	.enabled = anemometer_enabled,
 	.open = anemometer_open,
@@ -238,6 +239,7 @@ const struct wx_sensor_driver wx_anemometer_driver = {
 
 const struct wx_sensor_driver wx_rain_driver = {
 	.name = "rain",
+	.quantities = WX_Q(WX_RAIN_MM) | WX_Q(WX_RAIN_TODAY_MM) | WX_Q(WX_RAIN_TIPS),
 	.kind = WX_SENSOR_PULSE,
 	.enabled = rain_enabled,
 	.open = rain_open,

@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "drivers/edgebus.h"
 #include "drivers/sim.h"
@@ -20,6 +21,7 @@
 #include "firmware/record.h"
 
 #define WX_ERR_LEN 256
+#define WX_Q(q) (1u << (q))
 
 struct wx_sensor_env {
 	const struct wx_config *cfg;
@@ -31,6 +33,7 @@ enum wx_sensor_kind { WX_SENSOR_SAMPLED, WX_SENSOR_PULSE };
 struct wx_sensor_driver {
 	const char *name;		/* its config section: "bme280" */
 	enum wx_sensor_kind kind;
+	uint32_t quantities;		/* WX_Q() of every quantity it can fill */
 	/* Is it enabled in cfg? */
 	bool (*enabled)(const struct wx_config *cfg);
 	/* Open the device (real or simulated per env).  NULL with errno set and

@@ -372,6 +372,7 @@ static void vane_close(void *dev)
 
 const struct wx_sensor_driver wx_windvane_driver = {
 	.name = "windvane",
+	.quantities = WX_Q(WX_WIND_DIRECTION_DEG),
 	.kind = WX_SENSOR_SAMPLED,
 	.enabled = vane_enabled,
 	.open = vane_open,

@@ -606,21 +606,12 @@ static uint32_t measured_quantities(struct daemon *d)
 {
 	uint32_t q = 0;
 
-	for (int i = 0; i < wx_sensors_count(d->sensors); i++) {
-		const char *n = wx_slot_driver(wx_sensors_slot(d->sensors, i))->name;
-
-		if (!strcmp(n, "bme280"))
-			q |= 1u << WX_TEMPERATURE_C | 1u << WX_HUMIDITY_PCT | 1u << WX_PRESSURE_HPA |
-			     1u << WX_SEA_LEVEL_PRESSURE_HPA | 1u << WX_DEW_POINT_C;
-		else if (!strcmp(n, "ds18b20"))
-			q |= 1u << WX_GROUND_TEMPERATURE_C;
-		else if (!strcmp(n, "anemometer"))
-			q |= 1u << WX_WIND_SPEED_KMH | 1u << WX_WIND_GUST_KMH;
-		else if (!strcmp(n, "windvane"))
-			q |= 1u << WX_WIND_DIRECTION_DEG;
-		else if (!strcmp(n, "rain"))
-			q |= 1u << WX_RAIN_MM;
-	}
+	for (int i = 0; i < wx_sensors_count(d->sensors); i++)
+		q |= wx_slot_driver(wx_sensors_slot(d->sensors, i))->quantities;
+	if ((q & WX_Q(WX_TEMPERATURE_C)) && (q & WX_Q(WX_HUMIDITY_PCT)))
+		q |= WX_Q(WX_DEW_POINT_C);
+	if ((q & WX_Q(WX_TEMPERATURE_C)) && (q & WX_Q(WX_PRESSURE_HPA)))
+		q |= WX_Q(WX_SEA_LEVEL_PRESSURE_HPA);
 	return q;
 }
 

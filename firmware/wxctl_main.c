@@ -14,6 +14,7 @@
 #include "firmware/history.h"
 #include "firmware/live.h"
 #include "firmware/log.h"
+#include "firmware/oracle_import.h"
 #include "firmware/record_json.h"
 #include "firmware/timeparse.h"
 #include "firmware/units.h"
@@ -29,6 +30,7 @@ static const char usage_text[] =
 	"       wxctl [-c FILE] history [--since WHEN] [--until WHEN] [--format table|csv|json]\n"
 	"                               [--layout oracle]\n"
 	"       wxctl [-c FILE] status [--json]\n"
+	"       wxctl [-c FILE] import --layout oracle FILE.csv\n"
 	"WHEN: ISO 8601 (2026-11-22T14:00, local unless Z or +hh:mm), Unix seconds, or -24h\n";
 
 static void usage_and_exit(int code)
@@ -348,6 +350,82 @@ static int cmd_status(const struct wx_config *cfg, int argc, char **argv)
 	return 0;
 }
 
+/* ---- import ------------------------------------------------------------- */
+
+struct importer {
+	struct wx_archive *a;
+	double altitude_m;
+	unsigned long inserted, duplicates;
+	char err[512];
+};
+
+static int import_row(const struct wx_record *r, void *arg)
+{
+	struct importer *im = arg;
+	struct wx_record d = *r;
+	int rc;
+
+	/* The kit stored no dew point or sea-level pressure: derive them as
+	 * wxd does for its own records. */
+	wx_record_derive(&d, im->altitude_m);
+	rc = wx_archive_insert(im->a, &d, im->err, sizeof(im->err));
+
+	if (rc == -EEXIST) {
+		im->duplicates++;	/* the stored record is kept */
+		return 0;
+	}
+	if (rc < 0) {
+		fprintf(stderr, "wxctl: %s\n", im->err);
+		return rc;
+	}
+	im->inserted++;
+	return 0;
+}
+
+static void import_error(const char *msg, void *arg)
+{
+	(void)arg;
+	fprintf(stderr, "%s\n", msg);
+}
+
+static int cmd_import(const struct wx_config *cfg, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "layout", required_argument, NULL, 'l' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct wx_oracle_import_stats st = { 0 };
+	struct importer im = { 0 };
+	bool oracle = false;
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		if (c == 'l' && strcmp(optarg, "oracle") == 0) {
+			oracle = true;
+		} else if (c == 'l') {
+			fprintf(stderr, "wxctl: --layout: \"%s\" is not oracle\n", optarg);
+			return EXIT_USAGE;
+		} else {
+			usage_and_exit(EXIT_USAGE);
+		}
+	}
+	if (!oracle || optind != argc - 1) {
+		fprintf(stderr, "wxctl: import needs --layout oracle and one FILE.csv\n");
+		return EXIT_USAGE;
+	}
+	im.altitude_m = cfg->station.altitude_m;
+	im.a = wx_archive_open(cfg->station.database, im.err, sizeof(im.err));
+	if (!im.a) {
+		fprintf(stderr, "wxctl: %s\n", im.err);
+		return EXIT_RUNTIME;
+	}
+	rc = wx_oracle_import_file(argv[optind], import_row, import_error, &im, &st);
+	wx_archive_close(im.a);
+	printf("%s: %lu records imported, %lu already in the archive (kept), %lu lines rejected\n",
+	       argv[optind], im.inserted, im.duplicates, st.rejected);
+	return rc < 0 || st.rejected ? EXIT_RUNTIME : 0;
+}
+
 /* ---- main ---------------------------------------------------------------- */
 
 static const struct command {
@@ -357,6 +435,7 @@ static const struct command {
 	{ "read", cmd_read },
 	{ "history", cmd_history },
 	{ "status", cmd_status },
+	{ "import", cmd_import },
 };
 
 int main(int argc, char **argv)
