@@ -74,7 +74,7 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(patsubst %.c,$(BUILD)/obj/%.o,$(SUPPO
 # ---- dependencies --------------------------------------------------------
 DEB_PKGS := build-essential pkg-config libgpiod-dev libi2c-dev libsqlite3-dev \
             libcurl4-openssl-dev libmosquitto-dev libinih-dev libcjson-dev \
-            libsystemd-dev libcmocka-dev mosquitto sqlite3 openssl
+            libsystemd-dev libcmocka-dev mosquitto sqlite3 openssl systemd
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 deps:
 	@missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
@@ -91,7 +91,7 @@ SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sa
 test: deps
 	$(MAKE) all check-tests
 	$(MAKE) BUILD=$(BUILD)/san CFLAGS="$(SAN_FLAGS)" all check-tests
-	$(MAKE) gpiod2-check
+	$(MAKE) gpiod2-check check-unit
 	sh tests/run $(BUILD) $(BUILD)/san
 
 check-tests: $(addprefix $(BUILD)/tests/,$(TESTS))
