@@ -44,7 +44,7 @@ LIB_SRC  := $(filter-out $(MAINS) drivers/gpio_v1.c drivers/gpio_v2.c, \
               $(sort $(wildcard firmware/*.c drivers/*.c db/*.c uploader/*.c))) $(wildcard $(GPIO_SRC))
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
 SUPPORT_SRC := $(sort $(wildcard tests/support/*.c))
-TESTS    := $(patsubst tests/%.c,%,$(TEST_SRC))
+TESTS    := $(patsubst tests/%.c,%,$(TEST_SRC) $(sort $(wildcard tests/tool_*.c)))
 
 .PHONY: all deps test check-tests demo bench clean
 .SECONDARY:

@@ -55,6 +55,13 @@ int wx_archive_rain_sum(struct wx_archive *a, int64_t since, int64_t until, doub
 int wx_archive_cursor_get(struct wx_archive *a, const char *dest, int64_t *ts);
 int wx_archive_cursor_set(struct wx_archive *a, const char *dest, int64_t ts);
 
+/* Move the records with ts >= from_ts, and the upload cursors at or past
+ * from_ts, by delta_s seconds, in one transaction (after the clock was
+ * stepped back: see firmware/daemon.c).  0; -EEXIST, with nothing changed,
+ * when a moved record would land on one that stays; else -errno. */
+int wx_archive_shift(struct wx_archive *a, int64_t from_ts, int64_t delta_s, char *err,
+		     size_t errlen);
+
 /* The schema version this code writes (PRAGMA user_version). */
 int wx_archive_schema_version(void);
 

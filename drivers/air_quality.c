@@ -5,6 +5,7 @@
  * Raspberry Pi Foundation's weather-station software) turned the ADC code
  * into 100 * (max - code) / max with max = 32767.  We report the same
  * number so that a school's old and new records line up. */
+#include "drivers/sim_fault.h"
 #include "drivers/air_quality.h"
 
 #include <errno.h>
@@ -58,6 +59,7 @@ static void *aq_open(const struct wx_sensor_env *env, char *err, size_t errlen)
 		s->bus = wx_sim_mcp3427_new(env->sim, c->address);
 		if (s->bus)
 			wx_sim_mcp3427_wire_air_quality(s->bus, c->channel);
+		s->bus = wx_sim_fault_regbus(s->bus, env->sim, "air_quality");
 	} else {
 		s->bus = wx_i2cdev_open(c->bus, c->address, buserr, sizeof(buserr));
 	}

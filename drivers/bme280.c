@@ -8,6 +8,7 @@
  * formulas and the forced-mode measurement cycle.  It talks to the chip
  * through struct wx_regbus (i2cdev.c on a Pi, sim_bme280.c in tests and
  * with --sim).  The two chips differ by one row of the variant table. */
+#include "drivers/sim_fault.h"
 #include "drivers/bme280.h"
 
 #include <errno.h>
@@ -488,7 +489,8 @@ static void *sensor_open(const struct wx_sensor_env *env, char *err, size_t errl
 		goto nomem;
 	s->fills_temperature = env->cfg->station.air_temperature == WX_AIR_TEMP_BME280;
 	if (env->sim)
-		s->bus = wx_sim_bme280_new(env->sim, 0x60, c->address);
+		s->bus = wx_sim_fault_regbus(wx_sim_bme280_new(env->sim, 0x60, c->address),
+					     env->sim, "bme280");
 	else
 		s->bus = wx_i2cdev_open(c->bus, c->address, buserr, sizeof(buserr));
 	if (!s->bus) {

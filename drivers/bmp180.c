@@ -8,6 +8,7 @@
  * 0xF6..0xF8) and the datasheet's integer compensation (section 3.5).  It
  * talks through struct wx_regbus (i2cdev.c on a Pi, sim_bmp180.c in tests
  * and with --sim). */
+#include "drivers/sim_fault.h"
 #include "drivers/bmp180.h"
 
 #include <errno.h>
@@ -306,7 +307,8 @@ static void *sensor_open(const struct wx_sensor_env *env, char *err, size_t errl
 		return NULL;
 	}
 	s->fills_temperature = env->cfg->station.air_temperature == WX_AIR_TEMP_BMP180;
-	s->bus = env->sim ? wx_sim_bmp180_new(env->sim, c->address)
+	s->bus = env->sim ? wx_sim_fault_regbus(wx_sim_bmp180_new(env->sim, c->address), env->sim,
+						"bmp180")
 			  : wx_i2cdev_open(c->bus, c->address, buserr, sizeof(buserr));
 	if (!s->bus) {
 		e = errno;

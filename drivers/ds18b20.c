@@ -8,6 +8,7 @@
  * This file parses that text, checks it (CRC-8 again ourselves, the 85 °C
  * power-on value, the measuring range), and retries CRC failures, which are
  * what a long or badly pulled-up cable gives. */
+#include "drivers/sim_fault.h"
 #include "drivers/ds18b20.h"
 
 #include <errno.h>
@@ -319,7 +320,9 @@ static void *ds18b20_open(const struct wx_sensor_env *env, char *err, size_t err
 	struct wx_ds18b20 *d;
 
 	if (env->sim)
-		bus = wx_sim_ds18b20_new(env->sim, c->device[0] ? c->device : WX_SIM_DS18B20_DEVICE);
+		bus = wx_sim_fault_w1bus(wx_sim_ds18b20_new(env->sim, c->device[0] ? c->device
+									  : WX_SIM_DS18B20_DEVICE),
+					 env->sim, "ds18b20");
 	else
 		bus = wx_w1sysfs_open(c->w1_dir);
 	if (!bus) {

@@ -9,6 +9,7 @@
  * are masked off before conversion.  It talks
  * through struct wx_regbus's send/recv (i2cdev.c on a Pi, sim_htu21d.c in
  * tests and with --sim). */
+#include "drivers/sim_fault.h"
 #include "drivers/htu21d.h"
 
 #include <errno.h>
@@ -217,7 +218,8 @@ static void *sensor_open(const struct wx_sensor_env *env, char *err, size_t errl
 		return NULL;
 	}
 	s->fills_temperature = env->cfg->station.air_temperature == WX_AIR_TEMP_HTU21D;
-	s->bus = env->sim ? wx_sim_htu21d_new(env->sim, c->address)
+	s->bus = env->sim ? wx_sim_fault_regbus(wx_sim_htu21d_new(env->sim, c->address), env->sim,
+						"htu21d")
 			  : wx_i2cdev_open(c->bus, c->address, buserr, sizeof(buserr));
 	if (!s->bus) {
 		e = errno;

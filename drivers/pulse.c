@@ -14,6 +14,7 @@
  * all (rather than the cap), while a real closure train up to the cap, with
  * its bounce, passes untouched.  A switch stuck closed gives no edges and
  * reads 0.  Both rejections are counted in rejected, never as wind or rain. */
+#include "drivers/sim_fault.h"
 #include "drivers/pulse.h"
 
 #include <errno.h>
@@ -198,9 +199,11 @@ static void *anemometer_open(const struct wx_sensor_env *env, char *err, size_t 
 
 	if (!env->sim)
 		return open_gpio("anemometer", p, err, errlen);
-	bus = wx_sim_edges_new_wind(env->sim, p->kmh_per_hz);
+	bus = wx_sim_fault_edgebus(wx_sim_edges_new_wind(env->sim, p->kmh_per_hz), env->sim,
+				   "anemometer");
 	if (!bus)
-		snprintf(err, errlen, "anemometer (simulated): %s", strerror(errno));
+		snprintf(err, errlen, "anemometer sim:gpio line %d: %s", p->line,
+			 errno == EBUSY ? "line busy (another program holds it)" : strerror(errno));
 	return bus;
 }
 
@@ -211,9 +214,10 @@ static void *rain_open(const struct wx_sensor_env *env, char *err, size_t errlen
 
 	if (!env->sim)
 		return open_gpio("rain", p, err, errlen);
-	bus = wx_sim_edges_new_rain(env->sim, p->mm_per_tip);
+	bus = wx_sim_fault_edgebus(wx_sim_edges_new_rain(env->sim, p->mm_per_tip), env->sim, "rain");
 	if (!bus)
-		snprintf(err, errlen, "rain (simulated): %s", strerror(errno));
+		snprintf(err, errlen, "rain sim:gpio line %d: %s", p->line,
+			 errno == EBUSY ? "line busy (another program holds it)" : strerror(errno));
 	return bus;
 }
 

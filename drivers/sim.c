@@ -6,14 +6,25 @@
 #include "drivers/sim.h"
 
 #include <errno.h>
+#include <stdatomic.h>
+#include <string.h>
 #include <math.h>
 #include <stdlib.h>
 #include <time.h>
+
+#define MAX_FAULTS 16
 
 struct wx_sim {
 	struct wx_config_sim params;
 	double altitude_m;
 	struct wx_clock *clock;
+	/* Set by the loop's thread, read by sampling threads: a sensor's slot
+	 * is claimed once and never moves, the fault itself is atomic. */
+	struct {
+		char sensor[24];
+		_Atomic int fault;
+	} faults[MAX_FAULTS];
+	_Atomic int nfaults;
 };
 
 struct wx_sim *wx_sim_new(const struct wx_config *cfg, struct wx_clock *clock)
@@ -31,6 +42,39 @@ struct wx_sim *wx_sim_new(const struct wx_config *cfg, struct wx_clock *clock)
 void wx_sim_free(struct wx_sim *sim)
 {
 	free(sim);
+}
+
+int wx_sim_set_fault(struct wx_sim *sim, const char *sensor, const char *fault)
+{
+	static const char *names[] = { "none", "gone", "bad", "stuck", "chatter" };
+	int f = -1, n = atomic_load(&sim->nfaults);
+
+	for (int i = 0; i < (int)(sizeof(names) / sizeof(names[0])); i++)
+		if (strcmp(fault, names[i]) == 0)
+			f = i;
+	if (f < 0 || strlen(sensor) >= sizeof(sim->faults[0].sensor))
+		return -EINVAL;
+	for (int i = 0; i < n; i++)
+		if (strcmp(sim->faults[i].sensor, sensor) == 0) {
+			atomic_store(&sim->faults[i].fault, f);
+			return 0;
+		}
+	if (n == MAX_FAULTS)
+		return -ENOSPC;
+	memcpy(sim->faults[n].sensor, sensor, strlen(sensor) + 1);
+	atomic_store(&sim->faults[n].fault, f);
+	atomic_store(&sim->nfaults, n + 1);
+	return 0;
+}
+
+enum wx_sim_fault wx_sim_get_fault(const struct wx_sim *sim, const char *sensor)
+{
+	int n = atomic_load(&sim->nfaults);
+
+	for (int i = 0; i < n; i++)
+		if (strcmp(sim->faults[i].sensor, sensor) == 0)
+			return (enum wx_sim_fault)atomic_load(&sim->faults[i].fault);
+	return WX_SIM_FAULT_NONE;
 }
 
 struct wx_clock *wx_sim_clock(struct wx_sim *sim) { return sim->clock; }

@@ -39,6 +39,21 @@ const struct wx_config_sim *wx_sim_params(const struct wx_sim *sim);
 /* The weather at station time t_ns (pure: same seed, same t, same answer). */
 void wx_sim_weather_at(const struct wx_sim *sim, int64_t t_ns, struct wx_sim_weather *out);
 
+/* Faults switched on in a running world, by sensor (driver) name, so that
+ * tests can make a sensor vanish and come back under the real drivers: the
+ * simulated buses are wrapped by sim_fault.c, which consults this board. */
+enum wx_sim_fault {
+	WX_SIM_FAULT_NONE,
+	WX_SIM_FAULT_GONE,	/* no reply, device missing, open circuit, line lost */
+	WX_SIM_FAULT_BAD,	/* short transfer, CRC failure, garbage */
+	WX_SIM_FAULT_STUCK,	/* pulse switch stuck closed: no edges */
+	WX_SIM_FAULT_CHATTER,	/* pulse switch chattering at 1 kHz */
+};
+/* 0, or -EINVAL for an unknown fault name ("none", "gone", "bad", "stuck",
+ * "chatter") or a sensor name too long, -ENOSPC when the board is full. */
+int wx_sim_set_fault(struct wx_sim *sim, const char *sensor, const char *fault);
+enum wx_sim_fault wx_sim_get_fault(const struct wx_sim *sim, const char *sensor);
+
 /* A deterministic pseudo-random number in [0, 1) from the seed and any
  * integer stream (edge generators, noise). */
 double wx_sim_hash01(uint64_t seed, uint64_t stream, uint64_t n);

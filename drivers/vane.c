@@ -10,6 +10,7 @@
  * station the vane is read through channel 0 of an MCP3008 (mcp3008.c)
  * whose VREF is the same 3.3 V rail that feeds the divider, so the measured
  * voltage is raw * vin / 1024. */
+#include "drivers/sim_fault.h"
 #include "drivers/vane.h"
 
 #include <errno.h>
@@ -309,6 +310,7 @@ static void *vane_open_i2c(const struct wx_sensor_env *env, const struct wx_conf
 		bus = wx_sim_mcp3427_new(env->sim, vc->address);
 		if (bus)
 			wx_sim_mcp3427_wire_vane(bus, vc->channel, vc);
+		bus = wx_sim_fault_regbus(bus, env->sim, "windvane");
 	} else {
 		bus = wx_i2cdev_open(vc->bus, vc->address, buserr, sizeof(buserr));
 	}
@@ -339,7 +341,7 @@ static void *vane_open(const struct wx_sensor_env *env, char *err, size_t errlen
 	}
 	if (vc->adc == WX_VANE_ADC_MCP3427)
 		return vane_open_i2c(env, vc, err, errlen);
-	bus = env->sim ? wx_sim_mcp3008_new(env->sim, vc)
+	bus = env->sim ? wx_sim_fault_spibus(wx_sim_mcp3008_new(env->sim, vc), env->sim, "windvane")
 		       : wx_spidev_open(vc->spi, VANE_SPI_HZ, buserr, sizeof(buserr));
 	if (!bus) {
 		int e = errno;

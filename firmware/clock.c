@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <sys/timex.h>
 #include <time.h>
 
 struct wx_clock {
@@ -11,6 +12,8 @@ struct wx_clock {
 	int64_t start_wall_ns;	/* sim: station time at real_start */
 	int64_t real_start_ns;	/* sim: CLOCK_MONOTONIC at creation */
 	_Atomic int64_t jumped_ns;	/* sim speed 0: current station time */
+	_Atomic int64_t wall_step_ns;	/* sim: wall minus monotonic */
+	_Atomic bool unsynced;		/* sim: pretend NTP has not answered */
 };
 
 static int64_t now_ns(clockid_t id)
@@ -70,14 +73,35 @@ int64_t wx_clock_wall_ns(struct wx_clock *c)
 {
 	if (!c->sim)
 		return now_ns(CLOCK_REALTIME);
-	return wx_clock_mono_ns(c);
+	return wx_clock_mono_ns(c) + atomic_load(&c->wall_step_ns);
 }
 
 int64_t wx_clock_wall_at(struct wx_clock *c, int64_t mono_ns)
 {
 	if (c->sim)
-		return mono_ns;
+		return mono_ns + atomic_load(&c->wall_step_ns);
 	return now_ns(CLOCK_REALTIME) - (now_ns(CLOCK_MONOTONIC) - mono_ns);
+}
+
+bool wx_clock_synchronised(struct wx_clock *c)
+{
+	struct timex tx = { 0 };
+
+	if (c->sim)
+		return !atomic_load(&c->unsynced);
+	return adjtimex(&tx) != TIME_ERROR && !(tx.status & STA_UNSYNC);
+}
+
+void wx_clock_sim_step(struct wx_clock *c, int64_t delta_ns)
+{
+	if (c->sim)
+		atomic_fetch_add(&c->wall_step_ns, delta_ns);
+}
+
+void wx_clock_sim_set_synchronised(struct wx_clock *c, bool synced)
+{
+	if (c->sim)
+		atomic_store(&c->unsynced, !synced);
 }
 
 int64_t wx_clock_real_wait_ns(struct wx_clock *c, int64_t mono_ns)

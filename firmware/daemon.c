@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
-#include <sys/timex.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -104,6 +104,16 @@ struct daemon {
 	int64_t started_wall_s;
 	uint64_t watchdog_usec;
 	int64_t last_watchdog;
+
+	int64_t retry_storage_at;	/* station mono: next try after a fault */
+	dev_t db_dev;			/* the file the archive has open, to notice */
+	ino_t db_ino;			/* it being deleted or replaced */
+	bool restart_uploaders;		/* after the file was replaced */
+
+	/* clock steps */
+	int64_t offset_ns;		/* wall minus monotonic, as last seen */
+	int64_t first_ts_offset;	/* first ts stored under that offset (0: none) */
+	bool catching_up;		/* labels held after the newest stored record */
 };
 
 /* ---- time helpers ---------------------------------------------------------- */
@@ -134,16 +144,6 @@ static int64_t local_midnight(int64_t ts)
 	tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
 	tm.tm_isdst = -1;
 	return (int64_t)mktime(&tm);
-}
-
-/* Has the kernel's clock been synchronised (NTP, or an RTC at boot)? */
-static bool clock_synchronised(const struct daemon *d)
-{
-	struct timex tx = { 0 };
-
-	if (d->opts.sim)
-		return true;
-	return adjtimex(&tx) != TIME_ERROR && !(tx.status & STA_UNSYNC);
 }
 
 /* ---- storage ------------------------------------------------------------- */
@@ -188,13 +188,61 @@ static int64_t label(struct daemon *d, int64_t end_mono)
 	return s - ((s % i) + i) % i;
 }
 
+static int start_uploaders(struct daemon *d);
+static void stop_uploaders(struct daemon *d, int grace_ms);
+
+/* Open the archive, or notice that the open one was deleted or replaced
+ * under us (SQLite would go on writing into a file nobody can see).
+ * Returns true when d->archive is ready. */
+static bool archive_ready(struct daemon *d)
+{
+	const char *path = d->cfg->station.database;
+	char err[512];
+	struct stat st;
+
+	if (d->archive && (stat(path, &st) != 0 || st.st_ino != d->db_ino || st.st_dev != d->db_dev)) {
+		wx_log_warnx("%s: the database file was deleted or replaced; starting a new one", path);
+		wx_archive_close(d->archive);
+		d->archive = NULL;
+		d->last_record_ts = 0;
+		d->first_ts_offset = 0;
+		/* The uploaders read the old file through connections of their own. */
+		if (d->nup) {
+			stop_uploaders(d, 2000);
+			d->restart_uploaders = true;
+		}
+	}
+	if (d->archive)
+		return true;
+	d->archive = wx_archive_open(path, err, sizeof(err));
+	if (!d->archive) {
+		storage_fault(d, err);
+		return false;
+	}
+	if (stat(path, &st) == 0) {
+		d->db_dev = st.st_dev;
+		d->db_ino = st.st_ino;
+	}
+	if (!d->last_record_ts)
+		wx_archive_newest_ts(d->archive, &d->last_record_ts);
+	if (d->restart_uploaders && start_uploaders(d) == 0)
+		d->restart_uploaders = false;
+	return true;
+}
+
 /* Write what is waiting, oldest first; stop at the first failure. */
 static void flush_pending(struct daemon *d)
 {
 	size_t done = 0;
 	bool wrote = false;
+	int64_t now = wx_clock_mono_ns(d->clock);
 
-	if (!clock_synchronised(d))
+	if (!wx_clock_synchronised(d->clock))
+		return;
+	if (d->storage_error[0] && now < d->retry_storage_at)
+		return;
+	d->retry_storage_at = now + 10 * WX_NS_PER_S;
+	if (!archive_ready(d))
 		return;
 	while (done < d->npending) {
 		struct held *h = &d->pending[done];
@@ -203,15 +251,21 @@ static void flush_pending(struct daemon *d)
 
 		if (!h->labelled) {
 			h->r.ts = label(d, h->end_mono);
+			if (d->last_record_ts && h->r.ts <= d->last_record_ts) {
+				/* The clock went back past records that could not be
+				 * moved (see clock_stepped): keep every record, in order,
+				 * one interval after the newest, until the clock is past it. */
+				if (!d->catching_up)
+					wx_log_warnx("clock is behind the newest record (%lld); labelling "
+						     "records after it until the clock catches up",
+						     (long long)d->last_record_ts);
+				d->catching_up = true;
+				h->r.ts = d->last_record_ts + d->cfg->station.interval_s;
+			} else {
+				d->catching_up = false;
+			}
 			h->labelled = true;
 			count_rain_today(d, &h->r);
-		}
-		if (!d->archive) {
-			d->archive = wx_archive_open(d->cfg->station.database, err, sizeof(err));
-			if (!d->archive) {
-				storage_fault(d, err);
-				break;
-			}
 		}
 		rc = wx_archive_insert(d->archive, &h->r, err, sizeof(err));
 		if (rc == -EEXIST) {
@@ -227,6 +281,8 @@ static void flush_pending(struct daemon *d)
 		} else {
 			d->records_written++;
 			d->last_record_ts = h->r.ts;
+			if (!d->first_ts_offset)
+				d->first_ts_offset = h->r.ts;
 			wrote = true;
 		}
 		done++;
@@ -422,6 +478,96 @@ static void request_samples(struct daemon *d)
 	wx_sensors_collect(d->sensors, on_sample, d);
 }
 
+/* ---- clock steps ------------------------------------------------------- */
+
+static void stop_uploaders(struct daemon *d, int grace_ms)
+{
+	for (int i = 0; i < d->nup; i++)
+		wx_uploader_stop(d->up[i], grace_ms);
+	d->nup = 0;
+}
+
+/* The wall clock moved against the monotonic one by delta_ns (NTP stepped
+ * it, or somebody set it).  The new time is trusted.  Forward: records go
+ * on from the new time, leaving a gap.  Back: the records this run stored
+ * under the old time carry times that have not happened yet; they are moved
+ * back by the step (rounded to whole intervals), upload cursors with them,
+ * so that nothing is in the future, nothing is duplicated and nothing is
+ * lost.  Records that cannot move (older ones in the way) stay, and new
+ * records are labelled after them until the clock catches up. */
+static void clock_stepped(struct daemon *d, int64_t delta_ns)
+{
+	int64_t i = d->cfg->station.interval_s;
+	int64_t back_s = (-delta_ns + WX_NS_PER_S - 1) / WX_NS_PER_S;
+	/* Whole intervals, at least the step: moved records land in the past. */
+	int64_t shift = delta_ns < 0 ? -((back_s + i - 1) / i) * i : 0;
+	char err[512];
+	int rc;
+
+	wx_log_warnx("clock stepped %s by %lld s", delta_ns < 0 ? "back" : "forward",
+		     (long long)(delta_ns / WX_NS_PER_S));
+	for (size_t k = 0; k < d->npending; k++)
+		if (d->pending[k].labelled)
+			d->pending[k].labelled = false;	/* label again under the new time */
+	if (delta_ns < 0 && shift && d->first_ts_offset && d->archive) {
+		stop_uploaders(d, 2000);
+		rc = wx_archive_shift(d->archive, d->first_ts_offset, shift, err, sizeof(err));
+		if (rc == 0) {
+			wx_log_info("%s: moved the records since %lld back by %lld s",
+				    d->cfg->station.database, (long long)d->first_ts_offset,
+				    (long long)-shift);
+			d->last_record_ts += shift;
+		} else {
+			wx_log_warnx("%s", err);
+		}
+		if (start_uploaders(d))
+			wx_log_warnx("uploads could not be restarted after the clock step");
+	}
+	d->first_ts_offset = 0;
+}
+
+static void watch_clock(struct daemon *d)
+{
+	int64_t off = wx_clock_wall_at(d->clock, 0);
+
+	if (off - d->offset_ns > WX_NS_PER_S || d->offset_ns - off > WX_NS_PER_S) {
+		int64_t delta = off - d->offset_ns;
+
+		d->offset_ns = off;
+		clock_stepped(d, delta);
+	}
+}
+
+/* Simulation only: tests make sensors fail and the clock misbehave. */
+static char *answer_sim(struct daemon *d, const char *command)
+{
+	char what[16], a[32], b[32];
+	int n = sscanf(command, "sim %15s %31s %31s", what, a, b);
+	int rc = -EINVAL;
+
+	if (!d->sim)
+		return NULL;
+	if (n == 3 && strcmp(what, "fault") == 0 && wx_sensor_driver_find(a)) {
+		rc = wx_sim_set_fault(d->sim, wx_sensor_driver_find(a)->name, b);
+	} else if (n == 3 && strcmp(what, "clock") == 0 && strcmp(a, "step") == 0) {
+		char *end;
+		long long s = strtoll(b, &end, 10);
+
+		if (*end == '\0') {
+			wx_clock_sim_step(d->clock, s * WX_NS_PER_S);
+			rc = 0;
+		}
+	} else if (n == 2 && strcmp(what, "clock") == 0 &&
+		   (strcmp(a, "sync") == 0 || strcmp(a, "unsync") == 0)) {
+		wx_clock_sim_set_synchronised(d->clock, strcmp(a, "sync") == 0);
+		rc = 0;
+	}
+	if (rc)
+		return NULL;
+	wx_log_info("simulation: %s", command);
+	return strdup("{\"ok\":true}");
+}
+
 /* ---- live answers ------------------------------------------------------ */
 
 static double live_wind_kmh(struct daemon *d, int64_t now)
@@ -531,7 +677,7 @@ static char *answer_status(struct daemon *d)
 	cJSON_AddNumberToObject(o, "ts", (double)wall);
 	cJSON_AddNumberToObject(o, "uptime_s",
 				(double)((real_mono_ns() - d->start_real) / WX_NS_PER_S));
-	cJSON_AddBoolToObject(o, "clock_synchronized", clock_synchronised(d));
+	cJSON_AddBoolToObject(o, "clock_synchronized", wx_clock_synchronised(d->clock));
 	cJSON_AddNumberToObject(o, "interval_s", d->cfg->station.interval_s);
 	cJSON_AddNumberToObject(o, "records_written", (double)d->records_written);
 	cJSON_AddNumberToObject(o, "last_record_ts", (double)d->last_record_ts);
@@ -565,6 +711,8 @@ static char *answer(const char *command, void *arg)
 		return answer_read(d);
 	if (strcmp(command, "status") == 0)
 		return answer_status(d);
+	if (strncmp(command, "sim ", 4) == 0)
+		return answer_sim(d, command);
 	return NULL;
 }
 
@@ -664,11 +812,9 @@ static int setup(struct daemon *d)
 			return -ENOMEM;
 		env.sim = d->sim;
 	}
-	d->archive = wx_archive_open(d->cfg->station.database, err, sizeof(err));
-	if (!d->archive) {
-		wx_log_warnx("%s", err);
-		return -EIO;
-	}
+	/* A station whose archive cannot be opened still samples: records wait
+	 * in memory (status says so) until it can be written. */
+	archive_ready(d);
 	d->live = wx_live_open(d->cfg->station.socket, answer, d, err, sizeof(err));
 	if (!d->live) {
 		wx_log_warnx("%s", err);
@@ -681,7 +827,8 @@ static int setup(struct daemon *d)
 	d->rain = wx_sensors_find(d->sensors, "rain");
 
 	now_s = wx_clock_wall_ns(d->clock) / WX_NS_PER_S;
-	if (wx_archive_rain_sum(d->archive, local_midnight(now_s) + 1, now_s, &rain_mm) == 0) {
+	if (d->archive &&
+	    wx_archive_rain_sum(d->archive, local_midnight(now_s) + 1, now_s, &rain_mm) == 0) {
 		d->rain_today_mm = rain_mm;
 		d->rain_day = local_day(now_s);
 	}
@@ -695,6 +842,7 @@ static int setup(struct daemon *d)
 		d->period_ns = 30 * WX_NS_PER_S;
 	d->start_mono = wx_clock_mono_ns(d->clock);
 	d->start_real = real_mono_ns();
+	d->offset_ns = wx_clock_wall_at(d->clock, 0);
 	d->drained_to = d->start_mono;
 	d->stop_at = d->opts.duration_s ? d->start_mono + d->opts.duration_s * WX_NS_PER_S : 0;
 	d->started_wall_s = now_s;
@@ -709,12 +857,13 @@ static void teardown(struct daemon *d)
 	if (d->sensors)
 		wx_sensors_close(d->sensors);
 	/* Uploads get up to 10 s to deliver what is pending. */
-	for (int i = 0; i < d->nup; i++)
-		wx_uploader_stop(d->up[i], 10000);
-	if (d->npending)
-		wx_log_warnx("%s: %zu records could not be stored before stopping (%s)",
+	stop_uploaders(d, 10000);
+	if (d->npending || d->lost_records)
+		wx_log_warnx("%s: %zu records could not be stored before stopping (%s); %llu were "
+			     "lost earlier when the memory buffer was full",
 			     d->cfg->station.database, d->npending,
-			     d->storage_error[0] ? d->storage_error : "clock not synchronised");
+			     d->storage_error[0] ? d->storage_error : "clock not synchronised",
+			     (unsigned long long)d->lost_records);
 	wx_live_close(d->live);
 	wx_archive_close(d->archive);
 	wx_sim_free(d->sim);
@@ -805,6 +954,7 @@ static void run(struct daemon *d)
 			wx_clock_jump(d->clock, due);
 		wait_and_serve(d, due);
 		now = wx_clock_mono_ns(d->clock);
+		watch_clock(d);
 		drain_edges(d, now);
 		/* At one instant: close the interval, then sample, then stop, so
 		 * that the record ending exactly at the end of --duration is kept. */

@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "firmware/log.h"
@@ -21,7 +20,7 @@ struct wx_slot {
 
 	/* pulse sensors */
 	struct wx_debounce deb;
-	int64_t reopen_at;		/* real CLOCK_MONOTONIC ns */
+	int64_t reopen_at;		/* station monotonic ns */
 
 	/* sampled sensors; fields below mu are shared with the thread */
 	pthread_t thread;
@@ -43,14 +42,6 @@ struct wx_sensors {
 	int n;
 	struct wx_slot slots[8];
 };
-
-static int64_t real_mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * WX_NS_PER_S + ts.tv_nsec;
-}
 
 static int64_t wall_s(struct wx_sensors *s)
 {
@@ -146,7 +137,7 @@ static void open_pulse(struct wx_slot *slot)
 	slot->dev = slot->drv->open(&slot->owner->env, err, sizeof(err));
 	if (!slot->dev) {
 		set_health(slot, -EIO, err);
-		slot->reopen_at = real_mono_ns() + REOPEN_PULSE_NS;
+		slot->reopen_at = wx_clock_mono_ns(slot->owner->clock) + REOPEN_PULSE_NS;
 		return;
 	}
 	/* A fresh line starts a fresh debounce: nothing to compare against. */
@@ -323,7 +314,7 @@ int wx_slot_edges(struct wx_slot *slot, int64_t until_ns, int64_t *ts, size_t ma
 
 	*more = false;
 	if (!slot->dev) {
-		if (real_mono_ns() < slot->reopen_at)
+		if (wx_clock_mono_ns(slot->owner->clock) < slot->reopen_at)
 			return -ENODEV;
 		open_pulse(slot);
 		if (!slot->dev)
@@ -339,7 +330,7 @@ int wx_slot_edges(struct wx_slot *slot, int64_t until_ns, int64_t *ts, size_t ma
 		set_health(slot, n, err);
 		slot->drv->close(slot->dev);
 		slot->dev = NULL;
-		slot->reopen_at = real_mono_ns() + REOPEN_PULSE_NS;
+		slot->reopen_at = wx_clock_mono_ns(slot->owner->clock) + REOPEN_PULSE_NS;
 		return -ENODEV;
 	}
 	*more = (size_t)n == max;

@@ -60,7 +60,7 @@ int wx_sensors_collect(struct wx_sensors *s, wx_sample_fn fn, void *arg);
 /* Pulse sensors: read up to max raw edges up to station time until_ns and
  * keep the debounced ones in ts.  Returns how many were kept, or -ENODEV
  * when the line is not open (failed or lost; it is reopened at most every
- * 10 s of real time, and the failure is in its health).  *more is set when
+ * 10 s of station time, and the failure is in its health).  *more is set when
  * the read filled the batch, so more may be waiting. */
 int wx_slot_edges(struct wx_slot *slot, int64_t until_ns, int64_t *ts, size_t max, bool *more);
 /* Is the line open and counting? */
