@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/timex.h>
 #include <time.h>
@@ -83,13 +84,32 @@ int64_t wx_clock_wall_at(struct wx_clock *c, int64_t mono_ns)
 	return now_ns(CLOCK_REALTIME) - (now_ns(CLOCK_MONOTONIC) - mono_ns);
 }
 
+/* A battery-backed RTC that agrees with the system clock (the Oracle HAT's
+ * PCF8523, a DS3231 module, a Pi 5 with its battery) vouches for it on a
+ * station without network, where NTP never answers.  An RTC that lost its
+ * time (no battery) disagrees and vouches for nothing. */
+static bool rtc_agrees(void)
+{
+	FILE *f = fopen("/sys/class/rtc/rtc0/since_epoch", "r");
+	long long rtc;
+	bool ok;
+
+	if (!f)
+		return false;
+	ok = fscanf(f, "%lld", &rtc) == 1;
+	fclose(f);
+	return ok && llabs(rtc - now_ns(CLOCK_REALTIME) / WX_NS_PER_S) <= 5;
+}
+
 bool wx_clock_synchronised(struct wx_clock *c)
 {
 	struct timex tx = { 0 };
 
 	if (c->sim)
 		return !atomic_load(&c->unsynced);
-	return adjtimex(&tx) != TIME_ERROR && !(tx.status & STA_UNSYNC);
+	if (adjtimex(&tx) != TIME_ERROR && !(tx.status & STA_UNSYNC))
+		return true;
+	return rtc_agrees();
 }
 
 void wx_clock_sim_step(struct wx_clock *c, int64_t delta_ns)

@@ -45,9 +45,10 @@ void wx_clock_jump(struct wx_clock *c, int64_t mono_ns);
  * sleeps station_ns / speed of real time; returns at once at speed 0. */
 void wx_clock_device_delay(struct wx_clock *c, int64_t station_ns);
 
-/* Has the wall clock been synchronised (NTP, or an RTC read at boot)?  On
- * the real clock the kernel says, through adjtimex(); a simulated clock is
- * synchronised unless a test said otherwise. */
+/* Has the wall clock been synchronised?  On the real clock: the kernel says
+ * so through adjtimex() (an NTP client disciplines it), or a battery-backed
+ * RTC agrees with it to 5 s.  A simulated clock is synchronised unless a
+ * test said otherwise. */
 bool wx_clock_synchronised(struct wx_clock *c);
 
 /* Simulated clock only (tests of clock faults): step the wall clock by
