@@ -143,7 +143,7 @@ enum node_kind { NODE_I2C, NODE_SPI, NODE_GPIO };
 static const struct node_info {
 	const char *present;	/* what "ok" says */
 	const char *not_kind;	/* "not an I2C bus" */
-	const char *missing;	/* the fix when the node does not exist */
+	const char *missing;	/* the fix when the node does not exist (GPIO: in code) */
 	const char *group;	/* the group that may open it */
 	const char *key;	/* the config key naming it */
 } nodes[] = {
@@ -153,8 +153,7 @@ static const struct node_info {
 	[NODE_SPI] = { "SPI device present", "not an SPI device",
 		       "no such device: enable SPI: dtparam=spi=on in " BOOT_CONFIG
 		       ", then reboot (ls /dev/spidev* lists the devices)", "spi", "spi" },
-	[NODE_GPIO] = { "GPIO chip present", "not a GPIO chip",
-			"no such GPIO chip (ls /dev/gpiochip* lists them)", "gpio", "chip" },
+	[NODE_GPIO] = { "GPIO chip present", "not a GPIO chip", NULL, "gpio", "chip" },
 };
 
 /* A read-only ioctl that only this kind of device answers. */
@@ -183,7 +182,10 @@ static bool check_node(struct probe *p, const char *section, const char *subject
 
 	if (stat(path, &st) < 0) {
 		e = errno;
-		if (e == ENOENT)
+		if (e == ENOENT && kind == NODE_GPIO)
+			fail(p, section, subject, "no such GPIO chip: ls /dev/gpiochip* lists them; "
+			     "set chip = in [%s]", section);
+		else if (e == ENOENT)
 			fail(p, section, subject, "%s", k->missing);
 		else
 			fail(p, section, subject, "%s", strerror(e));
@@ -629,7 +631,8 @@ static bool path_exists(const char *dir, const char *name)
 	return stat(path, &st) == 0;
 }
 
-#define W1_ENABLE "enable 1-wire: dtoverlay=w1-gpio in " BOOT_CONFIG ", then reboot"
+#define W1_ENABLE "enable 1-wire: dtoverlay=w1-gpio in " BOOT_CONFIG ", then reboot; " \
+	"data to GPIO4 (pin 7) with a 4.7 kΩ pull-up to 3V3"
 
 /* The configured probe is there (or, with none configured, say which one
  * wxd reads).  True when a reading can follow. */
