@@ -491,7 +491,7 @@ static void mcp3427_no_reply(struct probe *p, const char *section, const char *s
 		     section, list);
 	else if (n_free > 1)
 		fail(p, section, subject, "no reply; devices answer at %s: set address = in [%s] "
-		     "to its MCP3427's (%s)", list, section, cmd);
+		     "to the one wired to it (%s)", list, section, cmd);
 	else
 		fail(p, section, subject, "no reply, and no other device answers at 0x%02x..0x%02x%s%s: "
 		     HAT_WIRING " (%s)", MCP3427_FIRST, MCP3427_LAST, used ? " but " : "", list,
