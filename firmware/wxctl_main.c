@@ -15,6 +15,7 @@
 #include "firmware/live.h"
 #include "firmware/log.h"
 #include "firmware/oracle_import.h"
+#include "firmware/probe.h"
 #include "firmware/record_json.h"
 #include "firmware/timeparse.h"
 #include "firmware/units.h"
@@ -30,6 +31,7 @@ static const char usage_text[] =
 	"       wxctl [-c FILE] history [--since WHEN] [--until WHEN] [--format table|csv|json]\n"
 	"                               [--layout oracle]\n"
 	"       wxctl [-c FILE] status [--json]\n"
+	"       wxctl [-c FILE] probe [--watch SECONDS]\n"
 	"       wxctl [-c FILE] import --layout oracle FILE.csv\n"
 	"WHEN: ISO 8601 (2026-11-22T14:00, local unless Z or +hh:mm), Unix seconds, or -24h\n";
 
@@ -350,6 +352,38 @@ static int cmd_status(const struct wx_config *cfg, int argc, char **argv)
 	return 0;
 }
 
+/* ---- probe -------------------------------------------------------------- */
+
+#define PROBE_WATCH_S 3
+#define PROBE_WATCH_MAX_S 60
+
+static int cmd_probe(const struct wx_config *cfg, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "watch", required_argument, NULL, 'w' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct wx_probe_env env = { .sysfs_root = "/sys", .watch_ms = PROBE_WATCH_S * 1000 };
+	char *end;
+	long s;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		if (c != 'w')
+			usage_and_exit(EXIT_USAGE);
+		s = strtol(optarg, &end, 10);
+		if (end == optarg || *end || s < 0 || s > PROBE_WATCH_MAX_S) {
+			fprintf(stderr, "wxctl: --watch: \"%s\" is not 0..%d seconds\n", optarg,
+				PROBE_WATCH_MAX_S);
+			return EXIT_USAGE;
+		}
+		env.watch_ms = (int)s * 1000;
+	}
+	if (optind < argc)
+		usage_and_exit(EXIT_USAGE);
+	return wx_probe_run(cfg, &env, stdout) ? EXIT_RUNTIME : 0;
+}
+
 /* ---- import ------------------------------------------------------------- */
 
 struct importer {
@@ -435,6 +469,7 @@ static const struct command {
 	{ "read", cmd_read },
 	{ "history", cmd_history },
 	{ "status", cmd_status },
+	{ "probe", cmd_probe },
 	{ "import", cmd_import },
 };
 
