@@ -39,8 +39,7 @@ static void *aq_open(const struct wx_sensor_env *env, char *err, size_t errlen)
 {
 	const struct wx_config_air_quality *c = &env->cfg->air_quality;
 	struct aq_sensor *s;
-	char buserr[WX_ERR_LEN] = "";
-	int e;
+	struct wx_regbus *sim_dev = NULL;
 
 	if (c->channel < 0 || c->channel >= WX_MCP3427_CHANNELS) {
 		snprintf(err, errlen, "air_quality %s address 0x%02x: channel %d: the MCP3427 "
@@ -56,22 +55,13 @@ static void *aq_open(const struct wx_sensor_env *env, char *err, size_t errlen)
 	}
 	s->channel = c->channel;
 	if (env->sim) {
-		s->bus = wx_sim_mcp3427_new(env->sim, c->address);
-		if (s->bus)
-			wx_sim_mcp3427_wire_air_quality(s->bus, c->channel);
-		s->bus = wx_sim_fault_regbus(s->bus, env->sim, "air_quality");
-	} else {
-		s->bus = wx_i2cdev_open(c->bus, c->address, buserr, sizeof(buserr));
+		sim_dev = wx_sim_mcp3427_new(env->sim, c->address);
+		if (sim_dev)
+			wx_sim_mcp3427_wire_air_quality(sim_dev, c->channel);
 	}
+	s->bus = wx_sensor_i2c_bus(env, "air_quality", sim_dev, c->bus, c->address, err, errlen);
 	if (!s->bus) {
-		e = errno;
-		if (buserr[0])
-			snprintf(err, errlen, "air_quality %s", buserr);
-		else
-			snprintf(err, errlen, "air_quality %s address 0x%02x: %s", c->bus,
-				 (unsigned)c->address, strerror(e));
 		free(s);
-		errno = e;
 		return NULL;
 	}
 	return s;

@@ -482,26 +482,16 @@ static void *sensor_open(const struct wx_sensor_env *env, char *err, size_t errl
 {
 	const struct wx_config_bme280 *c = &env->cfg->bme280;
 	struct bme280_sensor *s = calloc(1, sizeof(*s));
-	char buserr[WX_ERR_LEN] = "";
 	int saved;
 
 	if (!s)
 		goto nomem;
 	s->fills_temperature = env->cfg->station.air_temperature == WX_AIR_TEMP_BME280;
-	if (env->sim)
-		s->bus = wx_sim_fault_regbus(wx_sim_bme280_new(env->sim, 0x60, c->address),
-					     env->sim, "bme280");
-	else
-		s->bus = wx_i2cdev_open(c->bus, c->address, buserr, sizeof(buserr));
+	s->bus = wx_sensor_i2c_bus(env, "bme280",
+				   env->sim ? wx_sim_bme280_new(env->sim, 0x60, c->address) : NULL,
+				   c->bus, c->address, err, errlen);
 	if (!s->bus) {
-		saved = errno;
-		if (buserr[0])
-			snprintf(err, errlen, "bme280 %s", buserr);
-		else
-			snprintf(err, errlen, "bme280 address 0x%02x: %s", c->address,
-				 strerror(saved));
 		free(s);
-		errno = saved;
 		return NULL;
 	}
 	s->dev = wx_bme280_open(s->bus, c->address, err, errlen);

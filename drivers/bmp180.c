@@ -298,7 +298,6 @@ static void *sensor_open(const struct wx_sensor_env *env, char *err, size_t errl
 {
 	const struct wx_config_bmp180 *c = &env->cfg->bmp180;
 	struct bmp180_sensor *s = calloc(1, sizeof(*s));
-	char buserr[WX_ERR_LEN] = "";
 	int e;
 
 	if (!s) {
@@ -307,18 +306,10 @@ static void *sensor_open(const struct wx_sensor_env *env, char *err, size_t errl
 		return NULL;
 	}
 	s->fills_temperature = env->cfg->station.air_temperature == WX_AIR_TEMP_BMP180;
-	s->bus = env->sim ? wx_sim_fault_regbus(wx_sim_bmp180_new(env->sim, c->address), env->sim,
-						"bmp180")
-			  : wx_i2cdev_open(c->bus, c->address, buserr, sizeof(buserr));
+	s->bus = wx_sensor_i2c_bus(env, "bmp180", env->sim ? wx_sim_bmp180_new(env->sim, c->address) : NULL,
+				   c->bus, c->address, err, errlen);
 	if (!s->bus) {
-		e = errno;
-		if (buserr[0])
-			snprintf(err, errlen, "bmp180 %s", buserr);
-		else
-			snprintf(err, errlen, "bmp180 address 0x%02x: %s", (unsigned)c->address,
-				 strerror(e));
 		free(s);
-		errno = e;
 		return NULL;
 	}
 	s->dev = wx_bmp180_open(s->bus, c->oversampling, err, errlen);

@@ -209,7 +209,6 @@ static void *sensor_open(const struct wx_sensor_env *env, char *err, size_t errl
 {
 	const struct wx_config_htu21d *c = &env->cfg->htu21d;
 	struct htu21d_sensor *s = calloc(1, sizeof(*s));
-	char buserr[WX_ERR_LEN] = "";
 	int e;
 
 	if (!s) {
@@ -218,18 +217,10 @@ static void *sensor_open(const struct wx_sensor_env *env, char *err, size_t errl
 		return NULL;
 	}
 	s->fills_temperature = env->cfg->station.air_temperature == WX_AIR_TEMP_HTU21D;
-	s->bus = env->sim ? wx_sim_fault_regbus(wx_sim_htu21d_new(env->sim, c->address), env->sim,
-						"htu21d")
-			  : wx_i2cdev_open(c->bus, c->address, buserr, sizeof(buserr));
+	s->bus = wx_sensor_i2c_bus(env, "htu21d", env->sim ? wx_sim_htu21d_new(env->sim, c->address) : NULL,
+				   c->bus, c->address, err, errlen);
 	if (!s->bus) {
-		e = errno;
-		if (buserr[0])
-			snprintf(err, errlen, "htu21d %s", buserr);
-		else
-			snprintf(err, errlen, "htu21d address 0x%02x: %s", (unsigned)c->address,
-				 strerror(e));
 		free(s);
-		errno = e;
 		return NULL;
 	}
 	s->dev = wx_htu21d_open(s->bus, err, errlen);

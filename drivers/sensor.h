@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "drivers/edgebus.h"
+#include "drivers/regbus.h"
 #include "drivers/sim.h"
 #include "firmware/config.h"
 #include "firmware/record.h"
@@ -46,6 +47,14 @@ struct wx_sensor_driver {
 	struct wx_edgebus *(*edges)(void *dev);
 	void (*close)(void *dev);
 };
+
+/* The register bus of I2C sensor name: under --sim (env->sim) the simulated
+ * device sim_dev (already made by the caller; NULL when that failed),
+ * wrapped so that the world's faults reach it; else i2c-dev at bus and
+ * address.  NULL with errno set and "NAME BUS address 0xNN: why" in err. */
+struct wx_regbus *wx_sensor_i2c_bus(const struct wx_sensor_env *env, const char *name,
+				    struct wx_regbus *sim_dev, const char *bus, int address,
+				    char *err, size_t errlen);
 
 /* NULL-terminated, in the order sensors are listed to people. */
 extern const struct wx_sensor_driver *const wx_sensor_drivers[];

@@ -303,28 +303,16 @@ static bool vane_enabled(const struct wx_config *cfg)
 static void *vane_open_i2c(const struct wx_sensor_env *env, const struct wx_config_windvane *vc,
 			   char *err, size_t errlen)
 {
-	struct wx_regbus *bus;
-	char buserr[WX_ERR_LEN] = "";
+	struct wx_regbus *sim_dev = NULL, *bus;
 
 	if (env->sim) {
-		bus = wx_sim_mcp3427_new(env->sim, vc->address);
-		if (bus)
-			wx_sim_mcp3427_wire_vane(bus, vc->channel, vc);
-		bus = wx_sim_fault_regbus(bus, env->sim, "windvane");
-	} else {
-		bus = wx_i2cdev_open(vc->bus, vc->address, buserr, sizeof(buserr));
+		sim_dev = wx_sim_mcp3427_new(env->sim, vc->address);
+		if (sim_dev)
+			wx_sim_mcp3427_wire_vane(sim_dev, vc->channel, vc);
 	}
-	if (!bus) {
-		int e = errno;
-
-		if (buserr[0])
-			snprintf(err, errlen, "windvane %s", buserr);
-		else
-			snprintf(err, errlen, "windvane %s address 0x%02x: %s", vc->bus,
-				 (unsigned)vc->address, strerror(e));
-		errno = e;
+	bus = wx_sensor_i2c_bus(env, "windvane", sim_dev, vc->bus, vc->address, err, errlen);
+	if (!bus)
 		return NULL;
-	}
 	return wx_vane_open_mcp3427(bus, vc, err, errlen);
 }
 
