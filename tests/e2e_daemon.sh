@@ -88,6 +88,20 @@ case $st in *'"anemometer":{"status":"ok"'*'"edges_lost":0,'*) ok "no edge lost 
 check "$(q "$T/hz.db" 'select count(*) from archive where wind_pulses between 999 and 1001')" 2 "1000 pulses in each 10 s record"
 check "$(q "$T/hz.db" 'select count(*) from archive where ground_temperature_c is not null')" 2 "ground probe read meanwhile"
 
+echo "wxctl read --direct on a real 1-wire sysfs tree and a path that is no I2C bus"
+mkdir -p "$T/w1/28-0316a27949ff" "$T/w1/w1_bus_master1"
+printf '72 01 4b 46 7f ff 0e 10 57 : crc=57 YES\n72 01 4b 46 7f ff 0e 10 57 t=23125\n' > "$T/w1/28-0316a27949ff/w1_slave"
+: > "$T/not-i2c"
+printf '[station]\nid = direct\nsocket = %s\n[ds18b20]\nw1_dir = %s\n[bme280]\nbus = %s\n' \
+	"$T/none.sock" "$T/w1" "$T/not-i2c" > "$T/direct.conf"
+out=$("$B/wxctl" -c "$T/direct.conf" read --direct --json 2>"$T/direct.err"); rc=$?
+check $rc 1 "exit 1: one enabled sensor failed"
+case $out in '{"ts":'*'"station":"direct","temperature_c":null,"humidity_pct":null,"pressure_hpa":null,'*'"ground_temperature_c":23.13,'*'"rain_today_mm":null,"air_quality_pct":null}') ok "JSON: ground probe read, BME280 null" ;; *) bad "json: $out" ;; esac
+check "$(wc -l < "$T/direct.err")" 1 "one stderr line"
+grep -q "^wxctl: bme280 $T/not-i2c address 0x76: " "$T/direct.err" && ok "it names the device and address" || bad "stderr: $(cat "$T/direct.err")"
+out=$("$B/wxctl" -c "$T/direct.conf" read 2>&1)
+case $out in *"wxd is not answering"*"reading the sensors directly"*"Ground temperature"*"23.1 °C"*) ok "without a daemon, read falls back to the hardware and says so" ;; *) bad "read: $out" ;; esac
+
 echo "configuration and usage errors"
 printf '[rain]\nmm_per_tip = 0,2794\n' > "$T/bad.conf"
 err=$("$B/wxd" -c "$T/bad.conf" --check-config 2>&1); check $? 78 "bad config exits 78"
