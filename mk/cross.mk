@@ -78,24 +78,36 @@ CROSS_MAKE = $(MAKE) CROSS=$(CROSS) BUILD=$(CROSS_BUILD) \
 cross: check-cross-var
 	$(CROSS_MAKE) all check-tests
 
-# Runs each cross-built unit test under qemu-user (no binfmt_misc needed) and
+# Runs the cross-built unit tests under qemu-user (no binfmt_misc needed) and
 # ends with the same "N passed, N failed" line as tests/run.  The e2e scripts
 # are left to the native run: they drive the host's mosquitto and curl.
+#
+# What qemu-user cannot emulate is left out, and said so, never counted as
+# passed: the archive, MQTT and Initial State tests hang in qemu-user (fork()ed
+# children that drop root, threaded loopback servers), and the cases that
+# open a regular file as an I2C or SPI bus get ENOSYS from qemu's ioctl table
+# instead of the kernel's ENOTTY (or, for the one that drops root first, hang).  All the chip arithmetic, parsers, config
+# and pulse counting run, which is where ARM differences (char signedness,
+# 32-bit time, alignment) would show.
+CROSS_NOT_UNDER_QEMU := test_archive test_mqtt test_initialstate
+CROSS_SKIP_CASES := *_on_a_regular_file*
 test-cross: check-cross-var
 	@command -v $(CROSS_QEMU) >/dev/null || { echo "$(CROSS_QEMU) not found: run make deps-cross CROSS=$(CROSS)" >&2; exit 1; }
 	$(CROSS_MAKE) check-tests
-	@passed=0; failed=0; failures=""; \
+	@passed=0; failed=0; skipped=0; failures=""; \
 	for t in $(CROSS_BUILD)/tests/test_*; do \
 	  [ -x "$$t" ] || continue; \
-	  out=$$($(CROSS_QEMU) -L $(CROSS_SYSROOT) "$$t" 2>&1); rc=$$?; \
+	  case " $(CROSS_NOT_UNDER_QEMU) " in *" $${t##*/} "*) echo "not under qemu: $${t##*/}"; skipped=$$((skipped + 1)); continue;; esac; \
+	  out=$$(WX_TEST_SKIP='$(CROSS_SKIP_CASES)' timeout 120 $(CROSS_QEMU) -L $(CROSS_SYSROOT) "$$t" 2>&1); rc=$$?; \
 	  printf '%s\n' "$$out"; \
 	  p=$$(printf '%s\n' "$$out" | sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' | tail -1); \
 	  f=$$(printf '%s\n' "$$out" | sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' | tail -1); \
-	  p=$${p:-0}; f=$${f:-0}; \
+	  k=$$(printf '%s\n' "$$out" | sed -n 's/^\[  SKIPPED \] \([0-9]*\) test.*/\1/p' | tail -1); \
+	  p=$${p:-0}; f=$${f:-0}; skipped=$$((skipped + $${k:-0})); \
 	  if [ $$rc -ne 0 ] && [ $$f -eq 0 ]; then f=1; fi; \
 	  passed=$$((passed + p)); failed=$$((failed + f)); \
 	  [ $$f -gt 0 ] && failures="$$failures $$t"; \
 	done; \
 	[ -n "$$failures" ] && echo "failing:$$failures"; \
-	echo "$(CROSS_DEBARCH) under $(CROSS_QEMU): $$passed passed, $$failed failed"; \
+	echo "$(CROSS_DEBARCH) under $(CROSS_QEMU): $$passed passed, $$failed failed, $$skipped skipped"; \
 	[ $$failed -eq 0 ]

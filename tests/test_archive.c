@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <grp.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -21,6 +20,7 @@
 #include <cmocka.h>
 
 #include "db/archive.h"
+#include "tests/support/unpriv.h"
 #include "firmware/record.h"
 
 struct fixture {
@@ -562,7 +562,7 @@ static void run_unprivileged(struct fixture *f, int (*check)(struct fixture *f))
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
-		if (setgroups(0, NULL) != 0 || setgid(65534) != 0 || setuid(65534) != 0)
+		if (wx_test_drop_root() != 0)
 			_exit(3);
 		_exit(check(f));
 	}

@@ -23,6 +23,7 @@
 #include "drivers/spibus.h"
 #include "drivers/vane.h"
 #include "firmware/clock.h"
+#include "tests/support/unpriv.h"
 #include "firmware/config.h"
 #include "firmware/record.h"
 
@@ -601,7 +602,7 @@ static void spidev_missing_device_says_how_to_enable_spi(void **state)
 
 /* Root ignores file modes, so the open is tried by a child that has given
  * up root (uid/gid 65534), as the service's own user would be. */
-static void spidev_without_permission_says_to_join_group_spi(void **state)
+static void spidev_on_a_regular_file_without_permission_says_to_join_group_spi(void **state)
 {
 	char path[] = "/tmp/wx_test_spidev_XXXXXX";
 	int fd = mkstemp(path), status;
@@ -617,7 +618,7 @@ static void spidev_without_permission_says_to_join_group_spi(void **state)
 		char err[WX_ERR_LEN] = "";
 		struct wx_spibus *bus;
 
-		if (geteuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0))
+		if (wx_test_drop_root() != 0)
 			_exit(10);
 		errno = 0;
 		bus = wx_spidev_open(path, 1000000, err, sizeof(err));
@@ -668,7 +669,7 @@ int main(void)
 		cmocka_unit_test(mcp3008_refuses_bad_channel_and_passes_bus_errors_up),
 		cmocka_unit_test(spidev_on_a_regular_file_fails_cleanly),
 		cmocka_unit_test(spidev_missing_device_says_how_to_enable_spi),
-		cmocka_unit_test(spidev_without_permission_says_to_join_group_spi),
+		cmocka_unit_test(spidev_on_a_regular_file_without_permission_says_to_join_group_spi),
 		cmocka_unit_test_setup_teardown(sim_mcp3008_answers_the_code_of_the_vane_position, world_setup, world_teardown),
 		cmocka_unit_test_setup_teardown(sim_mcp3008_answers_a_command_at_another_bit_alignment, world_setup, world_teardown),
 		cmocka_unit_test_setup_teardown(windvane_driver_describes_itself, world_setup, world_teardown),
