@@ -254,9 +254,19 @@ int main(int argc, char **argv)
 	if (npts >= 2) {
 		double slope = (npts * sxy - sx * sy) / (npts * sxx - sx * sx);
 
+		long half = -1, last = -1;
+
+		for (size_t i = 0; i < ns; i++)
+			if (sm[i].written >= (long long)days * PER_DAY / 2 && sm[i].rss_kib > 0) {
+				if (half < 0)
+					half = sm[i].rss_kib;
+				last = sm[i].rss_kib;
+			}
 		printf("RSS after the first day: %ld KiB at day 1, between %ld and %ld KiB up to day %d;\n"
-		       "  trend %+.1f KiB per simulated day (least squares over %d samples)\n",
-		       rss_day1, rss_min_after, rss_max_after, days, slope, npts);
+		       "  trend %+.1f KiB per simulated day (least squares over %d samples);\n"
+		       "  second half of the run (day %d to the end): %ld -> %ld KiB (%+ld KiB)\n",
+		       rss_day1, rss_min_after, rss_max_after, days, slope, npts, days / 2, half, last,
+		       last - half);
 	}
 	printf("open file descriptors: %d .. %d over the run\n", fd_min, fd_max);
 	printf("archive: %lld of %lld records; MQTT cursor %s the newest record\n",
