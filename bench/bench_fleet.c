@@ -247,12 +247,20 @@ int main(int argc, char **argv)
 		if (!short_n++)
 			printf("  stations short of %d (archive, cursor behind newest, at the consumer):\n",
 			       PER_STATION);
-		last_mqtt_line(&st[i], line, sizeof(line));
-		printf("    %s: archive %lld, cursor %lld records behind, consumer %zu; wall %.1f s; log: %s\n",
+		if (short_n > 10)
+			continue;
+		line[0] = '\0';
+		if (st[i].cursor != st[i].newest)	/* wxd itself did not deliver: why? */
+			last_mqtt_line(&st[i], line, sizeof(line));
+		printf("    %s: archive %lld, cursor %lld records behind, consumer %zu; wall %.1f s%s%s\n",
 		       st[i].id, (long long)st[i].archived,
 		       (long long)(st[i].newest - st[i].cursor) / 60, s ? s->distinct : 0,
-		       st[i].t_end - st[i].t_start, line[0] ? line : "-");
+		       st[i].t_end - st[i].t_start, line[0] ? "; log: " : "", line);
 	}
+	if (short_n > 10)
+		printf("    ... and %zu more\n", short_n - 10);
+	if (short_n && bench_broker_drop_lines(b))
+		printf("  (the broker dropped messages for the consumer: its max_queued_messages was reached)\n");
 	if (!short_n)
 		printf("  every station: %d records archived, cursor at the newest, %d at the consumer\n",
 		       PER_STATION, PER_STATION);
