@@ -30,6 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench/support.h"
 #include "db/archive.h"
 #include "firmware/config.h"
 #include "firmware/log.h"
@@ -379,7 +380,7 @@ static int reset_cursor(const char *db)
 int main(int argc, char **argv)
 {
 	enum { RUNS = 3 };
-	struct test_broker *b;
+	struct bench_broker *b;
 	char db[200], db_is[200];
 	char **payloads;
 	double fill_s, drain[RUNS], ceil20[RUNS], ceil0[RUNS], cw, is_t, md, m20, m0;
@@ -407,7 +408,7 @@ int main(int argc, char **argv)
 	printf("archive: %d one-minute records inserted in %.2f s (%.0f records/s)\n",
 	       nrec, fill_s, nrec / fill_s);
 
-	b = test_broker_start(NULL);
+	b = bench_broker_start(0);
 	if (!b) {
 		test_rmrf(dir);
 		return 1;
@@ -445,7 +446,7 @@ int main(int argc, char **argv)
 	if (md > 0 && m20 > 0 && m0 > 0)
 		printf("  uploader / ceiling             %.2fx the time of the bare client with window 20,"
 		       " %.2fx with none\n", md / m20, md / m0);
-	test_broker_free(b);
+	bench_broker_stop(b);
 	for (int i = 0; payloads && i < nrec; i++)
 		free(payloads[i]);
 	free(payloads);
