@@ -409,6 +409,11 @@ static void on_up(struct mqtt *q)
 /* Hand records to the library while the window has room. */
 static void fill_window(struct mqtt *q, bool kicked)
 {
+	/* A kick means new records: read on once the buffer runs dry, even
+	 * when the kick came while the window was full (else the newest
+	 * records wait for the next kick, and at stop for none). */
+	if (kicked)
+		q->at_end = false;
 	while (q->state == UP && !q->lost && q->fl_n < WINDOW) {
 		struct wx_record *r;
 		struct flight *f;
@@ -416,7 +421,7 @@ static void fill_window(struct mqtt *q, bool kicked)
 		int mid = 0, n;
 
 		if (q->buf_i == q->buf_n) {
-			if (q->at_end && !kicked)
+			if (q->at_end)
 				return;
 			n = wx_archive_after(wx_uploader_archive(q->u), q->sent_ts, q->buf, WINDOW);
 			if (n < 0)
@@ -424,7 +429,6 @@ static void fill_window(struct mqtt *q, bool kicked)
 			q->buf_i = 0;
 			q->buf_n = n;
 			q->at_end = n < WINDOW;
-			kicked = false;
 			if (n == 0)
 				return;
 		}

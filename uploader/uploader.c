@@ -272,7 +272,14 @@ bool wx_uploader_should_exit(struct wx_uploader *u, int64_t in_flight)
 {
 	if (!wx_uploader_stopping(u))
 		return false;
-	return wx_uploader_grace_left_ms(u) == 0 || in_flight + wx_uploader_backlog(u) == 0;
+	if (wx_uploader_grace_left_ms(u) == 0)
+		return true;
+	if (in_flight > 0)
+		return false;
+	/* Count again: the snapshot is as old as the last kick or ack, and
+	 * records written since (their kick not yet consumed) are pending too. */
+	wx_uploader_refresh_backlog(u);
+	return wx_uploader_backlog(u) == 0;
 }
 
 short wx_uploader_wait(struct wx_uploader *u, int fd, short events, int64_t timeout_ms,
