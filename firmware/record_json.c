@@ -40,3 +40,16 @@ char *wx_record_to_json(const struct wx_record *r, const char *station, unsigned
 	cJSON_Delete(o);
 	return s;
 }
+
+void wx_record_from_json(const cJSON *o, struct wx_record *r)
+{
+	const cJSON *ts = cJSON_GetObjectItemCaseSensitive(o, "ts");
+
+	wx_record_init(r, cJSON_IsNumber(ts) ? (int64_t)ts->valuedouble : 0);
+	for (int q = 0; q < WX_QUANTITY_COUNT; q++) {
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, wx_quantities[q].key);
+
+		if (cJSON_IsNumber(v))
+			wx_record_set(r, (enum wx_quantity)q, v->valuedouble);
+	}
+}
