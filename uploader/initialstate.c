@@ -157,6 +157,11 @@ static const char *status_text(long code)
 	}
 }
 
+int64_t wx_initialstate_retry_after_ms(int64_t retry_after_s)
+{
+	return retry_after_s > 0 ? retry_after_s * 1000 : -1;
+}
+
 static void handle_response(struct is *s, const struct batch *b, CURLcode rc, long code)
 {
 	int64_t now = wx_uploader_now_ms();
@@ -191,7 +196,9 @@ static void handle_response(struct is *s, const struct batch *b, CURLcode rc, lo
 	if (code == 429) {
 		/* libcurl parses both forms of Retry-After into seconds. */
 		curl_easy_getinfo(s->curl, CURLINFO_RETRY_AFTER, &retry_after);
-		s->next_ms = now + (retry_after > 0 ? (int64_t)retry_after * 1000 : wx_backoff_next(&s->bo));
+		int64_t wait = wx_initialstate_retry_after_ms((int64_t)retry_after);
+
+		s->next_ms = now + (wait >= 0 ? wait : wx_backoff_next(&s->bo));
 	} else if (code >= 500) {
 		s->next_ms = now + wx_backoff_next(&s->bo);
 	} else {
