@@ -91,8 +91,9 @@ const char *wx_mqtt_ssl_reason(const char *line);
 
 /* Initial State: the wait in ms that a 429 answer's Retry-After asks for,
  * given libcurl's CURLINFO_RETRY_AFTER (seconds; 0 or less when there was
- * none or it was not understood), or -1 for none (then the uploader backs
- * off on its own). */
+ * none or it was not understood), at most WX_IS_MAX_RETRY_AFTER_S, or -1
+ * for none (then the uploader backs off on its own). */
+#define WX_IS_MAX_RETRY_AFTER_S 86400
 int64_t wx_initialstate_retry_after_ms(int64_t retry_after_s);
 
 #endif
