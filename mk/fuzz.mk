@@ -50,7 +50,7 @@ FUZZ_OPTS_w1_slave := -max_len=256
 FUZZ_OPTS_time     := -max_len=64
 FUZZ_OPTS_live     := -max_len=1024
 FUZZ_OPTS_reply    := -max_len=4096 -dict=fuzz/reply.dict
-FUZZ_OPTS_uploader := -max_len=2048
+FUZZ_OPTS_uploader := -max_len=2048 -dict=fuzz/uploader.dict
 
 .PHONY: fuzz fuzz-build fuzz-smoke fuzz-merge $(addprefix fuzz-,$(FUZZ_TARGETS)) \
         $(addprefix fuzz-run-,$(FUZZ_TARGETS))
