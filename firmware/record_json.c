@@ -1,5 +1,6 @@
 #include "firmware/record_json.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 
 cJSON *wx_record_to_cjson(const struct wx_record *r, const char *station, unsigned where)
@@ -39,4 +40,19 @@ char *wx_record_to_json(const struct wx_record *r, const char *station, unsigned
 	s = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
 	return s;
+}
+
+void wx_record_from_json(const cJSON *o, struct wx_record *r)
+{
+	const cJSON *ts = cJSON_GetObjectItemCaseSensitive(o, "ts");
+	/* Only a time an int64_t can hold: casting 1e999 (inf) or NaN is UB. */
+	bool ts_ok = cJSON_IsNumber(ts) && ts->valuedouble > -9.2e18 && ts->valuedouble < 9.2e18;
+
+	wx_record_init(r, ts_ok ? (int64_t)ts->valuedouble : 0);
+	for (int q = 0; q < WX_QUANTITY_COUNT; q++) {
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, wx_quantities[q].key);
+
+		if (cJSON_IsNumber(v))
+			wx_record_set(r, (enum wx_quantity)q, v->valuedouble);
+	}
 }

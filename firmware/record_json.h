@@ -17,4 +17,11 @@ cJSON *wx_record_to_cjson(const struct wx_record *r, const char *station, unsign
  * frees with free(), or NULL on allocation failure. */
 char *wx_record_to_json(const struct wx_record *r, const char *station, unsigned where);
 
+/* The reverse, for wxctl reading the daemon's live answer: fill *r from
+ * object o ("ts" and every quantity key that holds a number; anything else
+ * is left invalid; a ts that is not a number an int64_t can hold reads
+ * as 0).  o may be anything cJSON parsed, even NULL; nothing is
+ * allocated. */
+void wx_record_from_json(const cJSON *o, struct wx_record *r);
+
 #endif

@@ -17,6 +17,7 @@
 #include "firmware/oracle_import.h"
 #include "firmware/probe.h"
 #include "firmware/record_json.h"
+#include "firmware/status_print.h"
 #include "firmware/timeparse.h"
 #include "firmware/units.h"
 
@@ -75,20 +76,6 @@ static void print_reading(const struct wx_config *cfg, const struct wx_record *r
 			       a->valuedouble);
 		else
 			printf("  %-20s %s\n", wx_quantities[q].label, value);
-	}
-}
-
-/* Turn the daemon's JSON answer back into a record. */
-static void record_from_json(const cJSON *o, struct wx_record *r)
-{
-	const cJSON *ts = cJSON_GetObjectItemCaseSensitive(o, "ts");
-
-	wx_record_init(r, cJSON_IsNumber(ts) ? (int64_t)ts->valuedouble : 0);
-	for (int q = 0; q < WX_QUANTITY_COUNT; q++) {
-		const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, wx_quantities[q].key);
-
-		if (cJSON_IsNumber(v))
-			wx_record_set(r, (enum wx_quantity)q, v->valuedouble);
 	}
 }
 
@@ -151,7 +138,7 @@ static int cmd_read(const struct wx_config *cfg, int argc, char **argv)
 	}
 	struct wx_record r;
 
-	record_from_json(o, &r);
+	wx_record_from_json(o, &r);
 	print_reading(cfg, &r, cJSON_GetObjectItemCaseSensitive(o, "age_s"), "live from wxd");
 	cJSON_Delete(o);
 	return 0;
@@ -233,84 +220,6 @@ static int cmd_history(const struct wx_config *cfg, int argc, char **argv)
 
 /* ---- status -------------------------------------------------------------- */
 
-static const char *str(const cJSON *o, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-	return cJSON_IsString(v) ? v->valuestring : "";
-}
-
-static double num(const cJSON *o, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-	return cJSON_IsNumber(v) ? v->valuedouble : 0;
-}
-
-static const char *ago(char *buf, size_t len, double then, double now)
-{
-	double s = now - then;
-
-	if (then <= 0)
-		snprintf(buf, len, "never");
-	else if (s < 120)
-		snprintf(buf, len, "%.0f s ago", s);
-	else if (s < 7200)
-		snprintf(buf, len, "%.0f min ago", s / 60);
-	else if (s < 172800)
-		snprintf(buf, len, "%.1f h ago", s / 3600);
-	else
-		snprintf(buf, len, "%.1f days ago", s / 86400);
-	return buf;
-}
-
-static void print_status(const cJSON *o)
-{
-	const cJSON *sensors = cJSON_GetObjectItemCaseSensitive(o, "sensors");
-	const cJSON *ups = cJSON_GetObjectItemCaseSensitive(o, "uploads");
-	const cJSON *st = cJSON_GetObjectItemCaseSensitive(o, "storage");
-	const cJSON *it;
-	double now = num(o, "ts");
-	char b1[32], b2[32];
-
-	printf("wxd %s, station %s%s, up %.0f s\n", str(o, "version"), str(o, "station"),
-	       cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "simulated")) ? " (simulated)" : "",
-	       num(o, "uptime_s"));
-	printf("clock: %s\n", cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "clock_synchronized"))
-	       ? "synchronised" : "NOT synchronised (records are held until it is)");
-	printf("archive: %s, %.0f records written, last %s\n", str(st, "database"),
-	       num(o, "records_written"), ago(b1, sizeof(b1), num(o, "last_record_ts"), now));
-	if (!strcmp(str(st, "status"), "error"))
-		printf("  ERROR since %s: %s\n", ago(b1, sizeof(b1), num(st, "since"), now),
-		       str(st, "error"));
-	if (num(st, "pending_records") || num(st, "lost_records"))
-		printf("  %.0f records waiting in memory, %.0f lost\n", num(st, "pending_records"),
-		       num(st, "lost_records"));
-	printf("sensors:\n");
-	cJSON_ArrayForEach(it, sensors) {
-		if (!strcmp(str(it, "status"), "error"))
-			printf("  %-12s ERROR since %s: %s\n", it->string,
-			       ago(b1, sizeof(b1), num(it, "since"), now), str(it, "error"));
-		else
-			printf("  %-12s %s, last reading %s\n", it->string, str(it, "status"),
-			       ago(b1, sizeof(b1), num(it, "last_ok"), now));
-	}
-	if (!cJSON_GetArraySize(ups))
-		printf("uploads: none configured\n");
-	else
-		printf("uploads:\n");
-	cJSON_ArrayForEach(it, ups) {
-		const cJSON *conn = cJSON_GetObjectItemCaseSensitive(it, "connected");
-
-		printf("  %-12s %s%.0f records waiting, last success %s\n", it->string,
-		       cJSON_IsBool(conn) ? (cJSON_IsTrue(conn) ? "connected, " : "disconnected, ") : "",
-		       num(it, "backlog"), ago(b1, sizeof(b1), num(it, "last_success"), now));
-		if (*str(it, "last_error"))
-			printf("  %-12s last error %s: %s\n", "",
-			       ago(b2, sizeof(b2), num(it, "last_error_at"), now), str(it, "last_error"));
-	}
-}
-
 static int cmd_status(const struct wx_config *cfg, int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -347,7 +256,7 @@ static int cmd_status(const struct wx_config *cfg, int argc, char **argv)
 		fprintf(stderr, "wxctl: socket %s: answer is not JSON\n", cfg->station.socket);
 		return EXIT_RUNTIME;
 	}
-	print_status(o);
+	wx_status_print(stdout, o);
 	cJSON_Delete(o);
 	return 0;
 }

@@ -22,6 +22,7 @@
 #include "tests/support/broker.h"
 #include "tests/support/httpd.h"
 #include "uploader/uploader.h"
+#include "uploader/uploader_internal.h"
 
 #define T0 1700000000LL
 #define KEY "ist_test_access_key"
@@ -401,6 +402,19 @@ static void initialstate_stop_gives_up_on_a_slow_server_after_the_grace(void **s
 	assert_int_equal(cursor, 0);
 }
 
+/* Found by fuzz/fuzz_uploader.c (UBSan): "Retry-After: 2222222222222222221"
+ * overflowed the seconds-to-milliseconds multiplication. */
+static void initialstate_caps_a_huge_retry_after_at_a_day(void **state)
+{
+	(void)state;
+	assert_int_equal(wx_initialstate_retry_after_ms(INT64_MAX), 86400 * 1000LL);
+	assert_int_equal(wx_initialstate_retry_after_ms(2222222222222222221LL), 86400 * 1000LL);
+	assert_int_equal(wx_initialstate_retry_after_ms(86401), 86400 * 1000LL);
+	assert_int_equal(wx_initialstate_retry_after_ms(30), 30000);
+	assert_int_equal(wx_initialstate_retry_after_ms(0), -1);
+	assert_int_equal(wx_initialstate_retry_after_ms(-5), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -408,6 +422,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(initialstate_splits_records_across_small_requests_without_loss, setup, teardown),
 		cmocka_unit_test_setup_teardown(initialstate_retries_503_with_backoff_then_delivers, setup, teardown),
 		cmocka_unit_test_setup_teardown(initialstate_waits_retry_after_on_429, setup, teardown),
+		cmocka_unit_test(initialstate_caps_a_huge_retry_after_at_a_day),
 		cmocka_unit_test_setup_teardown(initialstate_reports_401_and_keeps_the_data, setup, teardown),
 		cmocka_unit_test_setup_teardown(initialstate_slows_down_on_402_monthly_cap, setup, teardown),
 		cmocka_unit_test_setup_teardown(initialstate_spaces_requests_by_requests_per_min, setup, teardown),

@@ -11,8 +11,8 @@
  * Pacing: requests are spaced at least 60 / requests_per_min seconds apart
  * (a token bucket of depth one, so no minute ever holds more than
  * requests_per_min).  429 waits Retry-After (seconds or an HTTP date; the
- * server's word is never scaled by the test timing); 5xx and network errors
- * back off exponentially with jitter up to 5 minutes; 401, 402, 403 and other
+ * server's word is never scaled by the test timing; at most a day); 5xx and
+ * network errors back off exponentially with jitter up to 5 minutes; 401, 402, 403 and other
  * 4xx keep the data and retry every 5 minutes. */
 #include "uploader/uploader_internal.h"
 
@@ -157,6 +157,17 @@ static const char *status_text(long code)
 	}
 }
 
+int64_t wx_initialstate_retry_after_ms(int64_t retry_after_s)
+{
+	if (retry_after_s <= 0)
+		return -1;
+	/* A server may say anything: "Retry-After: 9223372036854775807" must
+	 * not overflow the milliseconds (nor stop uploads for ever). */
+	if (retry_after_s > WX_IS_MAX_RETRY_AFTER_S)
+		retry_after_s = WX_IS_MAX_RETRY_AFTER_S;
+	return retry_after_s * 1000;
+}
+
 static void handle_response(struct is *s, const struct batch *b, CURLcode rc, long code)
 {
 	int64_t now = wx_uploader_now_ms();
@@ -191,7 +202,9 @@ static void handle_response(struct is *s, const struct batch *b, CURLcode rc, lo
 	if (code == 429) {
 		/* libcurl parses both forms of Retry-After into seconds. */
 		curl_easy_getinfo(s->curl, CURLINFO_RETRY_AFTER, &retry_after);
-		s->next_ms = now + (retry_after > 0 ? (int64_t)retry_after * 1000 : wx_backoff_next(&s->bo));
+		int64_t wait = wx_initialstate_retry_after_ms((int64_t)retry_after);
+
+		s->next_ms = now + (wait >= 0 ? wait : wx_backoff_next(&s->bo));
 	} else if (code >= 500) {
 		s->next_ms = now + wx_backoff_next(&s->bo);
 	} else {

@@ -142,13 +142,18 @@ static void on_publish(struct mosquitto *m, void *obj, int mid)
 	}
 }
 
+bool wx_mqtt_ha_online(const char *topic, const void *payload, int payloadlen)
+{
+	return strcmp(topic, "homeassistant/status") == 0 && payloadlen == 6 &&
+	       memcmp(payload, "online", 6) == 0;
+}
+
 static void on_message(struct mosquitto *m, void *obj, const struct mosquitto_message *msg)
 {
 	struct mqtt *q = obj;
 
 	(void)m;
-	if (strcmp(msg->topic, "homeassistant/status") == 0 && msg->payloadlen == 6 &&
-	    memcmp(msg->payload, "online", 6) == 0)
+	if (wx_mqtt_ha_online(msg->topic, msg->payload, msg->payloadlen))
 		q->send_discovery = true;
 }
 
@@ -189,7 +194,7 @@ static void retry_later(struct mqtt *q)
 
 /* "OpenSSL Error[0]: error:0A000086:SSL routines::certificate verify failed"
  * -> "certificate verify failed". */
-static const char *ssl_reason(const char *line)
+const char *wx_mqtt_ssl_reason(const char *line)
 {
 	const char *p = strrchr(line, ':');
 
@@ -254,7 +259,8 @@ static int session_start(struct mqtt *q)
 	}
 	if (rc == MOSQ_ERR_TLS) {
 		wx_uploader_error(q->u, "mqtt %s: TLS handshake failed: %s (check ca_file and host)",
-				  q->where, q->last_log[0] ? ssl_reason(q->last_log) : "unknown reason");
+				  q->where,
+				  q->last_log[0] ? wx_mqtt_ssl_reason(q->last_log) : "unknown reason");
 		return -1;
 	}
 	if (rc != MOSQ_ERR_SUCCESS) {
@@ -511,7 +517,7 @@ static void service(struct mqtt *q)
 			/* The handshake may also fail after mosquitto_connect()
 			 * returned: say the same as when it fails inside. */
 			wx_uploader_error(q->u, "mqtt %s: TLS handshake failed: %s (check ca_file and host)",
-					  q->where, ssl_reason(q->last_log));
+					  q->where, wx_mqtt_ssl_reason(q->last_log));
 		else if (q->state == UP)
 			wx_uploader_error(q->u, "mqtt %s: connection lost%s%s", q->where,
 					  q->last_log[0] ? ": " : "", q->last_log);

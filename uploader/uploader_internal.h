@@ -78,4 +78,22 @@ int64_t wx_backoff_next(struct wx_backoff *b);
 /* Success: start again from min_ms. */
 void wx_backoff_reset(struct wx_backoff *b);
 
+/* ---- what the destinations parse from the outside (fuzz/fuzz_uploader.c) -- */
+
+/* MQTT: does this message (topic, payload of payloadlen bytes, not
+ * NUL-terminated) say Home Assistant came online, so discovery is sent
+ * again?  Only "homeassistant/status" with the exact payload "online". */
+bool wx_mqtt_ha_online(const char *topic, const void *payload, int payloadlen);
+/* MQTT: the reason at the end of a library/OpenSSL log line ("... ::
+ * certificate verify failed" -> "certificate verify failed"): a pointer
+ * into line, or line itself when it has no reason part. */
+const char *wx_mqtt_ssl_reason(const char *line);
+
+/* Initial State: the wait in ms that a 429 answer's Retry-After asks for,
+ * given libcurl's CURLINFO_RETRY_AFTER (seconds; 0 or less when there was
+ * none or it was not understood), at most WX_IS_MAX_RETRY_AFTER_S, or -1
+ * for none (then the uploader backs off on its own). */
+#define WX_IS_MAX_RETRY_AFTER_S 86400
+int64_t wx_initialstate_retry_after_ms(int64_t retry_after_s);
+
 #endif
