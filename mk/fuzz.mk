@@ -14,8 +14,6 @@
 # Crash inputs land in $(BUILD)/fuzz/crashes/<name>/.  The Debian packages
 # needed on bookworm: clang (the compiler) and libclang-rt-14-dev (which
 # holds libclang_rt.fuzzer-x86_64.a and the sanitizer runtimes).
-# Oracle CSV import (firmware/oracle_import.c, on the oracle-HAT branch): add
-# fuzz/fuzz_oracle_csv.c and a FUZZ_SRC_oracle_csv line when it is merged.
 
 FUZZ_DEB_PKGS := clang libclang-rt-14-dev
 
@@ -35,9 +33,10 @@ FUZZ_TARGETS  := $(patsubst fuzz/fuzz_%.c,%,$(sort $(wildcard fuzz/fuzz_*.c)))
 
 # The project sources each target needs, besides fuzz/fuzz_<name>.c.
 FUZZ_SRC_config   := firmware/config.c firmware/log.c
-FUZZ_SRC_w1_slave := drivers/ds18b20.c drivers/sim_ds18b20.c drivers/w1sysfs.c drivers/sim.c \
+FUZZ_SRC_w1_slave := drivers/ds18b20.c drivers/sim_ds18b20.c drivers/w1sysfs.c drivers/sim.c drivers/sim_fault.c \
                      firmware/clock.c firmware/record.c firmware/log.c
 FUZZ_SRC_time     := firmware/timeparse.c
+FUZZ_SRC_oracle_csv := firmware/oracle_import.c firmware/record.c
 FUZZ_SRC_live     := firmware/live.c firmware/log.c
 FUZZ_SRC_reply    := firmware/record_json.c firmware/status_print.c firmware/record.c
 FUZZ_SRC_uploader := uploader/mqtt.c uploader/initialstate.c uploader/uploader.c \

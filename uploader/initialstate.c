@@ -40,7 +40,13 @@ struct is {
 	char bucket_header[WX_PATH_LEN + 32];
 	int events_per_request;
 	int64_t spacing_ms;		/* 60 s / requests_per_min */
+	/* Every request gets a fresh copy of this configured handle: libcurl
+	 * 7.88's header storage can be left inconsistent by a malformed answer
+	 * and used after free by the next transfer on the same handle (found
+	 * by fuzz/fuzz_uploader.c).  The share keeps connections alive across
+	 * the copies, so TLS is not renegotiated for every request. */
 	CURL *curl;
+	CURLSH *share;
 	struct curl_slist *headers;
 	char curl_err[CURL_ERROR_SIZE];
 	struct wx_backoff bo;
@@ -168,7 +174,7 @@ int64_t wx_initialstate_retry_after_ms(int64_t retry_after_s)
 	return retry_after_s * 1000;
 }
 
-static void handle_response(struct is *s, const struct batch *b, CURLcode rc, long code)
+static void handle_response(struct is *s, CURL *c, const struct batch *b, CURLcode rc, long code)
 {
 	int64_t now = wx_uploader_now_ms();
 	const char *text = status_text(code);
@@ -201,7 +207,7 @@ static void handle_response(struct is *s, const struct batch *b, CURLcode rc, lo
 		wx_uploader_error(s->u, "initialstate %s: HTTP %ld", s->host, code);
 	if (code == 429) {
 		/* libcurl parses both forms of Retry-After into seconds. */
-		curl_easy_getinfo(s->curl, CURLINFO_RETRY_AFTER, &retry_after);
+		curl_easy_getinfo(c, CURLINFO_RETRY_AFTER, &retry_after);
 		int64_t wait = wx_initialstate_retry_after_ms((int64_t)retry_after);
 
 		s->next_ms = now + (wait >= 0 ? wait : wx_backoff_next(&s->bo));
@@ -215,18 +221,24 @@ static void handle_response(struct is *s, const struct batch *b, CURLcode rc, lo
 static void send_batch(struct is *s, const struct batch *b)
 {
 	int64_t left = wx_uploader_grace_left_ms(s->u);
+	CURL *c = curl_easy_duphandle(s->curl);
 	long code = 0;
 	CURLcode rc;
 
 	s->curl_err[0] = '\0';
-	curl_easy_setopt(s->curl, CURLOPT_POSTFIELDS, b->body);
-	curl_easy_setopt(s->curl, CURLOPT_POSTFIELDSIZE, (long)strlen(b->body));
-	curl_easy_setopt(s->curl, CURLOPT_TIMEOUT_MS,
+	if (!c) {
+		handle_response(s, NULL, b, CURLE_OUT_OF_MEMORY, 0);
+		return;
+	}
+	curl_easy_setopt(c, CURLOPT_POSTFIELDS, b->body);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(b->body));
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS,
 			 (long)(left < TOTAL_TIMEOUT_MS ? (left > 0 ? left : 1) : TOTAL_TIMEOUT_MS));
-	rc = curl_easy_perform(s->curl);
+	rc = curl_easy_perform(c);
 	if (rc == CURLE_OK)
-		curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &code);
-	handle_response(s, b, rc, code);
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+	handle_response(s, c, b, rc, code);
+	curl_easy_cleanup(c);
 }
 
 static void run(struct wx_uploader *u, void *impl)
@@ -282,6 +294,8 @@ static void free_impl(void *impl)
 		return;
 	if (s->curl)
 		curl_easy_cleanup(s->curl);
+	if (s->share)
+		curl_share_cleanup(s->share);
 	curl_slist_free_all(s->headers);
 	explicit_bzero(s->key_header, sizeof(s->key_header));
 	free(s->recs);
@@ -311,8 +325,12 @@ static void host_of(const char *url, char *out, size_t outlen)
 static int setup_curl(struct is *s)
 {
 	s->curl = curl_easy_init();
-	if (!s->curl)
+	s->share = curl_share_init();
+	if (!s->curl || !s->share)
 		return -ENOMEM;
+	/* Used by this uploader's thread only: no lock callbacks needed. */
+	curl_share_setopt(s->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+	curl_easy_setopt(s->curl, CURLOPT_SHARE, s->share);
 	s->headers = curl_slist_append(s->headers, s->key_header);
 	s->headers = curl_slist_append(s->headers, s->bucket_header);
 	s->headers = curl_slist_append(s->headers, "Accept-Version: ~0");
