@@ -840,3 +840,8 @@ int wx_archive_shift(struct wx_archive *a, int64_t from_ts, int64_t delta_s, cha
 		sqlite3_exec(a->db, "ROLLBACK", NULL, NULL, NULL);
 	return rc;
 }
+
+int wx_archive_relax_sync(struct wx_archive *a)
+{
+	return exec(a, "PRAGMA synchronous = NORMAL", "setting synchronous", NULL, 0);
+}

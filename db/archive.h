@@ -55,6 +55,13 @@ int wx_archive_rain_sum(struct wx_archive *a, int64_t since, int64_t until, doub
 int wx_archive_cursor_get(struct wx_archive *a, const char *dest, int64_t *ts);
 int wx_archive_cursor_set(struct wx_archive *a, const char *dest, int64_t ts);
 
+/* For the uploaders' own connections: their commits (cursor moves) are not
+ * fsync()ed.  In WAL mode the next durable commit of the daemon syncs them
+ * too; a power cut can only take a cursor back, so records are sent again
+ * (at least once), never lost, and a backlog drain does not cost an SD card
+ * an fsync per acknowledgement.  0 or -errno. */
+int wx_archive_relax_sync(struct wx_archive *a);
+
 /* Move the records with ts >= from_ts, and the upload cursors at or past
  * from_ts, by delta_s seconds, in one transaction (after the clock was
  * stepped back: see firmware/daemon.c).  0; -EEXIST, with nothing changed,

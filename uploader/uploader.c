@@ -93,6 +93,8 @@ struct wx_uploader *wx_uploader_spawn(const struct wx_uploader_ops *ops, void *i
 		e = errno;
 		goto fail;
 	}
+	/* Cursor moves need not be durable on their own: see archive.h. */
+	wx_archive_relax_sync(u->archive);
 	e = -wx_archive_cursor_get(u->archive, ops->name, &u->cursor);
 	if (e) {
 		snprintf(err, errlen, "%s: %s: cannot read the upload cursor: %s", ops->name,
