@@ -109,7 +109,7 @@ demo: deps
 BENCH_SRC := $(sort $(wildcard bench/bench_*.c))
 $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(patsubst %.c,$(BUILD)/obj/%.o,$(SUPPORT_SRC)) $(BUILD)/libwx.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) $^ $(LIBS) -o $@
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) $^ $(LIBS) $(shell $(PKG_CONFIG) --libs $(TEST_PKGS)) -o $@
 
 bench: deps
 	$(MAKE) all $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
