@@ -26,99 +26,16 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <cjson/cJSON.h>
 #include <systemd/sd-daemon.h>
 
-#include "db/archive.h"
 #include "drivers/pulse.h"
-#include "drivers/sim.h"
 #include "firmware/clock.h"
-#include "firmware/interval.h"
-#include "firmware/live.h"
+#include "firmware/daemon_int.h"
 #include "firmware/log.h"
-#include "firmware/record_json.h"
-#include "firmware/sensors.h"
-#include "uploader/uploader.h"
-
-#define EDGE_BATCH 256
-#define SIM_DRAIN_NS (20 * WX_NS_PER_MS)	/* inside the kernel FIFO's reach */
-#define MAX_PENDING 10080			/* a week of one-minute records */
-#define LIVE_WIND_S 10
-#define MAX_POLLFDS 32
-
-struct carry {			/* edges read early, for the next interval */
-	int64_t *ts;
-	size_t n, cap;
-};
-
-/* A finished record waiting to be stored.  Its time is fixed only when it
- * is stored with the clock synchronised: until then it is known by the
- * monotonic time its interval ended. */
-struct held {
-	struct wx_record r;
-	int64_t end_mono;
-	bool labelled;
-};
-
-struct daemon {
-	const struct wx_config *cfg;
-	struct wx_daemon_opts opts;
-	struct wx_clock *clock;
-	struct wx_sim *sim;
-	struct wx_sensors *sensors;
-	struct wx_slot *wind, *rain;
-	struct wx_archive *archive;
-	struct wx_interval *iv;
-	struct wx_live *live;
-	struct wx_uploader *up[2];
-	int nup;
-	int sigfd;
-	bool stop;
-
-	int64_t start_mono, stop_at;	/* stop_at 0: never */
-	int64_t start_real;		/* CLOCK_MONOTONIC at start, for uptime */
-	int64_t period_ns, next_sample;
-	int64_t drained_to;		/* sim buses: edges taken up to here */
-	struct carry carry_wind, carry_rain;
-
-	uint64_t wind_total;		/* accepted closures since start */
-	uint64_t wind_at_request;	/* ... when the vane was last asked */
-	double vane_weight;		/* weight of the vane reading in flight */
-
-	/* live values */
-	struct wx_record latest;
-	int64_t latest_mono[WX_QUANTITY_COUNT];
-	int64_t wind_sec[LIVE_WIND_S + 2];	/* ring of per-second counts */
-	uint32_t wind_cnt[LIVE_WIND_S + 2];
-	double rain_today_mm;
-	long rain_day;			/* local yyyymmdd of rain_today_mm */
-
-	/* records and storage */
-	uint64_t records_written;
-	int64_t last_record_ts;
-	struct held *pending;		/* not yet stored (storage fault, clock) */
-	size_t npending;
-	uint64_t lost_records;
-	char storage_error[256];
-	int64_t storage_error_s;
-	int64_t started_wall_s;
-	uint64_t watchdog_usec;
-	int64_t last_watchdog;
-
-	int64_t retry_storage_at;	/* station mono: next try after a fault */
-	dev_t db_dev;			/* the file the archive has open, to notice */
-	ino_t db_ino;			/* it being deleted or replaced */
-	bool restart_uploaders;		/* after the file was replaced */
-
-	/* clock steps */
-	int64_t offset_ns;		/* wall minus monotonic, as last seen */
-	int64_t first_ts_offset;	/* first ts stored under that offset (0: none) */
-	bool catching_up;		/* labels held after the newest stored record */
-};
 
 /* ---- time helpers ---------------------------------------------------------- */
 
-static int64_t real_mono_ns(void)
+int64_t wx_daemon_real_mono_ns(void)
 {
 	struct timespec ts;
 
@@ -126,7 +43,7 @@ static int64_t real_mono_ns(void)
 	return (int64_t)ts.tv_sec * WX_NS_PER_S + ts.tv_nsec;
 }
 
-static long local_day(int64_t ts)
+long wx_daemon_local_day(int64_t ts)
 {
 	time_t t = (time_t)ts;
 	struct tm tm;
@@ -165,7 +82,7 @@ static void kick_uploaders(struct daemon *d)
 
 static void count_rain_today(struct daemon *d, const struct wx_record *r)
 {
-	long day = local_day(r->ts - 1);	/* a record ending 00:00 is yesterday's */
+	long day = wx_daemon_local_day(r->ts - 1);	/* a record ending 00:00 is yesterday's */
 
 	if (day != d->rain_day) {
 		d->rain_day = day;
@@ -538,184 +455,6 @@ static void watch_clock(struct daemon *d)
 	}
 }
 
-/* Simulation only: tests make sensors fail and the clock misbehave. */
-static char *answer_sim(struct daemon *d, const char *command)
-{
-	char what[16], a[32], b[32];
-	int n = sscanf(command, "sim %15s %31s %31s", what, a, b);
-	int rc = -EINVAL;
-
-	if (!d->sim)
-		return NULL;
-	if (n == 3 && strcmp(what, "fault") == 0 && wx_sensor_driver_find(a)) {
-		rc = wx_sim_set_fault(d->sim, wx_sensor_driver_find(a)->name, b);
-	} else if (n == 3 && strcmp(what, "clock") == 0 && strcmp(a, "step") == 0) {
-		char *end;
-		long long s = strtoll(b, &end, 10);
-
-		if (*end == '\0') {
-			wx_clock_sim_step(d->clock, s * WX_NS_PER_S);
-			rc = 0;
-		}
-	} else if (n == 2 && strcmp(what, "clock") == 0 &&
-		   (strcmp(a, "sync") == 0 || strcmp(a, "unsync") == 0)) {
-		wx_clock_sim_set_synchronised(d->clock, strcmp(a, "sync") == 0);
-		rc = 0;
-	}
-	if (rc)
-		return NULL;
-	wx_log_info("simulation: %s", command);
-	return strdup("{\"ok\":true}");
-}
-
-/* ---- live answers ------------------------------------------------------ */
-
-static double live_wind_kmh(struct daemon *d, int64_t now)
-{
-	int64_t sec = now / WX_NS_PER_S;
-	uint64_t n = 0;
-
-	for (size_t k = 0; k < LIVE_WIND_S + 2; k++)
-		if (d->wind_sec[k] >= sec - LIVE_WIND_S && d->wind_sec[k] < sec)
-			n += d->wind_cnt[k];
-	return wx_pulse_wind_kmh(n, LIVE_WIND_S, d->cfg->anemometer.kmh_per_hz);
-}
-
-static char *answer_read(struct daemon *d)
-{
-	int64_t now = wx_clock_mono_ns(d->clock);
-	int64_t wall = wx_clock_wall_ns(d->clock) / WX_NS_PER_S;
-	struct wx_record r = d->latest;
-	cJSON *o, *age;
-	char *s;
-
-	r.ts = wall;
-	r.interval_s = 0;
-	wx_record_derive(&r, d->cfg->station.altitude_m);
-	if (d->wind && wx_slot_health(d->wind)->ok) {
-		double kmh = live_wind_kmh(d, now);
-
-		wx_record_set(&r, WX_WIND_SPEED_KMH, kmh);
-		wx_record_set(&r, WX_WIND_GUST_KMH, wx_interval_gust_kmh(d->iv));
-		if (kmh == 0)
-			wx_record_clear(&r, WX_WIND_DIRECTION_DEG);	/* calm */
-	}
-	if (d->rain && wx_slot_health(d->rain)->ok) {
-		double today = d->rain_day == local_day(wall) ? d->rain_today_mm : 0;
-
-		today += wx_pulse_rain_mm(wx_interval_rain_tips(d->iv), d->cfg->rain.mm_per_tip,
-					  d->cfg->rain.catch_factor);
-		wx_record_set(&r, WX_RAIN_TODAY_MM, today);
-	}
-	o = wx_record_to_cjson(&r, d->cfg->station.id, WX_IN_LIVE);
-	if (!o)
-		return NULL;
-	age = cJSON_AddObjectToObject(o, "age_s");
-	for (int q = 0; age && q < WX_QUANTITY_COUNT; q++)
-		if (d->latest_mono[q] && wx_record_has(&r, (enum wx_quantity)q))
-			cJSON_AddNumberToObject(age, wx_quantities[q].key,
-						wx_round2((double)(now - d->latest_mono[q]) / 1e9));
-	s = cJSON_PrintUnformatted(o);
-	cJSON_Delete(o);
-	return s;
-}
-
-static void add_health(cJSON *sensors, struct wx_slot *slot)
-{
-	const struct wx_health *h = wx_slot_health(slot);
-	cJSON *o = cJSON_AddObjectToObject(sensors, wx_slot_driver(slot)->name);
-
-	if (!o)
-		return;
-	cJSON_AddStringToObject(o, "status", !h->tried ? "starting" : h->ok ? "ok" : "error");
-	if (h->tried && !h->ok)
-		cJSON_AddStringToObject(o, "error", h->error);
-	cJSON_AddNumberToObject(o, "since", (double)h->since_s);
-	if (h->last_ok_s)
-		cJSON_AddNumberToObject(o, "last_ok", (double)h->last_ok_s);
-	cJSON_AddNumberToObject(o, "failures", (double)h->failures);
-	if (wx_slot_driver(slot)->kind == WX_SENSOR_PULSE) {
-		cJSON_AddNumberToObject(o, "edges_lost", (double)wx_slot_lost(slot));
-		cJSON_AddNumberToObject(o, "edges_rejected", (double)wx_slot_rejected(slot));
-	}
-}
-
-static void add_upload(cJSON *ups, struct wx_uploader *u)
-{
-	struct wx_upload_status st;
-	cJSON *o;
-
-	wx_uploader_status(u, &st);
-	o = cJSON_AddObjectToObject(ups, st.name);
-	if (!o)
-		return;
-	if (!strcmp(st.name, "mqtt"))
-		cJSON_AddBoolToObject(o, "connected", st.connected);
-	cJSON_AddNumberToObject(o, "backlog", (double)st.backlog);
-	cJSON_AddNumberToObject(o, "cursor_ts", (double)st.cursor_ts);
-	cJSON_AddNumberToObject(o, "sent", (double)st.sent);
-	cJSON_AddNumberToObject(o, "last_success", (double)st.last_success_s);
-	if (st.last_error_s) {
-		cJSON_AddStringToObject(o, "last_error", st.last_error);
-		cJSON_AddNumberToObject(o, "last_error_at", (double)st.last_error_s);
-	}
-}
-
-static char *answer_status(struct daemon *d)
-{
-	int64_t wall = wx_clock_wall_ns(d->clock) / WX_NS_PER_S;
-	cJSON *o = cJSON_CreateObject(), *sensors, *ups, *st;
-	char *s;
-
-	if (!o)
-		return NULL;
-	cJSON_AddStringToObject(o, "station", d->cfg->station.id);
-	cJSON_AddStringToObject(o, "version", WX_VERSION);
-	cJSON_AddBoolToObject(o, "simulated", d->opts.sim);
-	if (d->opts.sim)
-		cJSON_AddNumberToObject(o, "speed", d->opts.speed);
-	cJSON_AddNumberToObject(o, "ts", (double)wall);
-	cJSON_AddNumberToObject(o, "uptime_s",
-				(double)((real_mono_ns() - d->start_real) / WX_NS_PER_S));
-	cJSON_AddBoolToObject(o, "clock_synchronized", wx_clock_synchronised(d->clock));
-	cJSON_AddNumberToObject(o, "interval_s", d->cfg->station.interval_s);
-	cJSON_AddNumberToObject(o, "records_written", (double)d->records_written);
-	cJSON_AddNumberToObject(o, "last_record_ts", (double)d->last_record_ts);
-	st = cJSON_AddObjectToObject(o, "storage");
-	if (st) {
-		cJSON_AddStringToObject(st, "database", d->cfg->station.database);
-		cJSON_AddStringToObject(st, "status", d->storage_error[0] ? "error" : "ok");
-		if (d->storage_error[0]) {
-			cJSON_AddStringToObject(st, "error", d->storage_error);
-			cJSON_AddNumberToObject(st, "since", (double)d->storage_error_s);
-		}
-		cJSON_AddNumberToObject(st, "pending_records", (double)d->npending);
-		cJSON_AddNumberToObject(st, "lost_records", (double)d->lost_records);
-	}
-	sensors = cJSON_AddObjectToObject(o, "sensors");
-	for (int i = 0; sensors && i < wx_sensors_count(d->sensors); i++)
-		add_health(sensors, wx_sensors_slot(d->sensors, i));
-	ups = cJSON_AddObjectToObject(o, "uploads");
-	for (int i = 0; ups && i < d->nup; i++)
-		add_upload(ups, d->up[i]);
-	s = cJSON_PrintUnformatted(o);
-	cJSON_Delete(o);
-	return s;
-}
-
-static char *answer(const char *command, void *arg)
-{
-	struct daemon *d = arg;
-
-	if (strcmp(command, "read") == 0)
-		return answer_read(d);
-	if (strcmp(command, "status") == 0)
-		return answer_status(d);
-	if (strncmp(command, "sim ", 4) == 0)
-		return answer_sim(d, command);
-	return NULL;
-}
-
 /* ---- set-up -------------------------------------------------------------- */
 
 static int64_t sim_start_ns(const struct wx_config *cfg)
@@ -815,7 +554,7 @@ static int setup(struct daemon *d)
 	/* A station whose archive cannot be opened still samples: records wait
 	 * in memory (status says so) until it can be written. */
 	archive_ready(d);
-	d->live = wx_live_open(d->cfg->station.socket, answer, d, err, sizeof(err));
+	d->live = wx_live_open(d->cfg->station.socket, wx_daemon_answer, d, err, sizeof(err));
 	if (!d->live) {
 		wx_log_warnx("%s", err);
 		return -EIO;
@@ -830,7 +569,7 @@ static int setup(struct daemon *d)
 	if (d->archive &&
 	    wx_archive_rain_sum(d->archive, local_midnight(now_s) + 1, now_s, &rain_mm) == 0) {
 		d->rain_today_mm = rain_mm;
-		d->rain_day = local_day(now_s);
+		d->rain_day = wx_daemon_local_day(now_s);
 	}
 	if (start_uploaders(d))
 		return -EINVAL;
@@ -841,7 +580,7 @@ static int setup(struct daemon *d)
 	if (d->period_ns > 30 * WX_NS_PER_S)
 		d->period_ns = 30 * WX_NS_PER_S;
 	d->start_mono = wx_clock_mono_ns(d->clock);
-	d->start_real = real_mono_ns();
+	d->start_real = wx_daemon_real_mono_ns();
 	d->offset_ns = wx_clock_wall_at(d->clock, 0);
 	d->drained_to = d->start_mono;
 	d->stop_at = d->opts.duration_s ? d->start_mono + d->opts.duration_s * WX_NS_PER_S : 0;
@@ -920,7 +659,7 @@ static void wait_and_serve(struct daemon *d, int64_t due)
 		timeout_ms = (int)((wait_ns + WX_NS_PER_MS - 1) / WX_NS_PER_MS);
 	}
 	if (d->watchdog_usec) {
-		int64_t now = real_mono_ns();
+		int64_t now = wx_daemon_real_mono_ns();
 
 		if (now - d->last_watchdog > (int64_t)d->watchdog_usec * 1000 / 2) {
 			sd_notify(0, "WATCHDOG=1");

@@ -1,0 +1,193 @@
+/* What the live socket answers: "read" (the latest values and their ages),
+ * "status" (health of sensors, storage, clock and uploads) and, with --sim
+ * only, the "sim ..." commands the fault tests use. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <stdio.h>
+
+#include <cjson/cJSON.h>
+
+#include "drivers/pulse.h"
+#include "firmware/clock.h"
+#include "firmware/daemon_int.h"
+#include "firmware/log.h"
+#include "firmware/record_json.h"
+
+/* Simulation only: tests make sensors fail and the clock misbehave. */
+static char *answer_sim(struct daemon *d, const char *command)
+{
+	char what[16], a[32], b[32];
+	int n = sscanf(command, "sim %15s %31s %31s", what, a, b);
+	int rc = -EINVAL;
+
+	if (!d->sim)
+		return NULL;
+	if (n == 3 && strcmp(what, "fault") == 0 && wx_sensor_driver_find(a)) {
+		rc = wx_sim_set_fault(d->sim, wx_sensor_driver_find(a)->name, b);
+	} else if (n == 3 && strcmp(what, "clock") == 0 && strcmp(a, "step") == 0) {
+		char *end;
+		long long s = strtoll(b, &end, 10);
+
+		if (*end == '\0') {
+			wx_clock_sim_step(d->clock, s * WX_NS_PER_S);
+			rc = 0;
+		}
+	} else if (n == 2 && strcmp(what, "clock") == 0 &&
+		   (strcmp(a, "sync") == 0 || strcmp(a, "unsync") == 0)) {
+		wx_clock_sim_set_synchronised(d->clock, strcmp(a, "sync") == 0);
+		rc = 0;
+	}
+	if (rc)
+		return NULL;
+	wx_log_info("simulation: %s", command);
+	return strdup("{\"ok\":true}");
+}
+
+/* ---- live answers ------------------------------------------------------ */
+
+static double live_wind_kmh(struct daemon *d, int64_t now)
+{
+	int64_t sec = now / WX_NS_PER_S;
+	uint64_t n = 0;
+
+	for (size_t k = 0; k < LIVE_WIND_S + 2; k++)
+		if (d->wind_sec[k] >= sec - LIVE_WIND_S && d->wind_sec[k] < sec)
+			n += d->wind_cnt[k];
+	return wx_pulse_wind_kmh(n, LIVE_WIND_S, d->cfg->anemometer.kmh_per_hz);
+}
+
+static char *answer_read(struct daemon *d)
+{
+	int64_t now = wx_clock_mono_ns(d->clock);
+	int64_t wall = wx_clock_wall_ns(d->clock) / WX_NS_PER_S;
+	struct wx_record r = d->latest;
+	cJSON *o, *age;
+	char *s;
+
+	r.ts = wall;
+	r.interval_s = 0;
+	wx_record_derive(&r, d->cfg->station.altitude_m);
+	if (d->wind && wx_slot_health(d->wind)->ok) {
+		double kmh = live_wind_kmh(d, now);
+
+		wx_record_set(&r, WX_WIND_SPEED_KMH, kmh);
+		wx_record_set(&r, WX_WIND_GUST_KMH, wx_interval_gust_kmh(d->iv));
+		if (kmh == 0)
+			wx_record_clear(&r, WX_WIND_DIRECTION_DEG);	/* calm */
+	}
+	if (d->rain && wx_slot_health(d->rain)->ok) {
+		double today = d->rain_day == wx_daemon_local_day(wall) ? d->rain_today_mm : 0;
+
+		today += wx_pulse_rain_mm(wx_interval_rain_tips(d->iv), d->cfg->rain.mm_per_tip,
+					  d->cfg->rain.catch_factor);
+		wx_record_set(&r, WX_RAIN_TODAY_MM, today);
+	}
+	o = wx_record_to_cjson(&r, d->cfg->station.id, WX_IN_LIVE);
+	if (!o)
+		return NULL;
+	age = cJSON_AddObjectToObject(o, "age_s");
+	for (int q = 0; age && q < WX_QUANTITY_COUNT; q++)
+		if (d->latest_mono[q] && wx_record_has(&r, (enum wx_quantity)q))
+			cJSON_AddNumberToObject(age, wx_quantities[q].key,
+						wx_round2((double)(now - d->latest_mono[q]) / 1e9));
+	s = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	return s;
+}
+
+static void add_health(cJSON *sensors, struct wx_slot *slot)
+{
+	const struct wx_health *h = wx_slot_health(slot);
+	cJSON *o = cJSON_AddObjectToObject(sensors, wx_slot_driver(slot)->name);
+
+	if (!o)
+		return;
+	cJSON_AddStringToObject(o, "status", !h->tried ? "starting" : h->ok ? "ok" : "error");
+	if (h->tried && !h->ok)
+		cJSON_AddStringToObject(o, "error", h->error);
+	cJSON_AddNumberToObject(o, "since", (double)h->since_s);
+	if (h->last_ok_s)
+		cJSON_AddNumberToObject(o, "last_ok", (double)h->last_ok_s);
+	cJSON_AddNumberToObject(o, "failures", (double)h->failures);
+	if (wx_slot_driver(slot)->kind == WX_SENSOR_PULSE) {
+		cJSON_AddNumberToObject(o, "edges_lost", (double)wx_slot_lost(slot));
+		cJSON_AddNumberToObject(o, "edges_rejected", (double)wx_slot_rejected(slot));
+	}
+}
+
+static void add_upload(cJSON *ups, struct wx_uploader *u)
+{
+	struct wx_upload_status st;
+	cJSON *o;
+
+	wx_uploader_status(u, &st);
+	o = cJSON_AddObjectToObject(ups, st.name);
+	if (!o)
+		return;
+	if (!strcmp(st.name, "mqtt"))
+		cJSON_AddBoolToObject(o, "connected", st.connected);
+	cJSON_AddNumberToObject(o, "backlog", (double)st.backlog);
+	cJSON_AddNumberToObject(o, "cursor_ts", (double)st.cursor_ts);
+	cJSON_AddNumberToObject(o, "sent", (double)st.sent);
+	cJSON_AddNumberToObject(o, "last_success", (double)st.last_success_s);
+	if (st.last_error_s) {
+		cJSON_AddStringToObject(o, "last_error", st.last_error);
+		cJSON_AddNumberToObject(o, "last_error_at", (double)st.last_error_s);
+	}
+}
+
+static char *answer_status(struct daemon *d)
+{
+	int64_t wall = wx_clock_wall_ns(d->clock) / WX_NS_PER_S;
+	cJSON *o = cJSON_CreateObject(), *sensors, *ups, *st;
+	char *s;
+
+	if (!o)
+		return NULL;
+	cJSON_AddStringToObject(o, "station", d->cfg->station.id);
+	cJSON_AddStringToObject(o, "version", WX_VERSION);
+	cJSON_AddBoolToObject(o, "simulated", d->opts.sim);
+	if (d->opts.sim)
+		cJSON_AddNumberToObject(o, "speed", d->opts.speed);
+	cJSON_AddNumberToObject(o, "ts", (double)wall);
+	cJSON_AddNumberToObject(o, "uptime_s",
+				(double)((wx_daemon_real_mono_ns() - d->start_real) / WX_NS_PER_S));
+	cJSON_AddBoolToObject(o, "clock_synchronized", wx_clock_synchronised(d->clock));
+	cJSON_AddNumberToObject(o, "interval_s", d->cfg->station.interval_s);
+	cJSON_AddNumberToObject(o, "records_written", (double)d->records_written);
+	cJSON_AddNumberToObject(o, "last_record_ts", (double)d->last_record_ts);
+	st = cJSON_AddObjectToObject(o, "storage");
+	if (st) {
+		cJSON_AddStringToObject(st, "database", d->cfg->station.database);
+		cJSON_AddStringToObject(st, "status", d->storage_error[0] ? "error" : "ok");
+		if (d->storage_error[0]) {
+			cJSON_AddStringToObject(st, "error", d->storage_error);
+			cJSON_AddNumberToObject(st, "since", (double)d->storage_error_s);
+		}
+		cJSON_AddNumberToObject(st, "pending_records", (double)d->npending);
+		cJSON_AddNumberToObject(st, "lost_records", (double)d->lost_records);
+	}
+	sensors = cJSON_AddObjectToObject(o, "sensors");
+	for (int i = 0; sensors && i < wx_sensors_count(d->sensors); i++)
+		add_health(sensors, wx_sensors_slot(d->sensors, i));
+	ups = cJSON_AddObjectToObject(o, "uploads");
+	for (int i = 0; ups && i < d->nup; i++)
+		add_upload(ups, d->up[i]);
+	s = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	return s;
+}
+
+char *wx_daemon_answer(const char *command, void *arg)
+{
+	struct daemon *d = arg;
+
+	if (strcmp(command, "read") == 0)
+		return answer_read(d);
+	if (strcmp(command, "status") == 0)
+		return answer_status(d);
+	if (strncmp(command, "sim ", 4) == 0)
+		return answer_sim(d, command);
+	return NULL;
+}
