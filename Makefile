@@ -33,7 +33,10 @@ GPIO_SRC      := $(if $(filter 2,$(GPIOD_MAJOR)),drivers/gpio_v2.c,drivers/gpio_
 WARN     := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
             -Wmissing-prototypes -Wformat=2 -Wvla -Wundef -Wcast-align \
             -Wno-missing-field-initializers
-CFLAGS   ?= -O2 -g
+# Hardened by default (what Debian's dpkg-buildflags would add); the
+# sanitizer build passes its own CFLAGS.
+CFLAGS   ?= -O2 -g -fstack-protector-strong -D_FORTIFY_SOURCE=2
+LDFLAGS  ?= -Wl,-z,relro,-z,now
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -I. \
              -DWX_VERSION='"$(VERSION)"' \
              $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
@@ -51,7 +54,9 @@ TESTS    := $(patsubst tests/%.c,%,$(TEST_SRC) $(sort $(wildcard tests/tool_*.c)
 all: $(BUILD)/wxd $(BUILD)/wxctl
 
 # ---- objects (one pattern for the plain and the sanitizer build) -------
-$(BUILD)/obj/%.o: %.c
+# VERSION is compiled in (-DWX_VERSION): a new version rebuilds every object,
+# or `make deb` after a version bump would package binaries naming the old one.
+$(BUILD)/obj/%.o: %.c VERSION
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 

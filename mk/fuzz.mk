@@ -54,7 +54,8 @@ FUZZ_OPTS_uploader := -max_len=2048 -dict=fuzz/uploader.dict
 .PHONY: fuzz fuzz-build fuzz-smoke fuzz-merge $(addprefix fuzz-,$(FUZZ_TARGETS)) \
         $(addprefix fuzz-run-,$(FUZZ_TARGETS))
 
-$(FUZZ_DIR)/obj/%.o: %.c
+# VERSION is compiled in (-DWX_VERSION), as in the Makefile's object rule.
+$(FUZZ_DIR)/obj/%.o: %.c VERSION
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
 
