@@ -38,6 +38,12 @@ void wx_status_print(FILE *out, const cJSON *o)
 {
 	const cJSON *sensors = cJSON_GetObjectItemCaseSensitive(o, "sensors");
 	const cJSON *ups = cJSON_GetObjectItemCaseSensitive(o, "uploads");
+
+	/* Only objects have named members: an array here is a malformed answer. */
+	if (!cJSON_IsObject(sensors))
+		sensors = NULL;
+	if (!cJSON_IsObject(ups))
+		ups = NULL;
 	const cJSON *st = cJSON_GetObjectItemCaseSensitive(o, "storage");
 	const cJSON *it;
 	double now = num(o, "ts");

@@ -4,11 +4,14 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <cmocka.h>
 
 #include "firmware/record_json.h"
+#include "firmware/status_print.h"
 
 static void record_survives_json_and_back(void **state)
 {
@@ -77,12 +80,34 @@ static void record_from_json_takes_anything_cjson_parsed(void **state)
 	}
 }
 
+/* A malformed status answer (sensors and uploads as arrays) prints no
+ * "(null)" names: found by reading the fuzz target's code path. */
+static void status_print_ignores_sensors_given_as_an_array(void **state)
+{
+	cJSON *o = cJSON_Parse("{\"version\":\"1\",\"station\":\"s\",\"sensors\":[1,{\"status\":\"ok\"}],"
+			       "\"uploads\":[\"mqtt\"],\"storage\":{}}");
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	(void)state;
+	assert_non_null(o);
+	assert_non_null(f);
+	wx_status_print(f, o);
+	fclose(f);
+	assert_null(strstr(buf, "(null)"));
+	assert_non_null(strstr(buf, "sensors:"));
+	free(buf);
+	cJSON_Delete(o);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(record_survives_json_and_back),
 		cmocka_unit_test(record_from_json_reads_unrepresentable_ts_as_zero),
 		cmocka_unit_test(record_from_json_takes_anything_cjson_parsed),
+		cmocka_unit_test(status_print_ignores_sensors_given_as_an_array),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
