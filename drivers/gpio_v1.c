@@ -8,6 +8,7 @@
  * has no sequence numbers, so events the kernel dropped cannot be counted
  * here: bus->lost stays 0 (the daemon drains often enough; see sim_edges.c). */
 #include "drivers/edgebus.h"
+#include "drivers/gpio_msg.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -26,39 +27,6 @@ struct gpio_v1 {
 };
 
 /* "gpiochip0" -> "/dev/gpiochip0", "0" -> "/dev/gpiochip0", paths as given. */
-static void chip_path(const char *chip, char *out, size_t len)
-{
-	if (strchr(chip, '/'))
-		snprintf(out, len, "%s", chip);
-	else if (chip[0] >= '0' && chip[0] <= '9')
-		snprintf(out, len, "/dev/gpiochip%s", chip);
-	else
-		snprintf(out, len, "/dev/%s", chip);
-}
-
-static void chip_error(const char *chip, int e, char *err, size_t errlen)
-{
-	if (e == ENOENT)
-		snprintf(err, errlen, "%s: no such GPIO chip (ls /dev/gpiochip* lists them)", chip);
-	else if (e == EACCES || e == EPERM)
-		snprintf(err, errlen, "%s: permission denied (add the user to group gpio: "
-			 "sudo usermod -aG gpio $USER, then log in again)", chip);
-	else if (e == ENOTTY || e == ENODEV || e == EINVAL)
-		snprintf(err, errlen, "%s: not a GPIO chip", chip);
-	else
-		snprintf(err, errlen, "%s: cannot open: %s", chip, strerror(e));
-}
-
-static void line_error(const char *where, int e, char *err, size_t errlen)
-{
-	if (e == EBUSY)
-		snprintf(err, errlen, "%s: line busy (another program holds it)", where);
-	else if (e == EACCES || e == EPERM)
-		snprintf(err, errlen, "%s: permission denied (add the user to group gpio)", where);
-	else
-		snprintf(err, errlen, "%s: cannot request falling edges: %s", where, strerror(e));
-}
-
 static int v1_read(struct wx_edgebus *bus, int64_t until_ns, int64_t *ts_ns, size_t max)
 {
 	struct gpio_v1 *g = bus->ctx;
@@ -109,11 +77,11 @@ struct wx_edgebus *wx_gpio_open(const char *chip, int line, char *err, size_t er
 		return NULL;
 	}
 	snprintf(g->where, sizeof(g->where), "%s line %d", chip, line);
-	chip_path(chip, path, sizeof(path));
+	wx_gpio_chip_path(chip, path, sizeof(path));
 	g->chip = gpiod_chip_open(path);
 	if (!g->chip) {
 		e = errno;
-		chip_error(chip, e, err, errlen);
+		wx_gpio_chip_error(chip, e, err, errlen);
 		goto fail;
 	}
 	g->line = gpiod_chip_get_line(g->chip, (unsigned int)line);
@@ -126,7 +94,7 @@ struct wx_edgebus *wx_gpio_open(const char *chip, int line, char *err, size_t er
 	if (gpiod_line_request_falling_edge_events_flags(g->line, "wxd",
 			GPIOD_LINE_REQUEST_FLAG_BIAS_PULL_UP) < 0) {
 		e = errno;
-		line_error(g->where, e, err, errlen);
+		wx_gpio_line_error(g->where, e, err, errlen);
 		goto fail;
 	}
 	fd = gpiod_line_event_get_fd(g->line);

@@ -56,7 +56,7 @@ $(GPIOD2_DIR)/root.stamp: $(GPIOD2_DIR)/debs.stamp
 
 # Compiled with the project's flags but against the unpacked 2.x headers
 # first, so the installed 1.6 gpiod.h cannot be picked up by mistake.
-$(GPIOD2_DIR)/gpiod2_link: $(GPIOD2_DIR)/root.stamp drivers/gpio_v2.c drivers/edgebus.h tests/gpiod2_link.c
+$(GPIOD2_DIR)/gpiod2_link: $(GPIOD2_DIR)/root.stamp drivers/gpio_v2.c drivers/gpio_msg.c drivers/edgebus.h tests/gpiod2_link.c
 	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -I$(GPIOD2_ROOT)/usr/include -I. \
-	  drivers/gpio_v2.c tests/gpiod2_link.c \
+	  drivers/gpio_v2.c drivers/gpio_msg.c tests/gpiod2_link.c \
 	  -L$(GPIOD2_ROOT)/usr/lib/$(GPIOD2_MULTI) -lgpiod -o $@
