@@ -231,6 +231,17 @@ static void pulse_close(void *dev)
 		bus->close(bus);
 }
 
+static void anemometer_debounce(const struct wx_config *cfg, struct wx_debounce *d)
+{
+	wx_pulse_debounce_init(d, cfg->anemometer.debounce_ms,
+			       wx_pulse_wind_max_hz(cfg->anemometer.kmh_per_hz));
+}
+
+static void rain_debounce(const struct wx_config *cfg, struct wx_debounce *d)
+{
+	wx_pulse_debounce_init(d, cfg->rain.debounce_ms, wx_pulse_rain_max_hz(cfg->rain.mm_per_tip));
+}
+
 const struct wx_sensor_driver wx_anemometer_driver = {
 	.name = "anemometer",
 	.quantities = WX_Q(WX_WIND_SPEED_KMH) | WX_Q(WX_WIND_GUST_KMH) | WX_Q(WX_WIND_PULSES),
@@ -238,6 +249,7 @@ const struct wx_sensor_driver wx_anemometer_driver = {
 	.enabled = anemometer_enabled,
 	.open = anemometer_open,
 	.edges = pulse_edges,
+	.debounce = anemometer_debounce,
 	.close = pulse_close,
 };
 
@@ -248,5 +260,6 @@ const struct wx_sensor_driver wx_rain_driver = {
 	.enabled = rain_enabled,
 	.open = rain_open,
 	.edges = pulse_edges,
+	.debounce = rain_debounce,
 	.close = pulse_close,
 };

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "drivers/edgebus.h"
+#include "drivers/pulse.h"
 #include "drivers/regbus.h"
 #include "drivers/sim.h"
 #include "firmware/config.h"
@@ -45,6 +46,8 @@ struct wx_sensor_driver {
 	int (*sample)(void *dev, struct wx_record *r, char *err, size_t errlen);
 	/* PULSE: the edge bus to drain (owned by dev). */
 	struct wx_edgebus *(*edges)(void *dev);
+	/* PULSE: set d up for this sensor's debounce_ms and plausibility cap. */
+	void (*debounce)(const struct wx_config *cfg, struct wx_debounce *d);
 	void (*close)(void *dev);
 };
 

@@ -20,15 +20,14 @@ static int64_t mono_ns(void)
 }
 
 /* Count debounced closures on the anemometer's line for window_ms. */
-static int count_wind(const struct wx_config *cfg, struct wx_edgebus *bus, int window_ms,
-		      double *kmh)
+static int count_wind(const struct wx_config *cfg, const struct wx_sensor_driver *drv,
+		      struct wx_edgebus *bus, int window_ms, double *kmh)
 {
 	struct wx_debounce deb;
 	int64_t end = mono_ns() + (int64_t)window_ms * WX_NS_PER_MS, ts[256];
 	uint64_t pulses = 0;
 
-	wx_pulse_debounce_init(&deb, cfg->anemometer.debounce_ms,
-			       wx_pulse_wind_max_hz(cfg->anemometer.kmh_per_hz));
+	drv->debounce(cfg, &deb);
 	for (;;) {
 		int64_t left = end - mono_ns();
 		struct pollfd p = { .fd = bus->fd, .events = POLLIN };
@@ -84,7 +83,7 @@ int wx_direct_read(const struct wx_config *cfg, int window_ms, struct wx_record 
 			double kmh = 0;
 			struct wx_edgebus *bus = d->edges(dev);
 
-			rc = count_wind(cfg, bus, window_ms, &kmh);
+			rc = count_wind(cfg, d, bus, window_ms, &kmh);
 			if (rc == 0)
 				wx_record_set(r, WX_WIND_SPEED_KMH, kmh);
 			else

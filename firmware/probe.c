@@ -29,7 +29,6 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
-#include <sys/timex.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -37,6 +36,7 @@
 #include "drivers/bmp180.h"
 #include "drivers/ds18b20.h"
 #include "drivers/edgebus.h"
+#include "drivers/gpio_msg.h"
 #include "drivers/htu21d.h"
 #include "drivers/mcp3427.h"
 #include "drivers/air_quality.h"
@@ -45,6 +45,7 @@
 #include "drivers/spibus.h"
 #include "drivers/vane.h"
 #include "drivers/w1bus.h"
+#include "firmware/clock.h"
 
 #define ERR_LEN 512
 #define BOOT_CONFIG "/boot/firmware/config.txt (/boot/config.txt on older Pi OS)"
@@ -714,16 +715,6 @@ static void check_ds18b20(struct probe *p)
 /* ---- GPIO ------------------------------------------------------------------ */
 
 /* As the GPIO transport resolves it: "gpiochip0" and "0" -> /dev/gpiochip0. */
-static void gpio_chip_path(const char *chip, char *out, size_t len)
-{
-	if (strchr(chip, '/'))
-		snprintf(out, len, "%s", chip);
-	else if (chip[0] >= '0' && chip[0] <= '9')
-		snprintf(out, len, "/dev/gpiochip%s", chip);
-	else
-		snprintf(out, len, "/dev/%s", chip);
-}
-
 static int64_t mono_ns(void)
 {
 	struct timespec ts;
@@ -738,13 +729,12 @@ static void watch_line(struct probe *p, const char *section, const struct wx_con
 		       struct wx_edgebus *bus)
 {
 	bool wind = strcmp(section, "anemometer") == 0;
-	double max_hz = wind ? wx_pulse_wind_max_hz(c->kmh_per_hz) : wx_pulse_rain_max_hz(c->mm_per_tip);
 	int64_t end = mono_ns() + (int64_t)p->env.watch_ms * 1000000LL, ts[64];
 	unsigned long long edges = 0, closures = 0;
 	struct wx_debounce deb;
 	int n = 0;
 
-	wx_pulse_debounce_init(&deb, c->debounce_ms, max_hz);
+	wx_sensor_driver_find(section)->debounce(p->cfg, &deb);
 	fprintf(p->out, "%-10s %s: watching for %.1f s: %s now\n", section, bus->where,
 		p->env.watch_ms / 1000.0, wind ? "spin the cups" : "tip the bucket");
 	fflush(p->out);
@@ -775,7 +765,7 @@ static void check_pulse(struct probe *p, const char *section, const struct wx_co
 	char path[WX_PATH_LEN + 16], err[ERR_LEN] = "", subject[WX_PATH_LEN + 16];
 	struct wx_edgebus *bus;
 
-	gpio_chip_path(c->chip, path, sizeof(path));
+	wx_gpio_chip_path(c->chip, path, sizeof(path));
 	if (!check_node(p, section, c->chip, path, NODE_GPIO))
 		return;
 	bus = wx_gpio_open(c->chip, c->line, err, sizeof(err));
@@ -833,12 +823,16 @@ static void check_rtc(struct probe *p)
 
 int wx_probe_clock_synced(void)
 {
-	struct timex tx = { 0 };
-	int state = adjtimex(&tx);
+	/* The daemon's own rule (firmware/clock.c), so that probe says what
+	 * wxd will do: NTP, or a battery-backed RTC that agrees. */
+	struct wx_clock *c = wx_clock_real();
+	int synced;
 
-	if (state < 0)
-		return -errno;
-	return state == TIME_ERROR || (tx.status & STA_UNSYNC) ? 0 : 1;
+	if (!c)
+		return -ENOMEM;
+	synced = wx_clock_synchronised(c);
+	wx_clock_free(c);
+	return synced;
 }
 
 static void check_clock(struct probe *p)
@@ -851,7 +845,7 @@ static void check_clock(struct probe *p)
 		info(p, "clock", "system clock", "not synchronised: wxd holds archive records until "
 		     "it is (hardware/README.md, \"Clock at boot\"; timedatectl shows the state)");
 	else
-		info(p, "clock", "system clock", "unknown (adjtimex: %s)", strerror(-s));
+		info(p, "clock", "system clock", "unknown (%s)", strerror(-s));
 }
 
 /* ---- the table ------------------------------------------------------------- */

@@ -25,19 +25,20 @@ struct wx_probe_env {
 	/* Watch each GPIO line this long for closures (spin the cups, tip the
 	 * bucket); 0 = do not watch. */
 	int watch_ms;
-	/* NULL = ask the kernel (adjtimex). */
+	/* NULL = wx_probe_clock_synced(), the daemon's own rule. */
 	wx_probe_clock_fn clock_synced;
 };
 
 /* Probe every enabled device of cfg, writing the lines to out (flushed
  * before each GPIO watch, so a person sees the prompt).  env may be NULL
- * (the defaults: "/sys", no watching, adjtimex).  Returns the number of
+ * (the defaults: "/sys", no watching, wx_probe_clock_synced).  Returns the number of
  * failed checks: 0 when everything configured answers (information lines
  * never count); a config without any sensor counts as one failure. */
 int wx_probe_run(const struct wx_config *cfg, const struct wx_probe_env *env, FILE *out);
 
-/* The kernel's answer through adjtimex(): 1 when synchronised, 0 when
- * STA_UNSYNC is set or the state is TIME_ERROR, -errno when the call fails. */
+/* Whether wxd would trust the clock now (wx_clock_synchronised(): the
+ * kernel's adjtimex() says NTP synchronised it, or a battery-backed RTC
+ * agrees): 1 or 0, -ENOMEM when it cannot ask. */
 int wx_probe_clock_synced(void);
 
 #endif

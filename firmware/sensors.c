@@ -130,9 +130,6 @@ static void *sampler(void *arg)
 static void open_pulse(struct wx_slot *slot)
 {
 	char err[WX_ERR_LEN] = "";
-	const struct wx_config_pulse *pc = strcmp(slot->drv->name, "rain") == 0
-		? &slot->owner->env.cfg->rain : &slot->owner->env.cfg->anemometer;
-	bool rain = pc == &slot->owner->env.cfg->rain;
 
 	slot->dev = slot->drv->open(&slot->owner->env, err, sizeof(err));
 	if (!slot->dev) {
@@ -141,9 +138,7 @@ static void open_pulse(struct wx_slot *slot)
 		return;
 	}
 	/* A fresh line starts a fresh debounce: nothing to compare against. */
-	wx_pulse_debounce_init(&slot->deb, pc->debounce_ms,
-			       rain ? wx_pulse_rain_max_hz(pc->mm_per_tip)
-				    : wx_pulse_wind_max_hz(pc->kmh_per_hz));
+	slot->drv->debounce(slot->owner->env.cfg, &slot->deb);
 	set_health(slot, 0, NULL);
 }
 
