@@ -61,6 +61,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define PAGE_SIZE_BYTES		1024
@@ -88,6 +89,8 @@ struct wx_archive {
 	sqlite3 *db;
 	sqlite3_stmt *st[ST_N];
 	char errmsg[512];	/* the last failure, naming the file */
+	dev_t db_dev, wal_dev;	/* the files this connection has open, to */
+	ino_t db_ino, wal_ino;	/* notice them deleted or replaced (0: unseen) */
 	char path[];
 };
 
@@ -516,6 +519,53 @@ static int cannot_create(const char *path)
 	return access(dir, W_OK) == 0 ? 0 : errno;
 }
 
+/* Remember which files the connection has open: the database, and the WAL
+ * once it exists (SQLITE_FCNTL_PERSIST_WAL keeps it while wxd runs). */
+static void note_files(struct wx_archive *a)
+{
+	char wal[PATH_MAX];
+	struct stat st;
+
+	if (stat(a->path, &st) == 0) {
+		a->db_dev = st.st_dev;
+		a->db_ino = st.st_ino;
+	}
+	if (snprintf(wal, sizeof(wal), "%s-wal", a->path) < (int)sizeof(wal) &&
+	    stat(wal, &st) == 0) {
+		a->wal_dev = st.st_dev;
+		a->wal_ino = st.st_ino;
+	}
+}
+
+static bool same_file(const char *path, dev_t dev, ino_t ino)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && st.st_dev == dev && st.st_ino == ino;
+}
+
+enum wx_archive_files wx_archive_check_files(struct wx_archive *a)
+{
+	char wal[PATH_MAX];
+
+	if (!same_file(a->path, a->db_dev, a->db_ino))
+		return WX_ARCHIVE_DB_GONE;
+	if (snprintf(wal, sizeof(wal), "%s-wal", a->path) >= (int)sizeof(wal))
+		return WX_ARCHIVE_FILES_OK;
+	if (!a->wal_ino) {
+		note_files(a);	/* the WAL appears with the first transaction */
+		return WX_ARCHIVE_FILES_OK;
+	}
+	return same_file(wal, a->wal_dev, a->wal_ino) ? WX_ARCHIVE_FILES_OK : WX_ARCHIVE_WAL_GONE;
+}
+
+int wx_archive_checkpoint(struct wx_archive *a, char *err, size_t errlen)
+{
+	int rc = sqlite3_wal_checkpoint_v2(a->db, "main", SQLITE_CHECKPOINT_FULL, NULL, NULL);
+
+	return rc == SQLITE_OK ? 0 : fail(a, rc, "checkpointing the WAL", err, errlen);
+}
+
 static struct wx_archive *open_common(const char *path, bool read_only, char *err, size_t errlen)
 {
 	size_t n = strlen(path);
@@ -556,6 +606,8 @@ static struct wx_archive *open_common(const char *path, bool read_only, char *er
 		rc = migrate(a, err, errlen);
 	if (!rc)
 		rc = prepare_all(a, err, errlen);
+	if (!rc)
+		note_files(a);
 	if (rc)
 		goto fail;
 	a->errmsg[0] = '\0';

@@ -69,6 +69,20 @@ int wx_archive_relax_sync(struct wx_archive *a);
 int wx_archive_shift(struct wx_archive *a, int64_t from_ts, int64_t delta_s, char *err,
 		     size_t errlen);
 
+/* Are the files this connection has open still the ones at its path?  A
+ * database deleted or replaced under a running writer would swallow every
+ * later record; a deleted WAL holds every record since the last checkpoint
+ * (only in the open file): checkpoint it, then reopen. */
+enum wx_archive_files {
+	WX_ARCHIVE_FILES_OK,
+	WX_ARCHIVE_DB_GONE,	/* the database file was deleted or replaced */
+	WX_ARCHIVE_WAL_GONE,	/* its -wal file was deleted or replaced */
+};
+enum wx_archive_files wx_archive_check_files(struct wx_archive *a);
+/* Copy the WAL into the database file (PRAGMA wal_checkpoint(FULL)).  0 or
+ * -errno with a message in err. */
+int wx_archive_checkpoint(struct wx_archive *a, char *err, size_t errlen);
+
 /* The schema version this code writes (PRAGMA user_version). */
 int wx_archive_schema_version(void);
 

@@ -28,6 +28,7 @@
 
 #include <systemd/sd-daemon.h>
 
+#include "db/archive.h"
 #include "drivers/pulse.h"
 #include "firmware/clock.h"
 #include "firmware/daemon_int.h"
@@ -43,200 +44,25 @@ int64_t wx_daemon_real_mono_ns(void)
 	return (int64_t)ts.tv_sec * WX_NS_PER_S + ts.tv_nsec;
 }
 
-long wx_daemon_local_day(int64_t ts)
-{
-	time_t t = (time_t)ts;
-	struct tm tm;
-
-	localtime_r(&t, &tm);
-	return (tm.tm_year + 1900) * 10000L + (tm.tm_mon + 1) * 100 + tm.tm_mday;
-}
-
-static int64_t local_midnight(int64_t ts)
-{
-	time_t t = (time_t)ts;
-	struct tm tm;
-
-	localtime_r(&t, &tm);
-	tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
-	tm.tm_isdst = -1;
-	return (int64_t)mktime(&tm);
-}
-
 /* ---- storage ------------------------------------------------------------- */
 
-static void storage_fault(struct daemon *d, const char *err)
+/* Called by the storage path after records were stored. */
+static void kick_uploaders(void *arg)
 {
-	if (strcmp(d->storage_error, err) != 0) {
-		wx_log_warnx("%s (keeping records in memory, %zu waiting)", err, d->npending);
-		snprintf(d->storage_error, sizeof(d->storage_error), "%s", err);
-		d->storage_error_s = wx_clock_wall_ns(d->clock) / WX_NS_PER_S;
-	}
-}
+	struct daemon *d = arg;
 
-static void kick_uploaders(struct daemon *d)
-{
 	for (int i = 0; i < d->nup; i++)
 		wx_uploader_kick(d->up[i]);
 }
 
-static void count_rain_today(struct daemon *d, const struct wx_record *r)
-{
-	long day = wx_daemon_local_day(r->ts - 1);	/* a record ending 00:00 is yesterday's */
-
-	if (day != d->rain_day) {
-		d->rain_day = day;
-		d->rain_today_mm = 0;
-	}
-	if (wx_record_has(r, WX_RAIN_MM))
-		d->rain_today_mm += r->v[WX_RAIN_MM];
-}
-
-/* The record's time: the wall time its interval ended, to the second, down
- * to an interval boundary.  Normally that is the boundary the interval was
- * aimed at; after the clock was stepped (set at boot, corrected by NTP) it
- * is the boundary at or before the true end, so records stay in order and
- * one interval apart. */
-static int64_t label(struct daemon *d, int64_t end_mono)
-{
-	int64_t wall = wx_clock_wall_at(d->clock, end_mono);
-	int64_t s = (wall + WX_NS_PER_S / 2) / WX_NS_PER_S, i = d->cfg->station.interval_s;
-
-	return s - ((s % i) + i) % i;
-}
-
-static int start_uploaders(struct daemon *d);
-static void stop_uploaders(struct daemon *d, int grace_ms);
-
-/* Open the archive, or notice that the open one was deleted or replaced
- * under us (SQLite would go on writing into a file nobody can see).
- * Returns true when d->archive is ready. */
-static bool archive_ready(struct daemon *d)
-{
-	const char *path = d->cfg->station.database;
-	char err[512];
-	struct stat st;
-
-	if (d->archive && (stat(path, &st) != 0 || st.st_ino != d->db_ino || st.st_dev != d->db_dev)) {
-		wx_log_warnx("%s: the database file was deleted or replaced; starting a new one", path);
-		wx_archive_close(d->archive);
-		d->archive = NULL;
-		d->last_record_ts = 0;
-		d->first_ts_offset = 0;
-		/* The uploaders read the old file through connections of their own. */
-		if (d->nup) {
-			stop_uploaders(d, 2000);
-			d->restart_uploaders = true;
-		}
-	}
-	if (d->archive)
-		return true;
-	d->archive = wx_archive_open(path, err, sizeof(err));
-	if (!d->archive) {
-		storage_fault(d, err);
-		return false;
-	}
-	if (stat(path, &st) == 0) {
-		d->db_dev = st.st_dev;
-		d->db_ino = st.st_ino;
-	}
-	if (!d->last_record_ts)
-		wx_archive_newest_ts(d->archive, &d->last_record_ts);
-	if (d->restart_uploaders && start_uploaders(d) == 0)
-		d->restart_uploaders = false;
-	return true;
-}
-
-/* Write what is waiting, oldest first; stop at the first failure. */
-static void flush_pending(struct daemon *d)
-{
-	size_t done = 0;
-	bool wrote = false;
-	int64_t now = wx_clock_mono_ns(d->clock);
-
-	if (!wx_clock_synchronised(d->clock))
-		return;
-	if (d->storage_error[0] && now < d->retry_storage_at)
-		return;
-	d->retry_storage_at = now + 10 * WX_NS_PER_S;
-	if (!archive_ready(d))
-		return;
-	while (done < d->npending) {
-		struct held *h = &d->pending[done];
-		char err[512];
-		int rc;
-
-		if (!h->labelled) {
-			h->r.ts = label(d, h->end_mono);
-			if (d->last_record_ts && h->r.ts <= d->last_record_ts) {
-				/* The clock went back past records that could not be
-				 * moved (see clock_stepped): keep every record, in order,
-				 * one interval after the newest, until the clock is past it. */
-				if (!d->catching_up)
-					wx_log_warnx("clock is behind the newest record (%lld); labelling "
-						     "records after it until the clock catches up",
-						     (long long)d->last_record_ts);
-				d->catching_up = true;
-				h->r.ts = d->last_record_ts + d->cfg->station.interval_s;
-			} else {
-				d->catching_up = false;
-			}
-			h->labelled = true;
-			count_rain_today(d, &h->r);
-		}
-		rc = wx_archive_insert(d->archive, &h->r, err, sizeof(err));
-		if (rc == -EEXIST) {
-			wx_log_warnx("%s: a record for %lld is already stored; kept the stored one",
-				     d->cfg->station.database, (long long)h->r.ts);
-		} else if (rc < 0) {
-			storage_fault(d, err);
-			if (rc == -EIO) {	/* corrupt or replaced: reopen next time */
-				wx_archive_close(d->archive);
-				d->archive = NULL;
-			}
-			break;
-		} else {
-			d->records_written++;
-			d->last_record_ts = h->r.ts;
-			if (!d->first_ts_offset)
-				d->first_ts_offset = h->r.ts;
-			wrote = true;
-		}
-		done++;
-	}
-	if (done) {
-		memmove(d->pending, d->pending + done, (d->npending - done) * sizeof(*d->pending));
-		d->npending -= done;
-	}
-	if (done && !d->npending && d->storage_error[0]) {
-		wx_log_info("%s: writing again", d->cfg->station.database);
-		d->storage_error[0] = '\0';
-	}
-	if (wrote)
-		kick_uploaders(d);
-}
-
-static void store(struct daemon *d, const struct wx_record *r, int64_t end_mono)
-{
-	if (d->npending == MAX_PENDING) {
-		/* Full: the oldest goes, and is counted. */
-		memmove(d->pending, d->pending + 1, (MAX_PENDING - 1) * sizeof(*d->pending));
-		d->npending--;
-		d->lost_records++;
-	}
-	d->pending[d->npending++] = (struct held){ .r = *r, .end_mono = end_mono };
-	flush_pending(d);
-}
-
 /* ---- intervals ------------------------------------------------------------ */
 
-static void start_interval(struct daemon *d, int64_t start_mono)
+static void begin_interval(struct daemon *d, int64_t start_mono, int64_t end_mono,
+			   int64_t end_wall)
 {
 	int64_t i_ns = (int64_t)d->cfg->station.interval_s * WX_NS_PER_S;
-	int64_t wall = wx_clock_wall_at(d->clock, start_mono);
-	int64_t end_wall = (wall / i_ns + 1) * i_ns;
-	int64_t end_mono = start_mono + (end_wall - wall);
 
+	d->end_wall_ns = end_wall;
 	wx_interval_start(d->iv, start_mono, end_mono);
 	/* Sample at the middle of each period of the nominal interval. */
 	d->next_sample = end_mono - i_ns + d->period_ns / 2;
@@ -246,6 +72,23 @@ static void start_interval(struct daemon *d, int64_t start_mono)
 		wx_interval_wind_lost(d->iv);
 	if (d->rain && !wx_slot_edges_ok(d->rain))
 		wx_interval_rain_lost(d->iv);
+}
+
+/* Aim the interval starting at start_mono at the next boundary of the wall
+ * clock (at start, and after the clock was stepped).  The wall clock is
+ * read apart from the monotonic one, so the reading can land a few ns
+ * before the boundary just reached: a boundary less than 1 ms away is taken
+ * as reached, never as an interval of its own. */
+static void anchor_interval(struct daemon *d, int64_t start_mono)
+{
+	int64_t i_ns = (int64_t)d->cfg->station.interval_s * WX_NS_PER_S;
+	int64_t wall = wx_clock_wall_at(d->clock, start_mono);
+	int64_t end_wall = (wall / i_ns + 1) * i_ns;
+
+	if (end_wall - wall < WX_NS_PER_MS)
+		end_wall += i_ns;
+	d->anchor_synced = wx_clock_synchronised(d->clock);
+	begin_interval(d, start_mono, start_mono + (end_wall - wall), end_wall);
 }
 
 static void add_edges(struct daemon *d, struct wx_slot *slot, const int64_t *ts, size_t n);
@@ -264,14 +107,29 @@ static void feed_carry(struct daemon *d, struct wx_slot *slot, struct carry *c)
 	free(ts);
 }
 
+/* Store the interval that ended and begin the next: one interval later on
+ * both clocks (never re-derived from a clock reading, which would drift and
+ * could pick the boundary just passed again). */
 static void finish_interval(struct daemon *d)
 {
 	struct wx_record r;
 	int64_t end = wx_interval_end_ns(d->iv);
+	int64_t i = d->cfg->station.interval_s;
+	bool synced = wx_clock_synchronised(d->clock);
+	/* Its boundary is its time when the schedule was anchored on a
+	 * synchronised clock that is still synchronised and has not been
+	 * stepped since; else the storage path labels it from the monotonic
+	 * time it ended, once the clock is synchronised. */
+	int64_t ts = synced && d->anchor_synced && !d->reanchor ? d->end_wall_ns / WX_NS_PER_S : 0;
 
-	wx_interval_finish(d->iv, 0, &r);
-	store(d, &r, end);
-	start_interval(d, end);
+	wx_interval_finish(d->iv, ts, &r);
+	wx_storage_put(d->storage, &r, end, ts);
+	if (d->reanchor || (!d->anchor_synced && synced)) {
+		d->reanchor = false;
+		anchor_interval(d, end);
+	} else {
+		begin_interval(d, end, end + i * WX_NS_PER_S, d->end_wall_ns + i * WX_NS_PER_S);
+	}
 	feed_carry(d, d->wind, &d->carry_wind);
 	feed_carry(d, d->rain, &d->carry_rain);
 }
@@ -351,7 +209,7 @@ static void drain_slot(struct daemon *d, struct wx_slot *slot, int64_t until)
  * than the loop would leave them in real time. */
 static void drain_edges(struct daemon *d, int64_t now)
 {
-	if (d->opts.sim && wx_clock_speed(d->clock) == 0) {
+	if (d->opts.sim && d->opts.speed == 0) {
 		while (d->drained_to < now) {
 			d->drained_to = d->drained_to + SIM_DRAIN_NS < now ? d->drained_to + SIM_DRAIN_NS
 									   : now;
@@ -397,61 +255,23 @@ static void request_samples(struct daemon *d)
 
 /* ---- clock steps ------------------------------------------------------- */
 
-static void stop_uploaders(struct daemon *d, int grace_ms)
-{
-	for (int i = 0; i < d->nup; i++)
-		wx_uploader_stop(d->up[i], grace_ms);
-	d->nup = 0;
-}
-
-/* The wall clock moved against the monotonic one by delta_ns (NTP stepped
- * it, or somebody set it).  The new time is trusted.  Forward: records go
- * on from the new time, leaving a gap.  Back: the records this run stored
- * under the old time carry times that have not happened yet; they are moved
- * back by the step (rounded to whole intervals), upload cursors with them,
- * so that nothing is in the future, nothing is duplicated and nothing is
- * lost.  Records that cannot move (older ones in the way) stay, and new
- * records are labelled after them until the clock catches up. */
-static void clock_stepped(struct daemon *d, int64_t delta_ns)
-{
-	int64_t i = d->cfg->station.interval_s;
-	int64_t back_s = (-delta_ns + WX_NS_PER_S - 1) / WX_NS_PER_S;
-	/* Whole intervals, at least the step: moved records land in the past. */
-	int64_t shift = delta_ns < 0 ? -((back_s + i - 1) / i) * i : 0;
-	char err[512];
-	int rc;
-
-	wx_log_warnx("clock stepped %s by %lld s", delta_ns < 0 ? "back" : "forward",
-		     (long long)(delta_ns / WX_NS_PER_S));
-	for (size_t k = 0; k < d->npending; k++)
-		if (d->pending[k].labelled)
-			d->pending[k].labelled = false;	/* label again under the new time */
-	if (delta_ns < 0 && shift && d->first_ts_offset && d->archive) {
-		stop_uploaders(d, 2000);
-		rc = wx_archive_shift(d->archive, d->first_ts_offset, shift, err, sizeof(err));
-		if (rc == 0) {
-			wx_log_info("%s: moved the records since %lld back by %lld s",
-				    d->cfg->station.database, (long long)d->first_ts_offset,
-				    (long long)-shift);
-			d->last_record_ts += shift;
-		} else {
-			wx_log_warnx("%s", err);
-		}
-		if (start_uploaders(d))
-			wx_log_warnx("uploads could not be restarted after the clock step");
-	}
-	d->first_ts_offset = 0;
-}
-
+/* The wall clock moved against the monotonic one (NTP stepped it, or
+ * somebody set it).  The new time is trusted from the end of the interval
+ * in progress on: that interval is labelled by the new clock and the
+ * schedule anchored anew.  Records already stored are never relabelled, so
+ * what an uploader sent is never contradicted; after a step back the
+ * storage path labels new records after the newest until the clock catches
+ * up (see storage.h). */
 static void watch_clock(struct daemon *d)
 {
 	int64_t off = wx_clock_wall_at(d->clock, 0);
+	int64_t delta = off - d->offset_ns;
 
-	if (off - d->offset_ns > WX_NS_PER_S || d->offset_ns - off > WX_NS_PER_S) {
-		int64_t delta = off - d->offset_ns;
-
+	if (delta > WX_NS_PER_S || delta < -WX_NS_PER_S) {
 		d->offset_ns = off;
-		clock_stepped(d, delta);
+		d->reanchor = true;
+		wx_log_warnx("clock stepped %s by %lld s", delta < 0 ? "back" : "forward",
+			     (long long)(delta / WX_NS_PER_S));
 	}
 }
 
@@ -526,23 +346,33 @@ static int start_uploaders(struct daemon *d)
 	return 0;
 }
 
+/* Tests only: WXD_SIM_REAL_CLOCK=1 runs the simulated devices on the real
+ * clock, so that the schedule is tested against two real clocks read apart
+ * (the simulated clock computes wall time exactly and hides such faults). */
+static struct wx_clock *open_clock(const struct wx_daemon_opts *o, const struct wx_config *cfg)
+{
+	const char *real = getenv("WXD_SIM_REAL_CLOCK");
+
+	if (!o->sim || (real && strcmp(real, "1") == 0 && o->speed == 1))
+		return wx_clock_real();
+	return wx_clock_sim(sim_start_ns(cfg), o->speed);
+}
+
 static int setup(struct daemon *d)
 {
 	struct wx_sensor_env env = { .cfg = d->cfg };
+	bool threaded = !(d->opts.sim && d->opts.speed == 0);
 	char err[512];
-	double rain_mm = 0;
-	int64_t now_s;
 
 	d->sigfd = open_signals();
 	if (d->sigfd < 0) {
 		wx_log_warn("signalfd");
 		return -errno;
 	}
-	d->pending = calloc(MAX_PENDING, sizeof(*d->pending));
 	d->iv = wx_interval_new(d->cfg);
-	if (!d->pending || !d->iv)
+	if (!d->iv)
 		return -ENOMEM;
-	d->clock = d->opts.sim ? wx_clock_sim(sim_start_ns(d->cfg), d->opts.speed) : wx_clock_real();
+	d->clock = open_clock(&d->opts, d->cfg);
 	if (!d->clock)
 		return -ENOMEM;
 	if (d->opts.sim) {
@@ -551,28 +381,23 @@ static int setup(struct daemon *d)
 			return -ENOMEM;
 		env.sim = d->sim;
 	}
-	/* A station whose archive cannot be opened still samples: records wait
-	 * in memory (status says so) until it can be written. */
-	archive_ready(d);
 	d->live = wx_live_open(d->cfg->station.socket, wx_daemon_answer, d, err, sizeof(err));
 	if (!d->live) {
 		wx_log_warnx("%s", err);
 		return -EIO;
 	}
-	d->sensors = wx_sensors_open(&env, d->clock, !(d->opts.sim && d->opts.speed == 0));
+	d->sensors = wx_sensors_open(&env, d->clock, threaded);
 	if (!d->sensors)
 		return -ENOMEM;
 	d->wind = wx_sensors_find(d->sensors, "anemometer");
 	d->rain = wx_sensors_find(d->sensors, "rain");
-
-	now_s = wx_clock_wall_ns(d->clock) / WX_NS_PER_S;
-	if (d->archive &&
-	    wx_archive_rain_sum(d->archive, local_midnight(now_s) + 1, now_s, &rain_mm) == 0) {
-		d->rain_today_mm = rain_mm;
-		d->rain_day = wx_daemon_local_day(now_s);
-	}
 	if (start_uploaders(d))
 		return -EINVAL;
+	/* A station whose archive cannot be opened still samples: records wait
+	 * in memory (status says so) until it can be written. */
+	d->storage = wx_storage_open(d->cfg, d->clock, threaded, kick_uploaders, d);
+	if (!d->storage)
+		return -errno;
 
 	d->period_ns = (int64_t)d->cfg->station.interval_s * WX_NS_PER_S / 12;
 	if (d->period_ns < 2 * WX_NS_PER_S)
@@ -584,8 +409,8 @@ static int setup(struct daemon *d)
 	d->offset_ns = wx_clock_wall_at(d->clock, 0);
 	d->drained_to = d->start_mono;
 	d->stop_at = d->opts.duration_s ? d->start_mono + d->opts.duration_s * WX_NS_PER_S : 0;
-	d->started_wall_s = now_s;
-	start_interval(d, d->start_mono);
+	d->started_wall_s = wx_clock_wall_ns(d->clock) / WX_NS_PER_S;
+	anchor_interval(d, d->start_mono);
 	if (sd_watchdog_enabled(0, &d->watchdog_usec) <= 0)
 		d->watchdog_usec = 0;
 	return 0;
@@ -595,20 +420,15 @@ static void teardown(struct daemon *d)
 {
 	if (d->sensors)
 		wx_sensors_close(d->sensors);
-	/* Uploads get up to 10 s to deliver what is pending. */
-	stop_uploaders(d, 10000);
-	if (d->npending || d->lost_records)
-		wx_log_warnx("%s: %zu records could not be stored before stopping (%s); %llu were "
-			     "lost earlier when the memory buffer was full",
-			     d->cfg->station.database, d->npending,
-			     d->storage_error[0] ? d->storage_error : "clock not synchronised",
-			     (unsigned long long)d->lost_records);
+	/* What waits is written if it can be (and kicks the uploaders)... */
+	wx_storage_close(d->storage);
+	/* ... then uploads get up to 10 s to deliver what is pending. */
+	for (int i = 0; i < d->nup; i++)
+		wx_uploader_stop(d->up[i], 10000);
 	wx_live_close(d->live);
-	wx_archive_close(d->archive);
 	wx_sim_free(d->sim);
 	wx_clock_free(d->clock);
 	wx_interval_free(d->iv);
-	free(d->pending);
 	free(d->carry_wind.ts);
 	free(d->carry_rain.ts);
 	if (d->sigfd >= 0)
@@ -705,8 +525,8 @@ static void run(struct daemon *d)
 			while (d->next_sample <= now)
 				d->next_sample += d->period_ns;	/* overslept */
 		}
-		if (d->npending && !d->stop)
-			flush_pending(d);
+		if (!d->stop)
+			wx_storage_poll(d->storage);
 		if (d->stop_at && now >= d->stop_at) {
 			wx_log_info("--duration reached: stopping");
 			d->stop = true;

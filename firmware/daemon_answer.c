@@ -67,6 +67,16 @@ static char *answer_read(struct daemon *d)
 
 	r.ts = wall;
 	r.interval_s = 0;
+	/* A sensor in error gives null, not its last value. */
+	for (int i = 0; i < wx_sensors_count(d->sensors); i++) {
+		struct wx_slot *slot = wx_sensors_slot(d->sensors, i);
+		const struct wx_health *h = wx_slot_health(slot);
+
+		if (h->tried && !h->ok)
+			r.valid &= ~wx_slot_driver(slot)->quantities;
+	}
+	wx_record_clear(&r, WX_DEW_POINT_C);
+	wx_record_clear(&r, WX_SEA_LEVEL_PRESSURE_HPA);
 	wx_record_derive(&r, d->cfg->station.altitude_m);
 	if (d->wind && wx_slot_health(d->wind)->ok) {
 		double kmh = live_wind_kmh(d, now);
@@ -77,7 +87,7 @@ static char *answer_read(struct daemon *d)
 			wx_record_clear(&r, WX_WIND_DIRECTION_DEG);	/* calm */
 	}
 	if (d->rain && wx_slot_health(d->rain)->ok) {
-		double today = d->rain_day == wx_daemon_local_day(wall) ? d->rain_today_mm : 0;
+		double today = wx_storage_rain_day(d->storage, wx_storage_local_day(wall));
 
 		today += wx_pulse_rain_mm(wx_interval_rain_tips(d->iv), d->cfg->rain.mm_per_tip,
 					  d->cfg->rain.catch_factor);
@@ -141,6 +151,7 @@ static char *answer_status(struct daemon *d)
 {
 	int64_t wall = wx_clock_wall_ns(d->clock) / WX_NS_PER_S;
 	cJSON *o = cJSON_CreateObject(), *sensors, *ups, *st;
+	struct wx_storage_status ss;
 	char *s;
 
 	if (!o)
@@ -155,18 +166,19 @@ static char *answer_status(struct daemon *d)
 				(double)((wx_daemon_real_mono_ns() - d->start_real) / WX_NS_PER_S));
 	cJSON_AddBoolToObject(o, "clock_synchronized", wx_clock_synchronised(d->clock));
 	cJSON_AddNumberToObject(o, "interval_s", d->cfg->station.interval_s);
-	cJSON_AddNumberToObject(o, "records_written", (double)d->records_written);
-	cJSON_AddNumberToObject(o, "last_record_ts", (double)d->last_record_ts);
+	wx_storage_status(d->storage, &ss);
+	cJSON_AddNumberToObject(o, "records_written", (double)ss.records_written);
+	cJSON_AddNumberToObject(o, "last_record_ts", (double)ss.last_record_ts);
 	st = cJSON_AddObjectToObject(o, "storage");
 	if (st) {
 		cJSON_AddStringToObject(st, "database", d->cfg->station.database);
-		cJSON_AddStringToObject(st, "status", d->storage_error[0] ? "error" : "ok");
-		if (d->storage_error[0]) {
-			cJSON_AddStringToObject(st, "error", d->storage_error);
-			cJSON_AddNumberToObject(st, "since", (double)d->storage_error_s);
+		cJSON_AddStringToObject(st, "status", ss.error[0] ? "error" : "ok");
+		if (ss.error[0]) {
+			cJSON_AddStringToObject(st, "error", ss.error);
+			cJSON_AddNumberToObject(st, "since", (double)ss.error_since_s);
 		}
-		cJSON_AddNumberToObject(st, "pending_records", (double)d->npending);
-		cJSON_AddNumberToObject(st, "lost_records", (double)d->lost_records);
+		cJSON_AddNumberToObject(st, "pending_records", (double)ss.pending);
+		cJSON_AddNumberToObject(st, "lost_records", (double)ss.lost_records);
 	}
 	sensors = cJSON_AddObjectToObject(o, "sensors");
 	for (int i = 0; sensors && i < wx_sensors_count(d->sensors); i++)

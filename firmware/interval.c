@@ -115,7 +115,9 @@ void wx_interval_finish(struct wx_interval *iv, int64_t ts_s, struct wx_record *
 	double seconds = (double)(iv->end_ns - iv->start_ns) / 1e9;
 
 	wx_record_init(r, ts_s);
-	r->interval_s = (int32_t)ceil(seconds - 1e-6);
+	/* Whole seconds covered, up: an interval anchored anew may run up to
+	 * 1 ms past its nominal length (see the daemon's anchor_interval()). */
+	r->interval_s = (int32_t)ceil(seconds - 0.002);
 	for (size_t i = 0; i < N_AVERAGED; i++)
 		if (iv->count[i])
 			wx_record_set(r, averaged[i], iv->sum[i] / iv->count[i]);

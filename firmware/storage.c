@@ -1,0 +1,419 @@
+/* The daemon's storage path (see storage.h). */
+#include "firmware/storage.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "db/archive.h"
+#include "firmware/log.h"
+
+#define RETRY_NS (10 * WX_NS_PER_S)	/* after a fault, try again this often */
+#define WAKE_NS  WX_NS_PER_S		/* with records waiting: look at the clock this often */
+#define IDLE_WAKE_S 5			/* else look at the files this often */
+
+struct held {
+	struct wx_record r;
+	int64_t end_mono;
+	bool labelled;
+};
+
+struct wx_storage {
+	const struct wx_config *cfg;
+	struct wx_clock *clock;
+	void (*written)(void *arg);
+	void *arg;
+
+	pthread_mutex_t mu;
+	pthread_cond_t cond;
+	pthread_t thread;
+	bool threaded, stop;
+
+	/* The queue, oldest first: held[head .. head + n) modulo the size. */
+	struct held *held;
+	size_t head, n;
+	bool busy;			/* the oldest is being written (unlocked) */
+
+	/* Owned by the writer (the thread, or the caller when unthreaded). */
+	struct wx_archive *archive;
+	int64_t retry_at;		/* real monotonic ns; 0 = now */
+
+	/* Shared, under mu. */
+	int64_t last_label;		/* newest label given, 0 = none yet */
+	bool catching_up;
+	long rain_day;
+	double rain_day_mm;
+	struct wx_storage_status st;
+};
+
+/* ---- time ---------------------------------------------------------------- */
+
+static int64_t real_mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * WX_NS_PER_S + ts.tv_nsec;
+}
+
+long wx_storage_local_day(int64_t ts)
+{
+	time_t t = (time_t)ts;
+	struct tm tm;
+
+	localtime_r(&t, &tm);
+	return (tm.tm_year + 1900) * 10000L + (tm.tm_mon + 1) * 100 + tm.tm_mday;
+}
+
+int64_t wx_storage_local_midnight(int64_t ts)
+{
+	time_t t = (time_t)ts;
+	struct tm tm;
+
+	localtime_r(&t, &tm);
+	tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+	tm.tm_isdst = -1;
+	return (int64_t)mktime(&tm);
+}
+
+int64_t wx_storage_label(struct wx_clock *clock, int64_t end_mono, int interval_s)
+{
+	int64_t i_ns = (int64_t)interval_s * WX_NS_PER_S;
+	int64_t wall = wx_clock_wall_at(clock, end_mono) + WX_NS_PER_MS;
+	int64_t b = wall / i_ns - (wall % i_ns < 0);
+
+	return b * interval_s;
+}
+
+/* ---- the queue (under mu) ------------------------------------------------ */
+
+static struct held *at(struct wx_storage *s, size_t k)
+{
+	return &s->held[(s->head + k) % WX_STORAGE_MAX_PENDING];
+}
+
+static void drop_oldest(struct wx_storage *s)
+{
+	s->head = (s->head + 1) % WX_STORAGE_MAX_PENDING;
+	s->n--;
+}
+
+static void fault(struct wx_storage *s, const char *err)
+{
+	if (strcmp(s->st.error, err) != 0) {
+		wx_log_warnx("%s (keeping records in memory, %zu waiting)", err, s->n);
+		snprintf(s->st.error, sizeof(s->st.error), "%s", err);
+		s->st.error_since_s = wx_clock_wall_ns(s->clock) / WX_NS_PER_S;
+	}
+}
+
+static void count_rain(struct wx_storage *s, const struct wx_record *r)
+{
+	long day = wx_storage_local_day(r->ts - 1);	/* a record ending 00:00 is yesterday's */
+
+	if (day != s->rain_day) {
+		s->rain_day = day;
+		s->rain_day_mm = 0;
+	}
+	if (wx_record_has(r, WX_RAIN_MM))
+		s->rain_day_mm += r->v[WX_RAIN_MM];
+}
+
+/* Give h its time.  Labels only go forward (see storage.h). */
+static void label(struct wx_storage *s, struct held *h)
+{
+	int i = s->cfg->station.interval_s;
+
+	if (!h->r.ts)
+		h->r.ts = wx_storage_label(s->clock, h->end_mono, i);
+	if (s->last_label && h->r.ts <= s->last_label) {
+		if (!s->catching_up)
+			wx_log_warnx("clock is behind the newest record (%lld); labelling records "
+				     "after it until the clock catches up",
+				     (long long)s->last_label);
+		s->catching_up = true;
+		h->r.ts = s->last_label + i;
+	} else if (s->catching_up) {
+		wx_log_info("clock caught up with the records");
+		s->catching_up = false;
+	}
+	s->last_label = h->r.ts;
+	h->labelled = true;
+	count_rain(s, &h->r);
+}
+
+/* ---- the archive (writer only) ------------------------------------------- */
+
+static void close_archive(struct wx_storage *s)
+{
+	wx_archive_close(s->archive);
+	s->archive = NULL;
+}
+
+/* Open the archive, or notice that the open one was deleted or replaced
+ * under us (SQLite would go on writing into a file nobody can see), or that
+ * its WAL was (the records since the last checkpoint live only in it: copy
+ * them into the database first).  True when s->archive is ready. */
+static bool archive_ready(struct wx_storage *s, char *err, size_t errlen)
+{
+	const char *path = s->cfg->station.database;
+
+	if (s->archive) {
+		switch (wx_archive_check_files(s->archive)) {
+		case WX_ARCHIVE_FILES_OK:
+			return true;
+		case WX_ARCHIVE_DB_GONE:
+			wx_log_warnx("%s: the database file was deleted or replaced; starting a new one",
+				     path);
+			break;
+		case WX_ARCHIVE_WAL_GONE:
+			if (wx_archive_checkpoint(s->archive, err, errlen) == 0)
+				wx_log_warnx("%s-wal was deleted; its records were copied into %s and "
+					     "the archive reopened", path, path);
+			else
+				wx_log_warnx("%s-wal was deleted, and copying it failed: %s", path, err);
+			break;
+		}
+		close_archive(s);
+	}
+	s->archive = wx_archive_open(path, err, errlen);
+	if (!s->archive)
+		return false;
+	pthread_mutex_lock(&s->mu);
+	if (!s->last_label)
+		wx_archive_newest_ts(s->archive, &s->last_label);
+	if (!s->st.last_record_ts)
+		s->st.last_record_ts = s->last_label;
+	pthread_mutex_unlock(&s->mu);
+	return true;
+}
+
+/* Write what is waiting, oldest first; stop at the first failure.  Called
+ * by the writer without mu held. */
+static void flush(struct wx_storage *s)
+{
+	char err[512];
+	bool wrote = false, synced = wx_clock_synchronised(s->clock);
+	int64_t now = real_mono_ns();
+
+	pthread_mutex_lock(&s->mu);
+	if (!s->n || (!synced && !at(s, 0)->labelled && !at(s, 0)->r.ts) ||
+	    (s->st.error[0] && now < s->retry_at)) {
+		pthread_mutex_unlock(&s->mu);
+		return;
+	}
+	s->retry_at = now + RETRY_NS;
+	pthread_mutex_unlock(&s->mu);
+
+	if (!archive_ready(s, err, sizeof(err))) {
+		pthread_mutex_lock(&s->mu);
+		fault(s, err);
+		pthread_mutex_unlock(&s->mu);
+		return;
+	}
+	pthread_mutex_lock(&s->mu);
+	while (s->n) {
+		struct held *h = at(s, 0);
+		struct wx_record r;
+		int rc;
+
+		if (!h->labelled) {
+			if (!h->r.ts && !synced)
+				break;	/* its time is not known yet */
+			label(s, h);
+		}
+		r = h->r;
+		s->busy = true;
+		pthread_mutex_unlock(&s->mu);
+		rc = wx_archive_insert(s->archive, &r, err, sizeof(err));
+		pthread_mutex_lock(&s->mu);
+		s->busy = false;
+		if (rc == -EEXIST) {
+			wx_log_warnx("%s: a record for %lld is already stored; kept the stored one",
+				     s->cfg->station.database, (long long)r.ts);
+		} else if (rc < 0) {
+			fault(s, err);
+			if (rc == -EIO)		/* corrupt or replaced: reopen next time */
+				close_archive(s);
+			break;
+		} else {
+			s->st.records_written++;
+			s->st.last_record_ts = r.ts;
+			wrote = true;
+		}
+		drop_oldest(s);
+	}
+	if (!s->n && s->st.error[0]) {
+		wx_log_info("%s: writing again", s->cfg->station.database);
+		s->st.error[0] = '\0';
+	}
+	pthread_mutex_unlock(&s->mu);
+	if (wrote && s->written)
+		s->written(s->arg);
+}
+
+/* ---- the thread ------------------------------------------------------------ */
+
+static void *writer(void *arg)
+{
+	struct wx_storage *s = arg;
+
+	pthread_mutex_lock(&s->mu);
+	while (!s->stop) {
+		struct timespec until;
+
+		pthread_mutex_unlock(&s->mu);
+		flush(s);
+		if (s->archive && wx_archive_check_files(s->archive) != WX_ARCHIVE_FILES_OK) {
+			char err[512];
+
+			if (!archive_ready(s, err, sizeof(err))) {
+				pthread_mutex_lock(&s->mu);
+				fault(s, err);
+				pthread_mutex_unlock(&s->mu);
+			}
+		}
+		pthread_mutex_lock(&s->mu);
+		if (s->stop)
+			break;
+		/* Idle, it still looks at the files now and then: a deleted WAL
+		 * holds records only until the next crash. */
+		clock_gettime(CLOCK_MONOTONIC, &until);
+		until.tv_sec += s->n ? WAKE_NS / WX_NS_PER_S : IDLE_WAKE_S;
+		pthread_cond_timedwait(&s->cond, &s->mu, &until);
+	}
+	pthread_mutex_unlock(&s->mu);
+	return NULL;
+}
+
+struct wx_storage *wx_storage_open(const struct wx_config *cfg, struct wx_clock *clock,
+				   bool threaded, void (*written)(void *arg), void *arg)
+{
+	struct wx_storage *s = calloc(1, sizeof(*s));
+	pthread_condattr_t ca;
+	char err[512];
+
+	if (!s)
+		return NULL;
+	s->cfg = cfg;
+	s->clock = clock;
+	s->written = written;
+	s->arg = arg;
+	s->held = calloc(WX_STORAGE_MAX_PENDING, sizeof(*s->held));
+	if (!s->held) {
+		free(s);
+		return NULL;
+	}
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&s->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	if (!threaded) {
+		/* Open at once: rain today and the newest record are known from
+		 * the start, as a repeatable run needs. */
+		if (!archive_ready(s, err, sizeof(err)))
+			fault(s, err);
+	}
+	if (s->archive) {
+		int64_t now = wx_clock_wall_ns(clock) / WX_NS_PER_S;
+		double mm = 0;
+
+		if (wx_archive_rain_sum(s->archive, wx_storage_local_midnight(now) + 1, now, &mm) == 0) {
+			s->rain_day = wx_storage_local_day(now);
+			s->rain_day_mm = mm;
+		}
+	}
+	if (threaded) {
+		int rc = pthread_create(&s->thread, NULL, writer, s);
+
+		if (rc) {
+			wx_storage_close(s);
+			errno = rc;
+			return NULL;
+		}
+		s->threaded = true;
+	}
+	return s;
+}
+
+void wx_storage_close(struct wx_storage *s)
+{
+	if (!s)
+		return;
+	if (s->threaded) {
+		pthread_mutex_lock(&s->mu);
+		s->stop = true;
+		pthread_cond_signal(&s->cond);
+		pthread_mutex_unlock(&s->mu);
+		pthread_join(s->thread, NULL);
+	}
+	s->retry_at = 0;	/* one last try */
+	flush(s);
+	if (s->n || s->st.lost_records)
+		wx_log_warnx("%s: %zu records could not be stored before stopping (%s); %llu were "
+			     "lost earlier when the memory buffer was full",
+			     s->cfg->station.database, s->n,
+			     s->st.error[0] ? s->st.error : "clock not synchronised",
+			     (unsigned long long)s->st.lost_records);
+	close_archive(s);
+	pthread_cond_destroy(&s->cond);
+	pthread_mutex_destroy(&s->mu);
+	free(s->held);
+	free(s);
+}
+
+void wx_storage_put(struct wx_storage *s, const struct wx_record *r, int64_t end_mono,
+		    int64_t ts)
+{
+	struct held *h;
+
+	pthread_mutex_lock(&s->mu);
+	if (s->n == WX_STORAGE_MAX_PENDING) {
+		/* Full: the oldest goes, and is counted (unless it is being
+		 * written right now: then the next oldest). */
+		if (s->busy) {
+			*at(s, 1) = *at(s, 0);
+			s->head = (s->head + 1) % WX_STORAGE_MAX_PENDING;
+		} else {
+			drop_oldest(s);
+		}
+		s->n = WX_STORAGE_MAX_PENDING - 1;
+		s->st.lost_records++;
+	}
+	h = at(s, s->n++);
+	*h = (struct held){ .r = *r, .end_mono = end_mono };
+	h->r.ts = ts;
+	if (s->threaded)
+		pthread_cond_signal(&s->cond);
+	pthread_mutex_unlock(&s->mu);
+	if (!s->threaded)
+		flush(s);
+}
+
+void wx_storage_poll(struct wx_storage *s)
+{
+	if (!s->threaded && s->n)
+		flush(s);
+}
+
+void wx_storage_status(struct wx_storage *s, struct wx_storage_status *out)
+{
+	pthread_mutex_lock(&s->mu);
+	*out = s->st;
+	out->pending = s->n;
+	pthread_mutex_unlock(&s->mu);
+}
+
+double wx_storage_rain_day(struct wx_storage *s, long day)
+{
+	double mm;
+
+	pthread_mutex_lock(&s->mu);
+	mm = s->rain_day == day ? s->rain_day_mm : 0;
+	pthread_mutex_unlock(&s->mu);
+	return mm;
+}
