@@ -104,7 +104,13 @@ test: deps
 	$(MAKE) deps-cross test-cross CROSS=aarch64-linux-gnu-
 	sh tests/run $(BUILD) $(BUILD)/san
 
-check-tests: $(addprefix $(BUILD)/tests/,$(TESTS))
+check-tests: $(addprefix $(BUILD)/tests/,$(TESTS)) $(BUILD)/tests/synced.so
+
+# LD_PRELOAD shims for the tests on the real clock, built without the
+# sanitizers (preloaded into sanitized binaries too).
+$(BUILD)/tests/%.so: tests/shim/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -shared -fPIC -O2 -Wall -Wextra -Werror $< -o $@
 
 # ---- demo and bench ------------------------------------------------------
 demo: deps

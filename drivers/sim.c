@@ -25,6 +25,9 @@ struct wx_sim {
 		_Atomic int fault;
 	} faults[MAX_FAULTS];
 	_Atomic int nfaults;
+	/* A burst of wind switched on by a test: [from, until) station ns. */
+	_Atomic int64_t gust_from, gust_until;
+	_Atomic double gust_kmh;
 };
 
 struct wx_sim *wx_sim_new(const struct wx_config *cfg, struct wx_clock *clock)
@@ -78,6 +81,14 @@ enum wx_sim_fault wx_sim_get_fault(const struct wx_sim *sim, const char *sensor)
 }
 
 struct wx_clock *wx_sim_clock(struct wx_sim *sim) { return sim->clock; }
+
+void wx_sim_set_gust(struct wx_sim *sim, int64_t from_ns, int64_t until_ns, double kmh)
+{
+	atomic_store(&sim->gust_until, 0);
+	atomic_store(&sim->gust_kmh, kmh);
+	atomic_store(&sim->gust_from, from_ns);
+	atomic_store(&sim->gust_until, until_ns);
+}
 const struct wx_config_sim *wx_sim_params(const struct wx_sim *sim) { return &sim->params; }
 
 /* splitmix64: a well-mixed 64-bit hash. */
@@ -167,6 +178,8 @@ void wx_sim_weather_at(const struct wx_sim *sim, int64_t t_ns, struct wx_sim_wea
 
 		w->wind_kmh = fmax(0, mean_wind * gust);
 	}
+	if (t_ns >= atomic_load(&sim->gust_from) && t_ns < atomic_load(&sim->gust_until))
+		w->wind_kmh = atomic_load(&sim->gust_kmh);
 	w->wind_dir_deg = fmod(225 + 60 * noise(seed, S_DIR, t_s, 6 * 3600.0) +
 			       15 * noise(seed, S_DIR_FAST, t_s, 30) + 360, 360);
 	w->rain_mm_h = sim->params.has_rain_mm_h ? sim->params.rain_mm_h

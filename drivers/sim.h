@@ -54,6 +54,10 @@ enum wx_sim_fault {
 int wx_sim_set_fault(struct wx_sim *sim, const char *sensor, const char *fault);
 enum wx_sim_fault wx_sim_get_fault(const struct wx_sim *sim, const char *sensor);
 
+/* Tests: the wind blows kmh from station time from_ns until until_ns (a
+ * burst across an interval boundary, on the real clock). */
+void wx_sim_set_gust(struct wx_sim *sim, int64_t from_ns, int64_t until_ns, double kmh);
+
 /* A deterministic pseudo-random number in [0, 1) from the seed and any
  * integer stream (edge generators, noise). */
 double wx_sim_hash01(uint64_t seed, uint64_t stream, uint64_t n);

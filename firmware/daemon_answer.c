@@ -33,6 +33,16 @@ static char *answer_sim(struct daemon *d, const char *command)
 			wx_clock_sim_step(d->clock, s * WX_NS_PER_S);
 			rc = 0;
 		}
+	} else if (n == 3 && strcmp(what, "gust") == 0) {
+		/* sim gust KMH SECONDS: from now on */
+		char *e1, *e2;
+		double kmh = strtod(a, &e1), secs = strtod(b, &e2);
+		int64_t now = wx_clock_mono_ns(d->clock);
+
+		if (*e1 == '\0' && *e2 == '\0' && kmh >= 0 && secs > 0) {
+			wx_sim_set_gust(d->sim, now, now + (int64_t)(secs * 1e9), kmh);
+			rc = 0;
+		}
 	} else if (n == 2 && strcmp(what, "clock") == 0 &&
 		   (strcmp(a, "sync") == 0 || strcmp(a, "unsync") == 0)) {
 		wx_clock_sim_set_synchronised(d->clock, strcmp(a, "sync") == 0);
