@@ -51,6 +51,10 @@ case $st in *'"bme280":{"status":"error","error":"bme280 sim:i2c address 0x76: n
 case $st in *'"ds18b20":{"status":"error","error":"ds18b20 '*CRC*) ok "ds18b20 CRC failure in status" ;; *) bad "ds18b20 health: $st" ;; esac
 case $st in *'"windvane":{"status":"error","error":"windvane '*'matches no direction'*) ok "vane open circuit in status" ;; *) bad "vane health: $st" ;; esac
 case $st in *'"rain":{"status":"error"'*) ok "rain line lost in status" ;; *) bad "rain health: $st" ;; esac
+rd=$("$B/tests/tool_wxsock" "$s" read)
+case $rd in *'"temperature_c":null,"humidity_pct":null,"pressure_hpa":null,"sea_level_pressure_hpa":null,"dew_point_c":null,"ground_temperature_c":null,'*'"wind_direction_deg":null,'*'"rain_today_mm":null'*)
+	ok "the live reading gives null for every sensor in error, not its last value" ;; *) bad "read: $rd" ;; esac
+case $rd in *'"age_s":{}'*|*'"age_s":{"wind'*) ok "no age for a null value" ;; *) bad "ages: $rd" ;; esac
 for f in bme280 ds18b20 windvane rain; do sock "$s" "sim fault $f none"; done
 sock "$s" "sim fault anemometer chatter"
 sleep 4
