@@ -457,12 +457,21 @@ static void watch_clock(struct daemon *d)
 
 /* ---- set-up -------------------------------------------------------------- */
 
-static int64_t sim_start_ns(const struct wx_config *cfg)
+static int64_t sim_start_ns(const struct wx_config *cfg, const struct wx_daemon_opts *opts)
 {
 	int64_t now = (int64_t)time(NULL), newest = 0, i = cfg->station.interval_s;
 	struct wx_archive *a;
 	char err[512];
 
+	/* --start WHEN: there instead, rounded down to the interval so that
+	 * records stay on its boundaries and none lies after WHEN's interval
+	 * (make demo's "--start -24h --duration 24h" ends at the last full
+	 * minute, not in the future). */
+	if (opts->has_start) {
+		int64_t t = opts->start_s;
+
+		return (t >= 0 ? t / i : -((-t + i - 1) / i)) * i * WX_NS_PER_S;
+	}
 	/* Resume after the newest record, so that a simulated run can be stopped
 	 * and continued on the same database. */
 	a = wx_archive_open(cfg->station.database, err, sizeof(err));
@@ -542,7 +551,7 @@ static int setup(struct daemon *d)
 	d->iv = wx_interval_new(d->cfg);
 	if (!d->pending || !d->iv)
 		return -ENOMEM;
-	d->clock = d->opts.sim ? wx_clock_sim(sim_start_ns(d->cfg), d->opts.speed) : wx_clock_real();
+	d->clock = d->opts.sim ? wx_clock_sim(sim_start_ns(d->cfg, &d->opts), d->opts.speed) : wx_clock_real();
 	if (!d->clock)
 		return -ENOMEM;
 	if (d->opts.sim) {
