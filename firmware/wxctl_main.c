@@ -63,7 +63,7 @@ static void load_config_or_die(struct wx_config *cfg, const char *path)
 	/* The secret files must exist; reading them is wxd's business (the user
 	 * running wxctl need not be allowed to). */
 	if (wx_config_load_checked(cfg, path, WX_CONFIG_CHECK_SECRETS, err, sizeof(err))) {
-		fprintf(stderr, "%s\n", err);
+		wx_log_errlines(err);
 		exit(EXIT_CONFIG);
 	}
 }

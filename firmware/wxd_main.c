@@ -116,7 +116,7 @@ int main(int argc, char **argv)
 	 * failing later. */
 	if (wx_config_load_checked(&cfg, path, WX_CONFIG_CHECK_SECRETS | WX_CONFIG_CHECK_SECRETS_READ,
 				   err, sizeof(err))) {
-		fprintf(stderr, "%s\n", err);
+		wx_log_errlines(err);
 		return EXIT_CONFIG;
 	}
 	if (opts.sim && !cfg.any_sensor_section)
