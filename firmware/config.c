@@ -18,12 +18,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <strings.h>
+#include <stdint.h>
 
 #include "firmware/log.h"
 
+/* T_SECRET: a *_file key naming a file whose first line is a secret; with
+ * WX_CONFIG_CHECK_SECRETS the file must be there (and readable). */
 enum type { T_STR, T_INT, T_ADDR, T_DOUBLE, T_OPT_DOUBLE, T_BOOL, T_UNITS, T_PROFILE,
-	    T_STATION_ID, T_TOPIC, T_URL, T_AIR_TEMP, T_VANE_ADC };
+	    T_STATION_ID, T_TOPIC, T_URL, T_AIR_TEMP, T_VANE_ADC, T_SECRET };
 
 struct key {
 	const char *section;
@@ -104,14 +110,14 @@ static const struct key schema[] = {
 	NUM("mqtt", "tls", T_BOOL, mqtt.tls, 0, 0),
 	STR("mqtt", "ca_file", mqtt.ca_file),
 	STR("mqtt", "username", mqtt.username),
-	STR("mqtt", "password_file", mqtt.password_file),
+	TYPED("mqtt", "password_file", T_SECRET, mqtt.password_file),
 	TYPED("mqtt", "topic", T_TOPIC, mqtt.topic),
 	NUM("mqtt", "qos", T_INT, mqtt.qos, 0, 2),
 	NUM("mqtt", "ha_discovery", T_BOOL, mqtt.ha_discovery, 0, 0),
 
 	NUM("initialstate", "enabled", T_BOOL, initialstate.enabled, 0, 0),
 	TYPED("initialstate", "url", T_URL, initialstate.url),
-	STR("initialstate", "access_key_file", initialstate.access_key_file),
+	TYPED("initialstate", "access_key_file", T_SECRET, initialstate.access_key_file),
 	STR("initialstate", "bucket_key", initialstate.bucket_key),
 	NUM("initialstate", "events_per_request", T_INT, initialstate.events_per_request, 1, 100),
 	NUM("initialstate", "requests_per_min", T_INT, initialstate.requests_per_min, 1, 6000),
@@ -225,8 +231,6 @@ void wx_config_defaults(struct wx_config *cfg)
 	defaults_byo(cfg);
 }
 
-/* ---- pass 1: collect ---------------------------------------------------- */
-
 struct entry {
 	char section[32];
 	char key[48];
@@ -234,38 +238,171 @@ struct entry {
 	int line;
 };
 
+/* ---- messages ------------------------------------------------------------ */
+
+/* Every problem is kept with its line and written out in line order at the
+ * end, so that one mistake (an unknown section) never hides the others. */
+#define MAX_MESSAGES 100
+
+struct message {
+	int line;
+	char text[400];
+};
+
 struct parse {
 	const char *name;	/* file name for messages */
 	FILE *f;		/* file, or NULL when parsing text */
-	const char *text;	/* text, advanced as it is read */
+	const char *text, *end;	/* text, advanced as it is read */
+	unsigned checks;	/* WX_CONFIG_CHECK_* */
 	int line;
 	char section[32];
 	int section_line[N_SECTIONS];	/* line of the header, 0 = absent */
 	struct entry *entries;
 	size_t n, cap;
-	char *err;
-	size_t errlen, errused;
+	struct message *msgs;
+	size_t nmsgs;
 	int nerr;
 };
 
 static void WX_PRINTF(3, 4) fail(struct parse *p, int line, const char *fmt, ...)
 {
-	char msg[384];
+	struct message *m;
 	va_list ap;
+
+	p->nerr++;
+	if (!p->msgs)
+		p->msgs = calloc(MAX_MESSAGES, sizeof(*p->msgs));
+	if (!p->msgs || p->nmsgs == MAX_MESSAGES)
+		return;
+	m = &p->msgs[p->nmsgs++];
+	m->line = line;
+	va_start(ap, fmt);
+	vsnprintf(m->text, sizeof(m->text), fmt, ap);
+	va_end(ap);
+}
+
+static bool reported_at(const struct parse *p, int line)
+{
+	for (size_t i = 0; i < p->nmsgs; i++)
+		if (p->msgs[i].line == line)
+			return true;
+	return false;
+}
+
+/* Write the messages in line order (stable), one "file:line: message" per
+ * line, cut to errlen. */
+static void write_messages(struct parse *p, char *err, size_t errlen)
+{
+	size_t used = 0;
 	int n;
 
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	p->nerr++;
-	if (!p->err || p->errused >= p->errlen)
+	for (size_t i = 1; i < p->nmsgs; i++)
+		for (size_t j = i; j > 0 && p->msgs[j - 1].line > p->msgs[j].line; j--) {
+			struct message t = p->msgs[j];
+
+			p->msgs[j] = p->msgs[j - 1];
+			p->msgs[j - 1] = t;
+		}
+	if (!err || !errlen)
 		return;
-	n = snprintf(p->err + p->errused, p->errlen - p->errused, "%s%s:%d: %s",
-		     p->errused ? "\n" : "", p->name, line, msg);
-	if (n > 0)
-		p->errused += (size_t)n < p->errlen - p->errused ? (size_t)n
-								: p->errlen - p->errused - 1;
+	err[0] = '\0';
+	for (size_t i = 0; i <= p->nmsgs && used < errlen - 1; i++) {
+		if (i < p->nmsgs)
+			n = snprintf(err + used, errlen - used, "%s%s:%d: %s", used ? "\n" : "",
+				     p->name, p->msgs[i].line, p->msgs[i].text);
+		else if (p->nerr > (int)p->nmsgs)
+			n = snprintf(err + used, errlen - used, "\n%s: %d more errors not shown",
+				     p->name, p->nerr - (int)p->nmsgs);
+		else
+			break;
+		if (n < 0)
+			break;
+		used += (size_t)n < errlen - used ? (size_t)n : errlen - used - 1;
+	}
+	if (p->nerr && !p->msgs)
+		snprintf(err, errlen, "%s: out of memory", p->name);
 }
+
+/* ---- nearest names ------------------------------------------------------ */
+
+/* Edit distance, ignoring case, for "did you mean" (names are short). */
+static size_t distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), row[64], diag, up;
+
+	if (la >= 64 || lb >= 64)
+		return SIZE_MAX;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		diag = row[0];
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t best;
+
+			up = row[j];
+			best = diag + (tolower((unsigned char)a[i - 1]) !=
+				       tolower((unsigned char)b[j - 1]));
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			diag = up;
+		}
+	}
+	return row[lb];
+}
+
+/* Close enough to be a typo: a letter or two wrong, or a known name cut short
+ * or run on ("debounce" for "debounce_ms"). */
+static bool near(const char *typed, const char *known)
+{
+	size_t lt = strlen(typed), lk = strlen(known);
+	size_t d = distance(typed, known);
+
+	if (d <= (lk < 6 ? 1 : 2))
+		return true;
+	return lt >= 4 && lk >= 4 &&
+	       strncasecmp(typed, known, lt < lk ? lt : lk) == 0;
+}
+
+static const char *nearest_section(const char *name)
+{
+	const char *best = NULL;
+	size_t bd = SIZE_MAX;
+
+	for (size_t i = 0; i < N_SECTIONS; i++) {
+		size_t d = distance(name, sections[i].name);
+
+		if (near(name, sections[i].name) && d < bd) {
+			best = sections[i].name;
+			bd = d;
+		}
+	}
+	return best;
+}
+
+static const char *nearest_key(const char *section, const char *name)
+{
+	const char *best = NULL;
+	size_t bd = SIZE_MAX;
+
+	for (size_t i = 0; i < sizeof(schema) / sizeof(schema[0]); i++) {
+		size_t d;
+
+		if (strcmp(schema[i].section, section) != 0)
+			continue;
+		d = distance(name, schema[i].name);
+		if (near(name, schema[i].name) && d < bd) {
+			best = schema[i].name;
+			bd = d;
+		}
+	}
+	return best;
+}
+
+/* ---- pass 1: collect ---------------------------------------------------- */
 
 static int section_index(const char *name)
 {
@@ -275,74 +412,112 @@ static int section_index(const char *name)
 	return -1;
 }
 
-/* Notice "[name]" header lines as they are read: inih reports keys only. */
-static void note_header(struct parse *p, const char *line)
+/* Notice "[name]" header lines as they are read: inih reports keys only.
+ * Also say which lines inih will refuse, so that every such line is
+ * reported (inih itself returns the first only). */
+static void note_line(struct parse *p, const char *line)
 {
 	const char *s = line, *e;
 	char name[64];
 	int i;
 
+	if (p->line == 1 && strncmp(s, "\xEF\xBB\xBF", 3) == 0)
+		s += 3;		/* a UTF-8 BOM, which inih skips too */
 	while (isspace((unsigned char)*s))
 		s++;
-	if (*s != '[')
+	if (!*s || *s == ';' || *s == '#')
 		return;
+	if (*s != '[') {
+		if (!strpbrk(s, "=:"))
+			fail(p, p->line, "not a \"key = value\" line or a [section] header");
+		return;
+	}
 	e = strchr(s, ']');
-	if (!e || (size_t)(e - s - 1) >= sizeof(name))
-		return;		/* inih reports the malformed header */
+	if (!e) {
+		fail(p, p->line, "not a \"key = value\" line or a [section] header");
+		return;
+	}
+	if ((size_t)(e - s - 1) >= sizeof(name)) {
+		fail(p, p->line, "unknown section [%.40s...]", s + 1);
+		return;
+	}
 	memcpy(name, s + 1, (size_t)(e - s - 1));
 	name[e - s - 1] = '\0';
 	i = section_index(name);
-	if (i < 0)
-		fail(p, p->line, "unknown section [%s]", name);
-	else if (p->section_line[i])
+	if (i < 0) {
+		const char *near_name = nearest_section(name);
+
+		if (near_name)
+			fail(p, p->line, "unknown section [%s] (did you mean [%s]?)", name, near_name);
+		else
+			fail(p, p->line, "unknown section [%s]", name);
+	} else if (p->section_line[i]) {
 		fail(p, p->line, "section [%s] appears twice (first on line %d)", name,
 		     p->section_line[i]);
-	else
+	} else {
 		p->section_line[i] = p->line;
+	}
 }
 
+/* Skip the rest of an overlong line so it is not read as another. */
+static void skip_rest(struct parse *p)
+{
+	int c;
+
+	if (p->f) {
+		while ((c = getc(p->f)) != EOF && c != '\n')
+			;
+	} else {
+		const char *nl = memchr(p->text, '\n', (size_t)(p->end - p->text));
+
+		p->text = nl ? nl + 1 : p->end;
+	}
+}
+
+/* inih's reader.  Lines are read by length, not as C strings, so that a NUL
+ * byte is seen (and refused) rather than silently ending the line there. */
 static char *next_line(char *buf, int size, void *stream)
 {
 	struct parse *p = stream;
-	size_t len;
+	size_t len = 0;
 
 	if (p->f) {
-		if (!fgets(buf, size, p->f))
+		int c = 0;
+
+		while (len < (size_t)size - 1 && (c = getc(p->f)) != EOF) {
+			buf[len++] = (char)c;
+			if (c == '\n')
+				break;
+		}
+		if (len == 0)
 			return NULL;
 	} else {
 		const char *nl;
-		size_t take;
 
-		if (!*p->text)
+		if (p->text >= p->end)
 			return NULL;
-		nl = strchr(p->text, '\n');
-		take = nl ? (size_t)(nl - p->text + 1) : strlen(p->text);
-		if (take > (size_t)size - 1)
-			take = (size_t)size - 1;
-		memcpy(buf, p->text, take);
-		buf[take] = '\0';
-		p->text += take;
+		nl = memchr(p->text, '\n', (size_t)(p->end - p->text));
+		len = nl ? (size_t)(nl - p->text + 1) : (size_t)(p->end - p->text);
+		if (len > (size_t)size - 1)
+			len = (size_t)size - 1;
+		memcpy(buf, p->text, len);
+		p->text += len;
 	}
+	buf[len] = '\0';
 	p->line++;
-	len = strlen(buf);
 	if (len == (size_t)size - 1 && buf[len - 1] != '\n') {
-		int c;
-
 		fail(p, p->line, "line longer than %d characters", size - 3);
-		/* Skip the rest of the line so it is not read as another. */
-		if (p->f) {
-			while ((c = fgetc(p->f)) != EOF && c != '\n')
-				;
-		} else {
-			while (*p->text && *p->text != '\n')
-				p->text++;
-			if (*p->text)
-				p->text++;
-		}
+		skip_rest(p);
 		buf[0] = '\0';
 		return buf;
 	}
-	note_header(p, buf);
+	if (memchr(buf, '\0', len)) {
+		fail(p, p->line, "a NUL byte in the line (a configuration file is text: "
+		     "was it saved by a word processor?)");
+		buf[0] = '\0';
+		return buf;
+	}
+	note_line(p, buf);
 	return buf;
 }
 
@@ -466,12 +641,19 @@ static void apply(struct parse *p, struct wx_config *cfg, const struct entry *e)
 	long l;
 
 	if (!k) {
-		fail(p, e->line, "[%s] unknown key \"%s\"", e->section, e->key);
+		const char *near_key = nearest_key(e->section, e->key);
+
+		if (near_key)
+			fail(p, e->line, "[%s] unknown key \"%s\" (did you mean %s?)", e->section,
+			     e->key, near_key);
+		else
+			fail(p, e->line, "[%s] unknown key \"%s\"", e->section, e->key);
 		return;
 	}
 	dst = field(cfg, k->off);
 	switch (k->type) {
 	case T_STR:
+	case T_SECRET:
 	case T_STATION_ID:
 	case T_TOPIC:
 	case T_URL:
@@ -604,6 +786,66 @@ static void check_vane_channel(struct parse *p, const struct wx_config *cfg)
 			     "for adc = mcp3427 (0 to 1)", p->entries[i].value);
 }
 
+/* The line that set section's key, or else its section header's, or 0. */
+static int line_of(const struct parse *p, const char *section, const char *key)
+{
+	int i = section_index(section);
+
+	for (size_t j = p->n; j-- > 0;)
+		if (!strcmp(p->entries[j].section, section) && !strcmp(p->entries[j].key, key))
+			return p->entries[j].line;
+	return i >= 0 ? p->section_line[i] : 0;
+}
+
+/* wxd replaces whatever is at the socket path with its socket: the database
+ * there would be lost (live.c refuses too, but only once running).  And a
+ * Unix socket's path must fit sockaddr_un's sun_path. */
+static void check_socket(struct parse *p, const struct wx_config *cfg)
+{
+	const char *sock = cfg->station.socket, *db = cfg->station.database;
+	size_t max = sizeof(((struct sockaddr_un *)0)->sun_path) - 1;
+	int ls = line_of(p, "station", "socket"), ld = line_of(p, "station", "database");
+	struct stat a, b;
+
+	if (strlen(sock) > max)
+		fail(p, ls, "[station] socket: \"%s\" is longer than %zu characters, the most "
+		     "a Unix socket path can have", sock, max);
+	if (!strcmp(sock, db) ||
+	    (stat(sock, &a) == 0 && stat(db, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino))
+		fail(p, ls > ld ? ls : ld, "[station] socket and database are the same file "
+		     "(%s): wxd would replace the archive with its socket; give them different paths",
+		     sock);
+}
+
+/* Each secret file of an enabled section: there (and with
+ * WX_CONFIG_CHECK_SECRETS_READ, readable by us and not empty), so that wxd
+ * stops at start with 78 rather than failing in an uploader later. */
+static void check_secrets(struct parse *p, const struct wx_config *cfg)
+{
+	for (size_t i = 0; i < sizeof(schema) / sizeof(schema[0]); i++) {
+		const struct key *k = &schema[i];
+		const char *path = (const char *)field((struct wx_config *)cfg, k->off);
+		int si = section_index(k->section);
+		char secret[256], err[WX_PATH_LEN + 64];
+		struct stat st;
+
+		if (k->type != T_SECRET || !*path || si < 0 || !sections[si].enabled_off ||
+		    !*(const bool *)field((struct wx_config *)cfg, sections[si].enabled_off))
+			continue;
+		if (p->checks & WX_CONFIG_CHECK_SECRETS_READ) {
+			int rc = wx_config_read_secret(path, secret, sizeof(secret), err, sizeof(err));
+
+			if (rc < 0)
+				fail(p, line_of(p, k->section, k->name), "[%s] %s: %s%s", k->section,
+				     k->name, err, rc == -EACCES ? " (make it group wxd, mode 640)" : "");
+			explicit_bzero(secret, sizeof(secret));
+		} else if (stat(path, &st) < 0 && errno == ENOENT) {
+			fail(p, line_of(p, k->section, k->name), "[%s] %s: %s: no such file",
+			     k->section, k->name, path);
+		}
+	}
+}
+
 static void finish(struct parse *p, struct wx_config *cfg)
 {
 	/* Presence enables; an explicit enabled = false wins (applied later). */
@@ -626,12 +868,15 @@ static void finish(struct parse *p, struct wx_config *cfg)
 	for (size_t i = 0; i < p->n; i++)
 		apply(p, cfg, &p->entries[i]);
 	check_vane_channel(p, cfg);
+	check_socket(p, cfg);
+	if (p->checks & WX_CONFIG_CHECK_SECRETS)
+		check_secrets(p, cfg);
 	if (cfg->mqtt.enabled && cfg->mqtt.tls && cfg->mqtt.port == 1883)
 		wx_log_debug("%s: [mqtt] tls = true on port 1883 (TLS brokers usually listen on 8883)",
 			     p->name);
 }
 
-static int run(struct wx_config *cfg, struct parse *p)
+static int run(struct wx_config *cfg, struct parse *p, char *err, size_t errlen)
 {
 	int rc;
 
@@ -639,21 +884,24 @@ static int run(struct wx_config *cfg, struct parse *p)
 	snprintf(cfg->path, sizeof(cfg->path), "%s", p->name);
 	ini_allow_multiline = false;
 	rc = ini_parse_stream(next_line, p, collect, p);
-	if (rc > 0)
+	if (rc > 0 && !reported_at(p, rc))
 		fail(p, rc, "not a \"key = value\" line or a [section] header");
 	else if (rc < 0)
 		fail(p, p->line, "out of memory");
-	if (!p->nerr)
-		finish(p, cfg);
+	/* Go on after errors: every problem of the file is reported at once. */
+	finish(p, cfg);
+	write_messages(p, err, errlen);
 	for (size_t i = 0; i < p->n; i++)
 		free(p->entries[i].value);
 	free(p->entries);
+	free(p->msgs);
 	return p->nerr ? -1 : 0;
 }
 
-int wx_config_load(struct wx_config *cfg, const char *path, char *err, size_t errlen)
+int wx_config_load_checked(struct wx_config *cfg, const char *path, unsigned checks,
+			   char *err, size_t errlen)
 {
-	struct parse p = { .name = path, .err = err, .errlen = errlen };
+	struct parse p = { .name = path, .checks = checks };
 	int rc;
 
 	if (err && errlen)
@@ -668,19 +916,39 @@ int wx_config_load(struct wx_config *cfg, const char *path, char *err, size_t er
 				 e == ENOENT ? " (copy the example config there, or give -c FILE)" : "");
 		return -1;
 	}
-	rc = run(cfg, &p);
+	rc = run(cfg, &p, err, errlen);
 	fclose(p.f);
 	return rc;
+}
+
+int wx_config_load(struct wx_config *cfg, const char *path, char *err, size_t errlen)
+{
+	return wx_config_load_checked(cfg, path, 0, err, errlen);
+}
+
+int wx_config_load_mem(struct wx_config *cfg, const char *name, const char *data, size_t len,
+		       char *err, size_t errlen)
+{
+	struct parse p = { .name = name, .text = data, .end = data + len };
+
+	if (err && errlen)
+		err[0] = '\0';
+	return run(cfg, &p, err, errlen);
 }
 
 int wx_config_load_string(struct wx_config *cfg, const char *name, const char *text,
 			  char *err, size_t errlen)
 {
-	struct parse p = { .name = name, .text = text, .err = err, .errlen = errlen };
+	return wx_config_load_mem(cfg, name, text, strlen(text), err, errlen);
+}
 
-	if (err && errlen)
-		err[0] = '\0';
-	return run(cfg, &p);
+bool wx_config_schema_key(size_t i, const char **section, const char **key)
+{
+	if (i >= sizeof(schema) / sizeof(schema[0]))
+		return false;
+	*section = schema[i].section;
+	*key = schema[i].name;
+	return true;
 }
 
 void wx_config_enable_all_sensors(struct wx_config *cfg)
@@ -707,7 +975,13 @@ int wx_config_read_secret(const char *path, char *out, size_t outlen, char *err,
 	if (fstat(fileno(f), &st) == 0 && (st.st_mode & S_IROTH))
 		wx_log_warnx("%s: secret file is readable by everyone (chmod 640 %s)", path, path);
 	if (!fgets(out, (int)outlen, f)) {
+		int e = ferror(f) ? errno : 0;
+
 		fclose(f);
+		if (e) {	/* a directory, an I/O error */
+			snprintf(err, errlen, "%s: cannot read secret: %s", path, strerror(e));
+			return -e;
+		}
 		snprintf(err, errlen, "%s: secret file is empty", path);
 		return -ENODATA;
 	}

@@ -138,12 +138,36 @@ void wx_config_defaults(struct wx_config *cfg);
 
 /* Load path over the defaults.  Returns 0, or -1 after writing one
  * "file:line: message" per error to err (at most errlen bytes, lines
- * separated by '\n').  A missing file is an error naming it. */
+ * separated by '\n', in line order): every problem of the file, not just
+ * the first.  A missing file is an error naming it. */
 int wx_config_load(struct wx_config *cfg, const char *path, char *err, size_t errlen);
 
-/* Load from a string (tests, fuzzing); name is used in messages. */
+/* What wx_config_load_checked() checks beyond the file's own text. */
+enum {
+	/* Each *_file secret of an enabled section names a file that exists
+	 * (wxctl: the user running it may not be allowed to read it). */
+	WX_CONFIG_CHECK_SECRETS = 1u << 0,
+	/* ... and that this process can read and is not empty (wxd and
+	 * wxd --check-config, which run as the user that needs it). */
+	WX_CONFIG_CHECK_SECRETS_READ = 1u << 1,
+};
+
+/* wx_config_load() plus the checks asked for (WX_CONFIG_CHECK_*). */
+int wx_config_load_checked(struct wx_config *cfg, const char *path, unsigned checks,
+			   char *err, size_t errlen);
+
+/* Load from memory (tests, fuzzing); name is used in messages.  The text
+ * may hold NUL bytes, which are refused as they are in a file. */
+int wx_config_load_mem(struct wx_config *cfg, const char *name, const char *data, size_t len,
+		       char *err, size_t errlen);
+
+/* Load from a string (tests); name is used in messages. */
 int wx_config_load_string(struct wx_config *cfg, const char *name, const char *text,
 			  char *err, size_t errlen);
+
+/* The schema, for documentation checks: the i-th key and its section, or
+ * false past the last. */
+bool wx_config_schema_key(size_t i, const char **section, const char **key);
 
 /* With --sim and no sensor section at all, every sensor of the profile's
  * build is enabled with its defaults: the BYO five (bme280, ds18b20,

@@ -277,12 +277,21 @@ static void watch_clock(struct daemon *d)
 
 /* ---- set-up -------------------------------------------------------------- */
 
-static int64_t sim_start_ns(const struct wx_config *cfg)
+static int64_t sim_start_ns(const struct wx_config *cfg, const struct wx_daemon_opts *opts)
 {
 	int64_t now = (int64_t)time(NULL), newest = 0, i = cfg->station.interval_s;
 	struct wx_archive *a;
 	char err[512];
 
+	/* --start WHEN: there instead, rounded down to the interval so that
+	 * records stay on its boundaries and none lies after WHEN's interval
+	 * (make demo's "--start -24h --duration 24h" ends at the last full
+	 * minute, not in the future). */
+	if (opts->has_start) {
+		int64_t t = opts->start_s;
+
+		return (t >= 0 ? t / i : -((-t + i - 1) / i)) * i * WX_NS_PER_S;
+	}
 	/* Resume after the newest record, so that a simulated run can be stopped
 	 * and continued on the same database. */
 	a = wx_archive_open(cfg->station.database, err, sizeof(err));
@@ -355,7 +364,7 @@ static struct wx_clock *open_clock(const struct wx_daemon_opts *o, const struct 
 
 	if (!o->sim || (real && strcmp(real, "1") == 0 && o->speed == 1))
 		return wx_clock_real();
-	return wx_clock_sim(sim_start_ns(cfg), o->speed);
+	return wx_clock_sim(sim_start_ns(cfg, o), o->speed);
 }
 
 static int setup(struct daemon *d)

@@ -13,6 +13,8 @@ struct wx_daemon_opts {
 	bool sim;		/* simulated devices and clock */
 	double speed;		/* sim: station time per real time, 0 = flat out */
 	int64_t duration_s;	/* stop after this much station time; 0 = never */
+	bool has_start;		/* sim: --start given */
+	int64_t start_s;	/* sim: station time starts here (Unix seconds), not now */
 };
 
 /* Run until SIGTERM/SIGINT or the end of the duration.  Returns 0 after a

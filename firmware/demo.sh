@@ -17,23 +17,23 @@ database = $D/wx.db
 socket = $D/wxd.sock
 CONF
 
-start=$(date +%s)
-echo "== wxd --sim --speed 0 --duration 24h: a simulated day, as fast as the machine goes"
+echo "== wxd --sim --start -24h --duration 24h --speed 0: the day that ends now,"
+echo "   simulated as fast as the machine goes"
 t0=$(date +%s.%N)
-"$B/wxd" -c "$D/wxd.conf" --sim --speed 0 --duration 24h
+"$B/wxd" -c "$D/wxd.conf" --sim --start -24h --duration 24h --speed 0
 t1=$(date +%s.%N)
 echo "   took $(echo "$t1 $t0" | awk '{printf "%.1f", $1 - $2}') s"
-until=$((start + 2 * 86400))
 
 echo
-echo "== wxctl history (the first hour, then the day's summary)"
-"$B/wxctl" -c "$D/wxd.conf" history --since "$start" --until "$until" > "$D/history.txt"
+echo "== wxctl history: the last 24 h (the first hour, then the day's summary)"
+"$B/wxctl" -c "$D/wxd.conf" history > "$D/history.txt"
 head -n 8 "$D/history.txt"
 echo "   ..."
 sed -n '/^[0-9]* records/,$p' "$D/history.txt"
 
 echo
-echo "== wxctl read, from wxd running live on simulated sensors (real time)"
+echo "== wxctl read, from wxd running live on simulated sensors (real time, going on"
+echo "   from the day above)"
 "$B/wxd" -c "$D/wxd.conf" --sim --speed 1 --duration 15s 2>"$D/wxd.log" &
 pid=$!
 i=0

@@ -56,6 +56,23 @@ static void local_time(char *buf, size_t len, int64_t ts, bool seconds)
 	strftime(buf, len, seconds ? "%Y-%m-%d %H:%M:%S" : "%Y-%m-%d %H:%M", &tm);
 }
 
+/* ISO 8601 local time with its UTC offset ("2026-11-29T18:22:00+01:00"),
+ * which spreadsheets read as a time as it is, beside ts. */
+static void iso_local(char *buf, size_t len, int64_t ts)
+{
+	time_t t = (time_t)ts;
+	struct tm tm;
+	char off[8];
+	size_t n;
+
+	if (!localtime_r(&t, &tm) || !(n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm)) ||
+	    !strftime(off, sizeof(off), "%z", &tm) || strlen(off) != 5) {
+		snprintf(buf, len, "%s", "");
+		return;
+	}
+	snprintf(buf + n, len - n, "%.3s:%.2s", off, off + 3);	/* +0100 -> +01:00 */
+}
+
 /* printf pads by bytes; "°C" is three bytes but two columns. */
 static int columns_pad(const char *s, int width)
 {
@@ -85,7 +102,7 @@ static void header(struct printer *p)
 			fprintf(p->out, "%s\n", wx_history_oracle_header);
 			break;
 		}
-		fprintf(p->out, "ts,interval_s");
+		fprintf(p->out, "ts,time_local,interval_s");
 		for (int q = 0; q < WX_QUANTITY_COUNT; q++)
 			if (wx_quantities[q].where & WX_IN_ARCHIVE)
 				fprintf(p->out, ",%s", wx_quantities[q].key);
@@ -138,7 +155,8 @@ static int row(const struct wx_record *r, void *arg)
 			fprintf(p->out, ",%s\n", buf);
 			break;
 		}
-		fprintf(p->out, "%lld,%d", (long long)r->ts, r->interval_s);
+		iso_local(buf, sizeof(buf), r->ts);
+		fprintf(p->out, "%lld,%s,%d", (long long)r->ts, buf, r->interval_s);
 		for (int q = 0; q < WX_QUANTITY_COUNT; q++)
 			if (wx_quantities[q].where & WX_IN_ARCHIVE) {
 				fputc(',', p->out);

@@ -32,6 +32,8 @@ struct client {
 struct wx_live {
 	int fd;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	dev_t dev;		/* the socket file we made: only it is removed */
+	ino_t ino;
 	wx_live_answer answer;
 	void *arg;
 	struct client clients[MAX_CLIENTS];
@@ -65,12 +67,21 @@ struct wx_live *wx_live_open(const char *path, wx_live_answer answer, void *arg,
 {
 	struct wx_live *l;
 	struct sockaddr_un sa;
+	struct stat st;
 	mode_t old;
 	int e;
 
 	if (make_addr(path, &sa)) {
 		snprintf(err, errlen, "socket %s: path too long", path);
 		errno = ENAMETOOLONG;
+		return NULL;
+	}
+	/* Only a socket is ever replaced: anything else at the path (the
+	 * archive, when socket = database) is somebody's data. */
+	if (lstat(path, &st) == 0 && !S_ISSOCK(st.st_mode)) {
+		snprintf(err, errlen, "socket %s: a file that is not a socket is there; not "
+			 "replacing it (is [station] socket the database's path?)", path);
+		errno = EEXIST;
 		return NULL;
 	}
 	if (in_use(&sa)) {
@@ -89,13 +100,19 @@ struct wx_live *wx_live_open(const char *path, wx_live_answer answer, void *arg,
 	l->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (l->fd < 0)
 		goto fail;
-	unlink(path);
+	/* A stale socket left by a crash (checked above: a socket, nobody
+	 * listening).  Checked again just before, so that a file put there
+	 * meanwhile is not removed either. */
+	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+		unlink(path);
 	/* Owner and group only, from the first moment the file exists. */
 	old = umask(0117);
 	e = bind(l->fd, (struct sockaddr *)&sa, sizeof(sa));
 	umask(old);
-	if (e < 0 || chmod(path, 0660) < 0 || listen(l->fd, 8) < 0)
+	if (e < 0 || chmod(path, 0660) < 0 || listen(l->fd, 8) < 0 || lstat(path, &st) < 0)
 		goto fail;
+	l->dev = st.st_dev;
+	l->ino = st.st_ino;
 	return l;
 fail:
 	e = errno;
@@ -118,13 +135,18 @@ static void drop(struct client *c)
 
 void wx_live_close(struct wx_live *l)
 {
+	struct stat st;
+
 	if (!l)
 		return;
 	for (int i = 0; i < MAX_CLIENTS; i++)
 		if (l->clients[i].fd >= 0)
 			drop(&l->clients[i]);
 	close(l->fd);
-	unlink(l->path);
+	/* Remove our socket, not whatever has replaced it since. */
+	if (lstat(l->path, &st) == 0 && S_ISSOCK(st.st_mode) && st.st_dev == l->dev &&
+	    st.st_ino == l->ino)
+		unlink(l->path);
 	free(l);
 }
 

@@ -14,10 +14,11 @@ typedef char *(*wx_live_answer)(const char *command, void *arg);
 struct wx_live;
 
 /* Listen at path (mode 0660; a stale socket file left by a crash is
- * replaced, a live one is not).  NULL with errno set and a message in err. */
+ * replaced, a live one is not, and a file that is not a socket never is:
+ * EEXIST).  NULL with errno set and a message in err naming the path. */
 struct wx_live *wx_live_open(const char *path, wx_live_answer answer, void *arg,
 			     char *err, size_t errlen);
-/* Removes the socket file. */
+/* Removes the socket file, if it is still the one wx_live_open() made. */
 void wx_live_close(struct wx_live *l);
 
 /* Fill at most max pollfds (listening socket and clients); returns how many. */

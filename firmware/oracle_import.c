@@ -23,6 +23,8 @@
 #include <strings.h>
 #include <time.h>
 
+#include "drivers/ds18b20.h"
+#include "drivers/pulse.h"
 #include "firmware/log.h"
 
 enum col {
@@ -54,6 +56,7 @@ static const struct {
 #define GIVE_UP_AFTER 20	/* bad data lines in a row at the start of a file */
 #define DEFAULT_INTERVAL_S 300	/* the kit's cron ran every 5 minutes */
 #define MAX_INTERVAL_S 3600	/* a longer gap is an outage, not an interval */
+#define MAX_FUTURE_S 86400	/* CREATED may be a day ahead: time zones, clocks */
 
 /* SENTINELS: values the kit wrote when a reading failed.
  * - -255 in any column: HTU21D.py returns it on a CRC failure (ambient
@@ -72,6 +75,52 @@ static bool is_sentinel(int col, double v)
 	if (col == C_GROUND && fabs(v - 85.0) < 0.005)
 		return true;
 	return col == C_PRESSURE && v == 0;
+}
+
+/* RANGES: what the kit's sensors can measure (their datasheets, as the
+ * drivers have them); a value outside is a corrupt row, not weather, and
+ * is refused rather than stored (1e308 °C would wreck every mean).
+ * Pressure is checked after the kPa conversion below. */
+static const struct range {
+	double min, max;
+	const char *why;
+} ranges[N_COLS] = {
+	[C_AMBIENT] = { -40, 125, "the HTU21D's range" },
+	[C_GROUND] = { WX_DS18B20_MIN_C, WX_DS18B20_MAX_C, "the DS18B20's range" },
+	[C_AIR_QUALITY] = { 0, 100, "a percentage" },
+	[C_PRESSURE] = { 300, 1100, "the BMP180's range" },
+	[C_HUMIDITY] = { 0, 100, "a relative humidity" },
+	[C_WIND_DIR] = { 0, 360, "degrees" },
+	[C_WIND_SPEED] = { 0, WX_PULSE_WIND_MAX_KMH, "what the anemometer can count" },
+	[C_WIND_GUST] = { 0, WX_PULSE_WIND_MAX_KMH, "what the anemometer can count" },
+	/* At most an hour per row (MAX_INTERVAL_S) at the gauge's highest rate. */
+	[C_RAINFALL] = { 0, WX_PULSE_RAIN_MAX_MM_H, "an hour at the gauge's highest rate" },
+};
+
+/* A plain decimal number as the kit's MySQL export writes it: sign, digits,
+ * a point, an exponent.  strtod() alone would also take "0x10" (16),
+ * "inf", "nan" and leading blanks. */
+static bool is_decimal(const char *s)
+{
+	bool digits = false;
+
+	if (*s == '-' || *s == '+')
+		s++;
+	for (; isdigit((unsigned char)*s); s++)
+		digits = true;
+	if (*s == '.')
+		for (s++; isdigit((unsigned char)*s); s++)
+			digits = true;
+	if (digits && (*s == 'e' || *s == 'E')) {
+		s++;
+		if (*s == '-' || *s == '+')
+			s++;
+		if (!isdigit((unsigned char)*s))
+			return false;
+		while (isdigit((unsigned char)*s))
+			s++;
+	}
+	return digits && !*s;
 }
 
 struct import {
@@ -312,8 +361,9 @@ static int parse_row(struct import *im, char **f, int n, struct wx_record *r)
 			continue;
 		errno = 0;
 		v = strtod(f[i], &end);
-		if (*end || errno || !isfinite(v)) {
-			report(im, "%s: \"%s\" is not a number", columns[c].name, f[i]);
+		if (!is_decimal(f[i]) || *end || errno || !isfinite(v)) {
+			report(im, "%s: \"%s\" is not a%s number", columns[c].name, f[i],
+			       *end || !isfinite(v) ? "" : " decimal");
 			return -EINVAL;
 		}
 		if (is_sentinel(c, v))
@@ -323,6 +373,11 @@ static int parse_row(struct import *im, char **f, int n, struct wx_record *r)
 		 * 300 hPa, so below 200 it is kPa. */
 		if (c == C_PRESSURE && v > 0 && v < 200)
 			v *= 10;
+		if (v < ranges[c].min || v > ranges[c].max) {
+			report(im, "%s: \"%s\" is outside %g to %g (%s)", columns[c].name, f[i],
+			       ranges[c].min, ranges[c].max, ranges[c].why);
+			return -EINVAL;
+		}
 		wx_record_set(r, (enum wx_quantity)q, v);
 	}
 	if (!created || is_null(created)) {
@@ -338,6 +393,12 @@ static int parse_row(struct import *im, char **f, int n, struct wx_record *r)
 	if (rc < 0) {
 		report(im, "CREATED \"%s\" is not a date and time like 2016-05-01 13:05:00",
 		       created);
+		return -EINVAL;
+	}
+	/* An archive record from the future would be taken for the newest and
+	 * hold back the station's own (a year 9999 typo, a wrong clock). */
+	if (ts > (int64_t)time(NULL) + MAX_FUTURE_S) {
+		report(im, "CREATED \"%s\" is in the future", created);
 		return -EINVAL;
 	}
 	r->ts = ts;

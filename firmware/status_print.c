@@ -87,3 +87,35 @@ void wx_status_print(FILE *out, const cJSON *o)
 			       ago(b2, sizeof(b2), num(it, "last_error_at"), now), str(it, "last_error"));
 	}
 }
+
+static bool say(char *why, size_t whylen, const char *what, const char *name)
+{
+	if (why && whylen)
+		snprintf(why, whylen, "%s%s%s", what, name ? " " : "", name ? name : "");
+	return true;
+}
+
+bool wx_status_in_error(const cJSON *o, char *why, size_t whylen)
+{
+	const cJSON *sensors = cJSON_GetObjectItemCaseSensitive(o, "sensors");
+	const cJSON *ups = cJSON_GetObjectItemCaseSensitive(o, "uploads");
+	const cJSON *st = cJSON_GetObjectItemCaseSensitive(o, "storage");
+	const cJSON *it;
+
+	if (why && whylen)
+		why[0] = '\0';
+	if (cJSON_IsObject(sensors))
+		cJSON_ArrayForEach(it, sensors)
+			if (!strcmp(str(it, "status"), "error"))
+				return say(why, whylen, "sensor", it->string);
+	if (cJSON_IsObject(st) && !strcmp(str(st, "status"), "error"))
+		return say(why, whylen, "storage", NULL);
+	if (cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(o, "clock_synchronized")))
+		return say(why, whylen, "clock not synchronised", NULL);
+	if (cJSON_IsObject(ups))
+		cJSON_ArrayForEach(it, ups)
+			if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(it, "last_error_at")) &&
+			    num(it, "last_error_at") > num(it, "last_success"))
+				return say(why, whylen, "upload", it->string);
+	return false;
+}

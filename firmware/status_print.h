@@ -3,6 +3,8 @@
 #ifndef WX_STATUS_PRINT_H
 #define WX_STATUS_PRINT_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 
 #include <cjson/cJSON.h>
@@ -10,5 +12,13 @@
 /* Print status object o to out.  Missing or mistyped keys print as empty,
  * zero or "never"; o may be anything cJSON parsed.  Nothing is allocated. */
 void wx_status_print(FILE *out, const cJSON *o);
+
+/* Is anything in the status object o in error, so that `wxctl status` exits
+ * 1 (DESIGN.md "Exit codes")?  True when any sensor's status is "error"
+ * ("starting" is not), storage.status is "error", clock_synchronized is
+ * false (records are being held back), or an upload's last error is newer
+ * than its last success (last_error_at > last_success).  When true, why
+ * (may be NULL) gets the first such thing, like "sensor bme280". */
+bool wx_status_in_error(const cJSON *o, char *why, size_t whylen);
 
 #endif

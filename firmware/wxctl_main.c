@@ -27,14 +27,28 @@
 #define WIND_WINDOW_MS 3000
 #define SOCKET_TIMEOUT_MS 3000
 
+/* Each command's usage; "wxctl help CMD" and "wxctl CMD --help" print it. */
+#define USAGE_READ "wxctl [-c FILE] read [--json] [--direct]\n"
+#define USAGE_HISTORY \
+	"wxctl [-c FILE] history [--since WHEN] [--until WHEN] [--format table|csv|json]\n" \
+	"                        [--layout oracle]\n"
+#define USAGE_STATUS "wxctl [-c FILE] status [--json]\n"
+#define USAGE_PROBE "wxctl [-c FILE] probe [--watch SECONDS]\n"
+#define USAGE_IMPORT "wxctl [-c FILE] import --layout oracle FILE.csv\n"
+#define USAGE_WHEN \
+	"WHEN: ISO 8601 (2026-11-22T14:00, local unless Z or +hh:mm), Unix seconds, or -24h\n"
+
 static const char usage_text[] =
-	"usage: wxctl [--version] [-c FILE] read [--json] [--direct]\n"
-	"       wxctl [-c FILE] history [--since WHEN] [--until WHEN] [--format table|csv|json]\n"
-	"                               [--layout oracle]\n"
-	"       wxctl [-c FILE] status [--json]\n"
-	"       wxctl [-c FILE] probe [--watch SECONDS]\n"
-	"       wxctl [-c FILE] import --layout oracle FILE.csv\n"
-	"WHEN: ISO 8601 (2026-11-22T14:00, local unless Z or +hh:mm), Unix seconds, or -24h\n";
+	"usage: wxctl [--version] [--help] [-c FILE] COMMAND [--help] ...\n"
+	"       " USAGE_READ
+	"       " USAGE_HISTORY
+	"       " USAGE_STATUS
+	"       " USAGE_PROBE
+	"       " USAGE_IMPORT
+	"       wxctl help [COMMAND]\n"
+	USAGE_WHEN
+	"Exit status: 0 ok, 1 runtime failure (status: anything in error), 2 usage, "
+	"78 configuration.\n";
 
 static void usage_and_exit(int code)
 {
@@ -46,8 +60,10 @@ static void load_config_or_die(struct wx_config *cfg, const char *path)
 {
 	char err[4096];
 
-	if (wx_config_load(cfg, path, err, sizeof(err))) {
-		fprintf(stderr, "%s\n", err);
+	/* The secret files must exist; reading them is wxd's business (the user
+	 * running wxctl need not be allowed to). */
+	if (wx_config_load_checked(cfg, path, WX_CONFIG_CHECK_SECRETS, err, sizeof(err))) {
+		wx_log_errlines(err);
 		exit(EXIT_CONFIG);
 	}
 }
@@ -226,8 +242,8 @@ static int cmd_status(const struct wx_config *cfg, int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
 	};
-	bool json = false;
-	char err[512], *reply;
+	bool json = false, failing;
+	char err[512], why[96], *reply;
 	cJSON *o;
 	int c;
 
@@ -245,20 +261,22 @@ static int cmd_status(const struct wx_config *cfg, int argc, char **argv)
 			"(systemctl status wxd)\n", err);
 		return EXIT_RUNTIME;
 	}
-	if (json) {
-		printf("%s\n", reply);
-		free(reply);
-		return 0;
-	}
 	o = cJSON_Parse(reply);
-	free(reply);
 	if (!o) {
+		free(reply);
 		fprintf(stderr, "wxctl: socket %s: answer is not JSON\n", cfg->station.socket);
 		return EXIT_RUNTIME;
 	}
-	wx_status_print(stdout, o);
+	if (json)
+		printf("%s\n", reply);
+	else
+		wx_status_print(stdout, o);
+	free(reply);
+	/* Scripts and monitoring read the exit status: 1 when anything is in
+	 * error (DESIGN.md "Exit codes"). */
+	failing = wx_status_in_error(o, why, sizeof(why));
 	cJSON_Delete(o);
-	return 0;
+	return failing ? EXIT_RUNTIME : 0;
 }
 
 /* ---- probe -------------------------------------------------------------- */
@@ -374,13 +392,66 @@ static int cmd_import(const struct wx_config *cfg, int argc, char **argv)
 static const struct command {
 	const char *name;
 	int (*run)(const struct wx_config *cfg, int argc, char **argv);
+	const char *usage;
+	const char *about;
 } commands[] = {
-	{ "read", cmd_read },
-	{ "history", cmd_history },
-	{ "status", cmd_status },
-	{ "probe", cmd_probe },
-	{ "import", cmd_import },
+	{ "read", cmd_read, USAGE_READ,
+	  "Live readings from the running wxd, or read from the sensors directly\n"
+	  "(--direct, or when wxd does not answer). --json for scripts.\n" },
+	{ "history", cmd_history, USAGE_HISTORY,
+	  "Archive records (default: the last 24 h) as a table with a summary, CSV\n"
+	  "(ts, time_local, then the archive columns) or JSON; --layout oracle with\n"
+	  "--format csv writes the original Oracle Weather Station columns.\n" USAGE_WHEN },
+	{ "status", cmd_status, USAGE_STATUS,
+	  "Health of every sensor, the archive, the clock and each upload.\n"
+	  "Exits 1 when wxd does not answer or anything is in error.\n" },
+	{ "probe", cmd_probe, USAGE_PROBE,
+	  "Check the wiring of every configured device and say what to fix\n"
+	  "(stop wxd first: it holds the GPIO lines).\n" },
+	{ "import", cmd_import, USAGE_IMPORT,
+	  "Load rows exported from the Oracle Weather Station table WEATHER_MEASUREMENT.\n" },
 };
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static const struct command *find_command(const char *name)
+{
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		if (strcmp(name, commands[i].name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+static int print_command_help(const struct command *cmd)
+{
+	printf("usage: %s%s", cmd->usage, cmd->about);
+	return 0;
+}
+
+/* "--help" among a command's arguments (before a "--"). */
+static bool asks_for_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+			return true;
+	return false;
+}
+
+/* wxctl help [COMMAND]: no configuration is read. */
+static int cmd_help(int argc, char **argv)
+{
+	const struct command *cmd;
+
+	if (argc < 2) {
+		fputs(usage_text, stdout);
+		return 0;
+	}
+	cmd = find_command(argv[1]);
+	if (!cmd || argc > 2) {
+		fprintf(stderr, "wxctl: help: \"%s\" is not a command\n", argv[argc > 2 ? 2 : 1]);
+		usage_and_exit(EXIT_USAGE);
+	}
+	return print_command_help(cmd);
+}
 
 int main(int argc, char **argv)
 {
@@ -390,6 +461,7 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *path = WX_CONFIG_DEFAULT_PATH;
+	const struct command *cmd;
 	static struct wx_config cfg;
 	int c;
 
@@ -405,15 +477,19 @@ int main(int argc, char **argv)
 	}
 	if (optind >= argc)
 		usage_and_exit(EXIT_USAGE);
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-		if (strcmp(argv[optind], commands[i].name) != 0)
-			continue;
-		load_config_or_die(&cfg, path);
-		argc -= optind;
-		argv += optind;
-		optind = 1;	/* the command's own options */
-		return commands[i].run(&cfg, argc, argv);
+	argc -= optind;
+	argv += optind;
+	optind = 1;	/* the command's own options */
+	if (!strcmp(argv[0], "help"))
+		return cmd_help(argc, argv);
+	cmd = find_command(argv[0]);
+	if (!cmd) {
+		fprintf(stderr, "wxctl: unknown command \"%s\"\n", argv[0]);
+		usage_and_exit(EXIT_USAGE);
 	}
-	fprintf(stderr, "wxctl: unknown command \"%s\"\n", argv[optind]);
-	usage_and_exit(EXIT_USAGE);
+	/* Usage needs no configuration: --help works on a fresh install. */
+	if (asks_for_help(argc, argv))
+		return print_command_help(cmd);
+	load_config_or_die(&cfg, path);
+	return cmd->run(&cfg, argc, argv);
 }

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "firmware/config.h"
 #include "firmware/daemon.h"
@@ -15,12 +16,16 @@
 static void usage_and_exit(int code)
 {
 	fprintf(code ? stderr : stdout,
-		"usage: wxd [-c FILE] [--sim] [--speed X] [--duration SPAN] [--check-config] [--version]\n"
+		"usage: wxd [-c FILE] [--sim] [--speed X] [--start WHEN] [--duration SPAN]\n"
+		"           [--check-config] [--version] [--help]\n"
 		"  -c FILE          configuration (default " WX_CONFIG_DEFAULT_PATH ")\n"
 		"  --sim            simulated sensors (all five when the config names none)\n"
 		"  --speed X        with --sim: station time X times real time, 0 = flat out\n"
+		"  --start WHEN     with --sim: station time starts at WHEN (ISO 8601, Unix\n"
+		"                   seconds, or relative like -24h) instead of now\n"
 		"  --duration SPAN  stop cleanly after SPAN of station time (90s, 15m, 24h, 7d)\n"
-		"  --check-config   validate the configuration and exit\n");
+		"  --check-config   validate the configuration (and read its secret files) and exit\n"
+		"Exit status: 0 ok, 1 runtime failure, 2 usage, 78 configuration.\n");
 	exit(code);
 }
 
@@ -47,12 +52,25 @@ static int64_t parse_span_or_die(const char *s)
 	return v;
 }
 
+static int64_t parse_start_or_die(const char *s)
+{
+	int64_t ts;
+
+	if (wx_parse_when(s, (int64_t)time(NULL), &ts)) {
+		fprintf(stderr, "wxd: --start: \"%s\" is not a time (ISO 8601 like "
+			"2026-11-22T14:00, Unix seconds, or relative like -24h)\n", s);
+		exit(EXIT_USAGE);
+	}
+	return ts;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "sim", no_argument, NULL, 's' },
 		{ "speed", required_argument, NULL, 'x' },
 		{ "duration", required_argument, NULL, 'd' },
+		{ "start", required_argument, NULL, 't' },
 		{ "check-config", no_argument, NULL, 'k' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -73,6 +91,7 @@ int main(int argc, char **argv)
 		case 's': opts.sim = true; break;
 		case 'x': opts.speed = parse_speed_or_die(optarg); speed_given = true; break;
 		case 'd': opts.duration_s = parse_span_or_die(optarg); break;
+		case 't': opts.start_s = parse_start_or_die(optarg); opts.has_start = true; break;
 		case 'k': check = true; break;
 		case 'v': wx_log_verbose(1); break;
 		case 'V': printf("wxd %s\n", WX_VERSION); return 0;
@@ -88,8 +107,16 @@ int main(int argc, char **argv)
 		fprintf(stderr, "wxd: --speed needs --sim (real sensors run in real time)\n");
 		return EXIT_USAGE;
 	}
-	if (wx_config_load(&cfg, path, err, sizeof(err))) {
-		fprintf(stderr, "%s\n", err);
+	if (opts.has_start && !opts.sim) {
+		fprintf(stderr, "wxd: --start needs --sim (real sensors measure now)\n");
+		return EXIT_USAGE;
+	}
+	/* The secret files are read here, as the user wxd runs as: a bad one is
+	 * a configuration error (78, not restarted) rather than an uploader
+	 * failing later. */
+	if (wx_config_load_checked(&cfg, path, WX_CONFIG_CHECK_SECRETS | WX_CONFIG_CHECK_SECRETS_READ,
+				   err, sizeof(err))) {
+		wx_log_errlines(err);
 		return EXIT_CONFIG;
 	}
 	if (opts.sim && !cfg.any_sensor_section)

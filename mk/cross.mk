@@ -3,7 +3,8 @@
 #
 #   make deps-cross CROSS=aarch64-linux-gnu-     cross gcc, qemu-user and the
 #                                                arm64 multiarch -dev packages
-#   make cross      CROSS=aarch64-linux-gnu-     build/aarch64/{wxd,wxctl,tests}
+#   make            CROSS=aarch64-linux-gnu-     build/aarch64/{wxd,wxctl}
+#   make cross      CROSS=aarch64-linux-gnu-     the same plus build/aarch64/tests
 #   make test-cross CROSS=aarch64-linux-gnu-     run build/aarch64/tests/test_*
 #                                                under qemu-aarch64
 #
@@ -30,10 +31,10 @@ CROSS_BUILD   := build/$(CROSS_DIR)
 CROSS_SYSROOT := /usr/$(CROSS_TRIPLET)
 CROSS_PKG_CONFIG := PKG_CONFIG_LIBDIR=/usr/lib/$(CROSS_TRIPLET)/pkgconfig:/usr/share/pkgconfig pkg-config
 
-# What the main Makefile reads lazily (recipes, ALL_CFLAGS, LIBS) follows
-# CROSS from here.  BUILD and GPIOD_VERSION are fixed before this file is
-# read, so `make CROSS=...` alone would build into build/ with host
-# libgpiod's version: the `cross` target passes everything on the command line.
+# The main Makefile sets CC, AR, PKG_CONFIG and BUILD = build/<arch> from
+# CROSS before it asks pkg-config for libgpiod's version, so the README's
+# `make CROSS=aarch64-linux-gnu-` alone builds the Pi's binaries into
+# build/aarch64.  The same again here for whatever reads them lazily.
 CC         := $(CROSS)gcc
 AR         := $(CROSS)ar
 PKG_CONFIG := $(CROSS_PKG_CONFIG)
@@ -41,11 +42,12 @@ PKG_CONFIG := $(CROSS_PKG_CONFIG)
 # `make deps CROSS=...` installs the cross packages too.
 deps: deps-cross
 
-# Refuse to mix arm objects into the host's build/ directory.
-CROSS_GOALS := deps deps-cross cross test-cross check-cross-var clean
-ifeq ($(origin BUILD),file)
+# Refuse to mix arm objects into the host's build/ directory (an explicit
+# BUILD=build on the command line).
+CROSS_GOALS := deps deps-cross check-cross-var clean
+ifeq ($(patsubst %/,%,$(BUILD)),build)
 ifneq ($(or $(filter-out $(CROSS_GOALS),$(MAKECMDGOALS)),$(if $(MAKECMDGOALS),,all)),)
-$(error CROSS=$(CROSS) builds go to $(CROSS_BUILD): use `make cross CROSS=$(CROSS)` or `make test-cross CROSS=$(CROSS)`, or pass BUILD=$(CROSS_BUILD))
+$(error CROSS=$(CROSS) builds go to $(CROSS_BUILD), not the host's build/: leave BUILD unset or pass BUILD=$(CROSS_BUILD))
 endif
 endif
 endif

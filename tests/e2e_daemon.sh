@@ -117,7 +117,7 @@ echo "history formats"
 c=$T/day.conf
 since=$(q "$T/day.db" 'select min(ts) from archive')
 check "$("$B/wxctl" -c "$c" history --since "$since" --until $((since + 3540)) --format csv | wc -l)" 61 "csv: header and 60 rows"
-"$B/wxctl" -c "$c" history --since "$since" --until $((since + 3540)) --format csv | head -1 | grep -q '^ts,interval_s,temperature_c,humidity_pct,pressure_hpa' && ok "csv header uses the contract's keys" || bad "csv header"
+"$B/wxctl" -c "$c" history --since "$since" --until $((since + 3540)) --format csv | head -1 | grep -q '^ts,time_local,interval_s,temperature_c,humidity_pct,pressure_hpa' && ok "csv header uses the contract's keys" || bad "csv header"
 check "$("$B/wxctl" -c "$c" history --since "$since" --until $((since + 3540)) --format json | grep -c '"ts":')" 60 "json: 60 objects"
 "$B/wxctl" -c "$c" history --since "$since" --until $((since + 3540)) --format csv --layout oracle | head -1 | grep -q '^ID,REMOTE_ID,AMBIENT_TEMPERATURE' && ok "oracle layout header" || bad "oracle layout"
 "$B/wxctl" -c "$c" history --since "$since" --until $((since + 86400)) | grep -q '^1440 records' && ok "table summary counts 1440" || bad "table summary"

@@ -196,7 +196,7 @@ static void config_golden_pairs_give_their_exact_message(void **state)
 	(void)state;
 	assert_non_null(d);
 	while ((de = readdir(d))) {
-		char conf[512], exp_path[512], want[1024] = "", err[1024];
+		char conf[512], exp_path[512], want[2048] = "", err[2048];
 		size_t len = strlen(de->d_name);
 		struct wx_config c;
 		FILE *f;
@@ -208,10 +208,15 @@ static void config_golden_pairs_give_their_exact_message(void **state)
 			 de->d_name);
 		f = fopen(exp_path, "r");
 		assert_non_null(f);
-		assert_non_null(fgets(want, sizeof(want), f));
+		/* Every line of the file: one per problem, in line order. */
+		want[fread(want, 1, sizeof(want) - 1, f)] = '\0';
 		fclose(f);
-		want[strcspn(want, "\n")] = '\0';
-		assert_int_equal(wx_config_load(&c, conf, err, sizeof(err)), -1);
+		while (*want && want[strlen(want) - 1] == '\n')
+			want[strlen(want) - 1] = '\0';
+		/* As wxd checks it: secret files must be readable too. */
+		assert_int_equal(wx_config_load_checked(&c, conf, WX_CONFIG_CHECK_SECRETS |
+							WX_CONFIG_CHECK_SECRETS_READ, err,
+							sizeof(err)), -1);
 		if (strcmp(err, want) != 0)
 			fail_msg("%s:\n got: %s\nwant: %s", conf, err, want);
 		checked++;
@@ -256,6 +261,76 @@ static void config_secret_is_first_line_and_world_readable_warns(void **state)
 	rmdir(dir);
 }
 
+static void config_refuses_a_nul_byte_inside_a_value(void **state)
+{
+	static const char text[] = "[station]\nid = cf\0x\nunits = us\n";
+	struct wx_config c;
+	char err[512];
+
+	(void)state;
+	/* Before: "id = cf" was taken and the rest of the line lost. */
+	assert_int_equal(wx_config_load_mem(&c, "f", text, sizeof(text) - 1, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "f:2: a NUL byte in the line"));
+	assert_null(strchr(err, '\n'));		/* line 3 is fine */
+}
+
+static void config_reports_errors_after_an_unknown_section_in_line_order(void **state)
+{
+	struct wx_config c;
+	char err[1024];
+
+	(void)state;
+	assert_int_equal(wx_config_load_string(&c, "f", "[rain]\nline = x\n[windvan]\nvin = 9\n"
+					       "[Station]\n[anemometer]\nkmh_per_hx = 2\nbogus\n",
+					       err, sizeof(err)), -1);
+	assert_string_equal(err, "f:2: [rain] line: \"x\" is not a whole number\n"
+				 "f:3: unknown section [windvan] (did you mean [windvane]?)\n"
+				 "f:5: unknown section [Station] (did you mean [station]?)\n"
+				 "f:7: [anemometer] unknown key \"kmh_per_hx\" (did you mean kmh_per_hz?)\n"
+				 "f:8: not a \"key = value\" line or a [section] header");
+}
+
+static void config_secret_files_must_exist_and_wxd_must_read_them(void **state)
+{
+	char dir[] = "/tmp/wxcfgXXXXXX", conf[64], key[64], text[256], err[1024];
+	struct wx_config c;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(conf, sizeof(conf), "%s/wxd.conf", dir);
+	snprintf(key, sizeof(key), "%s/key", dir);
+	snprintf(text, sizeof(text), "[mqtt]\npassword_file = %s\n[initialstate]\n"
+		 "access_key_file = %s\n", key, dir);
+	f = fopen(conf, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	/* Without checks (tests, fuzzing) the files are not looked at. */
+	assert_int_equal(wx_config_load(&c, conf, err, sizeof(err)), 0);
+	/* wxctl: the key is missing; the directory exists. */
+	assert_int_equal(wx_config_load_checked(&c, conf, WX_CONFIG_CHECK_SECRETS, err,
+						sizeof(err)), -1);
+	snprintf(text, sizeof(text), "%s:2: [mqtt] password_file: %s: no such file", conf, key);
+	assert_string_equal(err, text);
+	/* wxd: a directory cannot be read as a secret. */
+	f = fopen(key, "w");
+	assert_non_null(f);
+	fputs("pw\n", f);
+	fclose(f);
+	chmod(key, 0600);
+	assert_int_equal(wx_config_load_checked(&c, conf, WX_CONFIG_CHECK_SECRETS, err,
+						sizeof(err)), 0);
+	assert_int_equal(wx_config_load_checked(&c, conf, WX_CONFIG_CHECK_SECRETS |
+						WX_CONFIG_CHECK_SECRETS_READ, err, sizeof(err)), -1);
+	snprintf(text, sizeof(text), "%s:4: [initialstate] access_key_file: %s: cannot read "
+		 "secret: Is a directory", conf, dir);
+	assert_string_equal(err, text);
+	unlink(key);
+	unlink(conf);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -268,6 +343,9 @@ int main(void)
 		cmocka_unit_test(config_missing_file_names_it),
 		cmocka_unit_test(config_golden_pairs_give_their_exact_message),
 		cmocka_unit_test(config_secret_is_first_line_and_world_readable_warns),
+		cmocka_unit_test(config_refuses_a_nul_byte_inside_a_value),
+		cmocka_unit_test(config_reports_errors_after_an_unknown_section_in_line_order),
+		cmocka_unit_test(config_secret_files_must_exist_and_wxd_must_read_them),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

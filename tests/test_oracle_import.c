@@ -296,6 +296,38 @@ static void import_file_names_a_missing_file(void **state)
 	assert_non_null(strstr(s.errors[0], "cannot open"));
 }
 
+static void import_rejects_values_no_sensor_of_the_kit_can_give(void **state)
+{
+	struct sink s = { 0 };
+	struct wx_oracle_import_stats st;
+	const char *text =
+		"1,NULL,1e308,9,50,1000,80,0,0,0,0,2016-06-01 12:00:00\n"
+		"2,NULL,9,9,50,1000,1e308,0,0,0,0,2016-06-01 12:05:00\n"
+		"3,NULL,9,9,50,1000,0x10,0,0,0,0,2016-06-01 12:10:00\n"
+		"4,NULL,9,9,50,1000,80,0,0,0,-5,2016-06-01 12:15:00\n"
+		"5,NULL,9,9,50,1000,80,0,0,0,0,9999-06-01 12:20:00\n"
+		"6,NULL,9,9,50,1000,80,0,0,0,nan,2016-06-01 12:25:00\n"
+		"7,NULL,9,9,50,1000,80,0,300,0,0,2016-06-01 12:30:00\n"
+		"8,NULL,-40,-55,0,1100,100,360,250,250,0.2794,2016-06-01 12:35:00\n";
+
+	(void)state;
+	assert_int_equal(run(text, &s, &st), 0);
+	assert_int_equal(st.rejected, 7);
+	assert_int_equal(s.n, 1);	/* the last: every value at the edge of its range */
+	assert_string_equal(s.errors[0], "old.csv:1: AMBIENT_TEMPERATURE: \"1e308\" is outside "
+				 "-40 to 125 (the HTU21D's range)");
+	assert_string_equal(s.errors[1], "old.csv:2: HUMIDITY: \"1e308\" is outside 0 to 100 "
+				 "(a relative humidity)");
+	assert_string_equal(s.errors[2], "old.csv:3: HUMIDITY: \"0x10\" is not a decimal number");
+	assert_string_equal(s.errors[3], "old.csv:4: RAINFALL: \"-5\" is outside 0 to 1800 "
+				 "(an hour at the gauge's highest rate)");
+	assert_string_equal(s.errors[4], "old.csv:5: CREATED \"9999-06-01 12:20:00\" is in the "
+				 "future");
+	assert_string_equal(s.errors[5], "old.csv:6: RAINFALL: \"nan\" is not a number");
+	assert_string_equal(s.errors[6], "old.csv:7: WIND_SPEED: \"300\" is outside 0 to 250 "
+				 "(what the anemometer can count)");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -306,6 +338,7 @@ int main(void)
 		cmocka_unit_test(import_orders_the_repeated_hour_at_the_end_of_summer_time),
 		cmocka_unit_test(import_rejects_the_skipped_hour_and_bad_lines_and_goes_on),
 		cmocka_unit_test(import_stops_on_an_unknown_header_column),
+		cmocka_unit_test(import_rejects_values_no_sensor_of_the_kit_can_give),
 		cmocka_unit_test(import_gives_up_when_no_line_of_the_start_is_good),
 		cmocka_unit_test(import_stops_when_the_caller_says_so),
 		cmocka_unit_test(import_file_names_a_missing_file),
