@@ -22,7 +22,7 @@ CC       ?= cc
 PKG_CONFIG ?= pkg-config
 BUILD    ?= build
 
-PKGS     := libgpiod sqlite3 libcurl libmosquitto inih libcjson libsystemd
+PKGS     := libgpiod sqlite3 libcurl libmosquitto inih libcjson
 TEST_PKGS := cmocka
 
 # libgpiod 1.x and 2.x have different APIs; pick the transport by version.

@@ -26,13 +26,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <systemd/sd-daemon.h>
-
 #include "db/archive.h"
 #include "drivers/pulse.h"
 #include "firmware/clock.h"
 #include "firmware/daemon_int.h"
 #include "firmware/log.h"
+#include "firmware/notify.h"
 
 /* ---- time helpers ---------------------------------------------------------- */
 
@@ -420,8 +419,7 @@ static int setup(struct daemon *d)
 	d->stop_at = d->opts.duration_s ? d->start_mono + d->opts.duration_s * WX_NS_PER_S : 0;
 	d->started_wall_s = wx_clock_wall_ns(d->clock) / WX_NS_PER_S;
 	anchor_interval(d, d->start_mono);
-	if (sd_watchdog_enabled(0, &d->watchdog_usec) <= 0)
-		d->watchdog_usec = 0;
+	d->watchdog_usec = wx_notify_watchdog_usec();
 	return 0;
 }
 
@@ -491,7 +489,7 @@ static void wait_and_serve(struct daemon *d, int64_t due)
 		int64_t now = wx_daemon_real_mono_ns();
 
 		if (now - d->last_watchdog > (int64_t)d->watchdog_usec * 1000 / 2) {
-			sd_notify(0, "WATCHDOG=1");
+			wx_notify("WATCHDOG=1");
 			d->last_watchdog = now;
 		}
 	}
@@ -554,9 +552,9 @@ int wx_daemon_run(const struct wx_config *cfg, const struct wx_daemon_opts *opts
 			    cfg->station.id, opts->sim ? " (simulated)" : "",
 			    wx_sensors_count(d.sensors), cfg->station.interval_s,
 			    cfg->station.database);
-		sd_notify(0, "READY=1");
+		wx_notify("READY=1");
 		run(&d);
-		sd_notify(0, "STOPPING=1");
+		wx_notify("STOPPING=1");
 	}
 	teardown(&d);
 	return rc;
