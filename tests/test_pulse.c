@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "drivers/edgebus.h"
+#include "drivers/gpio_msg.h"
 #include "drivers/pulse.h"
 #include "drivers/sensor.h"
 #include "drivers/sim.h"
@@ -570,6 +571,36 @@ static void gpio_open_names_a_missing_chip(void **state)
 	assert_non_null(strstr(err, "/nonexistent/gpiochip0: no such GPIO chip"));
 }
 
+/* libgpiod 2.x: a gap in the line's sequence numbers is the count lost. */
+static void gpio_v2_counts_sequence_number_gaps_as_lost(void **state)
+{
+	unsigned long last = 0;
+
+	(void)state;
+	assert_int_equal(wx_gpio_v2_lost(&last, 1), 0);	/* the kernel starts at 1 */
+	assert_int_equal(wx_gpio_v2_lost(&last, 2), 0);
+	assert_int_equal(wx_gpio_v2_lost(&last, 3), 0);
+	assert_int_equal(wx_gpio_v2_lost(&last, 40), 36);
+	assert_int_equal(last, 40);
+	assert_int_equal(wx_gpio_v2_lost(&last, 41), 0);
+	last = 0;
+	assert_int_equal(wx_gpio_v2_lost(&last, 5), 4);	/* lost before the first read */
+	assert_int_equal(wx_gpio_v2_lost(&last, 5), 0);	/* never backwards */
+	assert_int_equal(WX_GPIO_V2_EVENT_BUFFER, 1024);
+}
+
+/* libgpiod 1.6: no sequence numbers; a read that finds the kernel's
+ * 16-place buffer full may have lost edges, and says so. */
+static void gpio_v1_counts_a_full_kernel_buffer_as_lost(void **state)
+{
+	(void)state;
+	assert_int_equal(WX_GPIO_V1_KFIFO, WX_SIM_EDGES_FIFO);
+	assert_int_equal(wx_gpio_v1_lost(0), 0);
+	assert_int_equal(wx_gpio_v1_lost(1), 0);
+	assert_int_equal(wx_gpio_v1_lost(15), 0);
+	assert_int_equal(wx_gpio_v1_lost(16), 1);
+}
+
 static void pulse_drivers_open_simulated_buses_and_name_real_failures(void **state)
 {
 	struct simrig r;
@@ -628,6 +659,8 @@ int main(void)
 		cmocka_unit_test(sim_rain_at_10_mm_h_gives_10_mm_in_an_hour),
 		cmocka_unit_test(sim_edges_reject_bad_calibration),
 		cmocka_unit_test(gpio_open_names_a_missing_chip),
+		cmocka_unit_test(gpio_v2_counts_sequence_number_gaps_as_lost),
+		cmocka_unit_test(gpio_v1_counts_a_full_kernel_buffer_as_lost),
 		cmocka_unit_test(pulse_drivers_open_simulated_buses_and_name_real_failures),
 	};
 
