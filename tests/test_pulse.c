@@ -457,6 +457,27 @@ static void sim_fifo_loses_nothing_when_drained_every_10_ms(void **state)
 	wx_clock_free(c);
 }
 
+/* The FIFO is the kernel's in real time: a station simulated 60 times
+ * faster than real time, read every 10 ms of real time (600 ms of station
+ * time, as wxd --sim --speed 60 does), loses nothing at 100 Hz with bounce. */
+static void sim_fifo_scales_with_the_clock_speed(void **state)
+{
+	struct wx_clock *c = wx_clock_sim(T0, 60);
+	struct wx_edgebus *bus = wx_sim_edges_new_fixed(c, 100, true);
+	int64_t start = wx_clock_mono_ns(c), ts[1024];
+	struct wx_debounce d;
+	int n;
+
+	(void)state;
+	n = bus->read(bus, start + MS(600), ts, 1024);
+	assert_int_equal(bus->lost, 0);
+	assert_true(n > 3 * WX_SIM_EDGES_FIFO);
+	wx_pulse_debounce_init(&d, 2, wx_pulse_wind_max_hz(2.4));
+	assert_true(abs((int)wx_pulse_debounce(&d, ts, (size_t)n) - 60) <= 1);
+	bus->close(bus);
+	wx_clock_free(c);
+}
+
 static void sim_fixed_rate_without_bounce_is_exact(void **state)
 {
 	struct wx_clock *c = wx_clock_sim(T0 + MS(3), 0);	/* off the 10 ms grid */
@@ -654,6 +675,7 @@ int main(void)
 		cmocka_unit_test(sim_constant_20_kmh_reads_20_kmh_after_debounce),
 		cmocka_unit_test(sim_fifo_loses_pulses_when_not_drained_for_a_second),
 		cmocka_unit_test(sim_fifo_loses_nothing_when_drained_every_10_ms),
+		cmocka_unit_test(sim_fifo_scales_with_the_clock_speed),
 		cmocka_unit_test(sim_fixed_rate_without_bounce_is_exact),
 		cmocka_unit_test(sim_edges_do_not_depend_on_how_often_they_are_read),
 		cmocka_unit_test(sim_rain_at_10_mm_h_gives_10_mm_in_an_hour),
