@@ -328,9 +328,11 @@ static void note_lost(struct wx_slot *slot, const struct wx_edgebus *bus, uint64
 	slot->lost_unlogged += lost;
 	if (slot->lost_logged_at && now - slot->lost_logged_at < LOST_LOG_NS)
 		return;
-	wx_log_warnx("%s %s: %llu edge%s lost: the kernel's event buffer overflowed (the reader "
-		     "fell behind); that interval's %s is null", slot->drv->name, bus->where,
-		     (unsigned long long)slot->lost_unlogged, slot->lost_unlogged == 1 ? "" : "s",
+	/* "at least": libgpiod 1.6 can only tell that its buffer was full. */
+	wx_log_warnx("%s %s: at least %llu edge%s lost: the kernel's event buffer overflowed "
+		     "(the reader fell behind); that interval's %s is null", slot->drv->name,
+		     bus->where, (unsigned long long)slot->lost_unlogged,
+		     slot->lost_unlogged == 1 ? "" : "s",
 		     strcmp(slot->drv->name, "rain") == 0 ? "rain" : "wind");
 	slot->lost_unlogged = 0;
 	slot->lost_logged_at = now;
