@@ -7,7 +7,16 @@
  * twice, once with the kernel's CRC verdict and once with t= in millidegrees.
  * This file parses that text, checks it (CRC-8 again ourselves, the 85 °C
  * power-on value, the measuring range), and retries CRC failures, which are
- * what a long or badly pulled-up cable gives. */
+ * what a long or badly pulled-up cable gives.
+ *
+ * What the kernel really prints after a failed CRC (drivers/w1/slaves/
+ * w1_therm.c, w1_slave_show()): line 1 is the bytes it read, the CRC it
+ * computed over them and NO; line 2 is NOT the same bytes but the last
+ * scratchpad that passed (zeros if none has yet), with t= worked out from
+ * the bad bytes.  So NO is a CRC failure whatever line 2 says.  Since Linux
+ * 5.10 the driver retries the scratchpad read itself (W1_THERM_MAX_TRY, 5
+ * times) and, when every try fails, returns an empty read: that is a CRC
+ * failure too (or a probe that gave no presence pulse), and retried. */
 #include "drivers/sim_fault.h"
 #include "drivers/ds18b20.h"
 
@@ -33,6 +42,7 @@ static const struct {
 	[WX_DS18B20_E_DISAGREE] = { "scratchpad and t= disagree (corrupt w1_slave text)", EBADMSG },
 	[WX_DS18B20_E_POWER_ON] = { "not converted (power-on value 85 °C: check the probe's power / pull-up)", EAGAIN },
 	[WX_DS18B20_E_RANGE] = { "temperature outside -55..125 °C (faulty probe?)", ERANGE },
+	[WX_DS18B20_E_EMPTY] = { "empty w1_slave read (the kernel's CRC retries failed: loose wire or long cable? add a 4.7k pull-up)", EIO },
 };
 
 const char *wx_ds18b20_strerror(int code)
@@ -141,18 +151,19 @@ int wx_ds18b20_parse(const char *text, size_t len, double *temp_c)
 {
 	struct cur c = { text, text + len };
 	uint8_t sp[9], sp2[9], crc_said;
-	bool yes;
 	long t_milli;
 
 	if (!text)
 		return -WX_DS18B20_E_MALFORMED;
+	if (len == 0)
+		return -WX_DS18B20_E_EMPTY;
 	if (!scratchpad(&c, sp) || !eat(&c, ": crc=") || !hex2(&c, &crc_said) || !spaces(&c))
 		return -WX_DS18B20_E_MALFORMED;
-	if (eat(&c, "YES"))
-		yes = true;
-	else if (eat(&c, "NO"))
-		yes = false;
-	else
+	/* After NO the kernel's second line holds other bytes (the last good
+	 * scratchpad or zeros) and a t= from the bad ones: nothing to check. */
+	if (eat(&c, "NO"))
+		return -WX_DS18B20_E_CRC_NO;
+	if (!eat(&c, "YES"))
 		return -WX_DS18B20_E_MALFORMED;
 	if (!eat(&c, "\n") || !scratchpad(&c, sp2) || !eat(&c, "t=") || !integer(&c, &t_milli))
 		return -WX_DS18B20_E_MALFORMED;
@@ -161,8 +172,6 @@ int wx_ds18b20_parse(const char *text, size_t len, double *temp_c)
 	if (c.p != c.end || memcmp(sp, sp2, sizeof(sp)) != 0)
 		return -WX_DS18B20_E_MALFORMED;
 
-	if (!yes)
-		return -WX_DS18B20_E_CRC_NO;
 	/* crc= is the CRC the kernel computed; byte 8 is the one the chip sent. */
 	if (wx_ds18b20_crc8(sp, 8) != sp[8] || crc_said != sp[8])
 		return -WX_DS18B20_E_CRC_MISMATCH;
@@ -269,10 +278,16 @@ static void describe_missing(struct wx_ds18b20 *d, char *err, size_t errlen)
 	}
 }
 
+static bool is_crc_failure(int rc)
+{
+	return rc == -WX_DS18B20_E_CRC_NO || rc == -WX_DS18B20_E_CRC_MISMATCH ||
+	       rc == -WX_DS18B20_E_EMPTY;
+}
+
 int wx_ds18b20_read(struct wx_ds18b20 *d, double *temp_c, char *err, size_t errlen)
 {
 	char text[WX_DS18B20_SLAVE_LEN];
-	int rc = 0;
+	int rc = 0, empty = 0;
 
 	if (!d->device[0] && (rc = find_device(d, err, errlen)) < 0)
 		return rc;
@@ -294,10 +309,17 @@ int wx_ds18b20_read(struct wx_ds18b20 *d, double *temp_c, char *err, size_t errl
 			*temp_c = v;
 			return 0;
 		}
-		if (rc != -WX_DS18B20_E_CRC_NO && rc != -WX_DS18B20_E_CRC_MISMATCH)
+		if (!is_crc_failure(rc))
 			break;
+		empty += rc == -WX_DS18B20_E_EMPTY;
 	}
-	if (rc == -WX_DS18B20_E_CRC_NO || rc == -WX_DS18B20_E_CRC_MISMATCH) {
+	if (is_crc_failure(rc) && empty == WX_DS18B20_TRIES) {
+		snprintf(err, errlen, "ds18b20 %s/%s: CRC check failed %d times (empty w1_slave: the "
+			 "kernel's own retries failed too; loose wire or long cable? add a 4.7k pull-up)",
+			 d->bus->where, d->device, WX_DS18B20_TRIES);
+		return -EIO;
+	}
+	if (is_crc_failure(rc)) {
 		snprintf(err, errlen, "ds18b20 %s/%s: CRC check failed %d times (long cable? add a 4.7k pull-up)",
 			 d->bus->where, d->device, WX_DS18B20_TRIES);
 		return -EIO;

@@ -32,6 +32,7 @@ enum wx_ds18b20_error {
 	WX_DS18B20_E_DISAGREE,		/* scratchpad and t= differ */
 	WX_DS18B20_E_POWER_ON,		/* 85 °C power-on value: no conversion happened */
 	WX_DS18B20_E_RANGE,		/* outside -55..125 °C */
+	WX_DS18B20_E_EMPTY,		/* empty read: the kernel's own CRC retries failed */
 	WX_DS18B20_E_COUNT		/* one past the last */
 };
 
@@ -49,8 +50,11 @@ double wx_ds18b20_raw_to_c(int16_t raw);
 /* Parse one w1_slave text of len bytes (need not be NUL-terminated):
  *   72 01 4b 46 7f ff 0e 10 57 : crc=57 YES
  *   72 01 4b 46 7f ff 0e 10 57 t=23125
- * Returns 0 with the temperature in *temp_c, or a negated enum
- * wx_ds18b20_error.  On -WX_DS18B20_E_RANGE *temp_c holds the rejected value;
+ * A first line that ends in NO is a CRC failure whatever the second line
+ * holds (the kernel prints its last good, or a zeroed, scratchpad there);
+ * an empty text is -WX_DS18B20_E_EMPTY (current kernels retry the CRC
+ * themselves and then return nothing).  Returns 0 with the temperature in
+ * *temp_c, or a negated enum wx_ds18b20_error.  On -WX_DS18B20_E_RANGE *temp_c holds the rejected value;
  * otherwise *temp_c is untouched on error.  Pure; safe on any input. */
 int wx_ds18b20_parse(const char *text, size_t len, double *temp_c);
 
@@ -64,9 +68,11 @@ struct wx_ds18b20;
 struct wx_ds18b20 *wx_ds18b20_open(struct wx_w1bus *bus, const char *device);
 
 /* Read the temperature (may take a 750 ms conversion per try).  Retries up to
- * WX_DS18B20_TRIES times while the CRC fails.  Returns 0 with *temp_c set, or
- * -errno with one line in err naming the device:
- *   -ENOENT no probe / the named probe is gone, -EIO CRC failures or no reply,
+ * WX_DS18B20_TRIES times while the CRC fails (NO, a mismatch, or an empty
+ * read).  Returns 0 with *temp_c set, or -errno with one line in err naming
+ * the device:
+ *   -ENOENT no probe / the named probe is gone, -EIO CRC failures (the
+ *   message says CRC and how many tries) or no reply,
  *   -EAGAIN power-on value, -ERANGE out of range, -EBADMSG malformed text,
  *   or the transport's own -errno. */
 int wx_ds18b20_read(struct wx_ds18b20 *d, double *temp_c, char *err, size_t errlen);

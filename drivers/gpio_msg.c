@@ -36,3 +36,20 @@ void wx_gpio_line_error(const char *where, int e, char *err, size_t errlen)
 	else
 		snprintf(err, errlen, "%s: cannot request falling edges: %s", where, strerror(e));
 }
+
+unsigned wx_gpio_v1_lost(int n)
+{
+	return n >= WX_GPIO_V1_KFIFO ? 1 : 0;
+}
+
+uint64_t wx_gpio_v2_lost(unsigned long *last, unsigned long seq)
+{
+	uint64_t lost = 0;
+
+	/* A number that does not move forward is not a gap (nor a wrap we
+	 * could count): take it as the new base. */
+	if (seq > *last + 1)
+		lost = seq - *last - 1;
+	*last = seq;
+	return lost;
+}

@@ -17,36 +17,43 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define EVENTS_PER_READ 16
-
 struct gpio_v1 {
 	struct wx_edgebus bus;
 	char where[320];
 	struct gpiod_chip *chip;
 	struct gpiod_line *line;
+	struct gpiod_line_event ev[WX_GPIO_V1_KFIFO];	/* read, not yet taken */
+	int ev_n, ev_at;
 };
 
-/* "gpiochip0" -> "/dev/gpiochip0", "0" -> "/dev/gpiochip0", paths as given. */
 static int v1_read(struct wx_edgebus *bus, int64_t until_ns, int64_t *ts_ns, size_t max)
 {
 	struct gpio_v1 *g = bus->ctx;
-	struct gpiod_line_event ev[EVENTS_PER_READ];
 	size_t got = 0;
 
 	(void)until_ns;
 	while (got < max) {
-		size_t want = max - got < EVENTS_PER_READ ? max - got : EVENTS_PER_READ;
-		int n = gpiod_line_event_read_multiple(g->line, ev, (unsigned int)want);
+		if (g->ev_at == g->ev_n) {
+			int n = gpiod_line_event_read_multiple(g->line, g->ev, WX_GPIO_V1_KFIFO);
 
-		if (n < 0) {
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
+			if (n < 0) {
+				if (errno == EAGAIN || errno == EWOULDBLOCK)
+					break;
+				return got ? (int)got : -errno;
+			}
+			g->ev_n = n;
+			g->ev_at = 0;
+			bus->lost += wx_gpio_v1_lost(n);
+			if (n == 0)
 				break;
-			return got ? (int)got : -errno;
 		}
-		for (int i = 0; i < n; i++)
-			ts_ns[got++] = (int64_t)ev[i].ts.tv_sec * 1000000000LL + ev[i].ts.tv_nsec;
-		if ((size_t)n < want)
-			break;
+		while (got < max && g->ev_at < g->ev_n) {
+			const struct gpiod_line_event *ev = &g->ev[g->ev_at++];
+
+			ts_ns[got++] = (int64_t)ev->ts.tv_sec * 1000000000LL + ev->ts.tv_nsec;
+		}
+		if (g->ev_n < WX_GPIO_V1_KFIFO && g->ev_at == g->ev_n)
+			break;	/* the kernel's buffer is empty */
 	}
 	return (int)got;
 }

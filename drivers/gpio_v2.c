@@ -4,9 +4,20 @@
  * v2): one line is requested as an input with falling-edge detection and
  * the pull-up bias, consumer "wxd"; the request fd is made non-blocking so
  * the daemon can poll it.  v2 event timestamps default to CLOCK_MONOTONIC.
- * When its buffer (16 events per line) is full the kernel drops the oldest
- * event, but every event carries a per-line sequence number: a gap in
- * those numbers is the count of events lost, added to bus->lost. */
+ *
+ * The kernel keeps 16 events per line unless asked for more; we ask for
+ * WX_GPIO_V2_EVENT_BUFFER (1024, the kernel's cap), seconds of a storm with
+ * bounce, so that a reader held up by a slow SD card loses nothing.  When
+ * the buffer is full anyway the kernel drops the oldest event, but every
+ * event carries a per-line sequence number: a gap in those numbers is the
+ * count of events lost, added to bus->lost (the pulse counter then nulls
+ * that interval's wind or rain: firmware/sensors.h).
+ *
+ * No kernel debounce: the kernel reports a debounced edge only once the
+ * line has been steady for the whole period, so a bucket closure shorter
+ * than the rain gauge's 150 ms, or a closure whose bounce lasts longer than
+ * the period, would never be reported at all; pulse.c keeps the first edge
+ * of a closure instead.  The bigger buffer is what absorbs the bounce. */
 #include "drivers/edgebus.h"
 #include "drivers/gpio_msg.h"
 
@@ -17,7 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define EVENTS_PER_READ 16
+#define EVENTS_PER_READ 64
 
 struct gpio_v2 {
 	struct wx_edgebus bus;
@@ -46,13 +57,9 @@ static int v2_read(struct wx_edgebus *bus, int64_t until_ns, int64_t *ts_ns, siz
 		for (int i = 0; i < n; i++) {
 			struct gpiod_edge_event *ev = gpiod_edge_event_buffer_get_event(g->events,
 											 (unsigned long)i);
-			unsigned long seq = gpiod_edge_event_get_line_seqno(ev);
 
-			if (g->last_seqno && seq > g->last_seqno + 1)
-				bus->lost += seq - g->last_seqno - 1;
-			else if (!g->last_seqno && seq > 1)
-				bus->lost += seq - 1;
-			g->last_seqno = seq;
+			bus->lost += wx_gpio_v2_lost(&g->last_seqno,
+						     gpiod_edge_event_get_line_seqno(ev));
 			ts_ns[got++] = (int64_t)gpiod_edge_event_get_timestamp_ns(ev);
 		}
 		if ((size_t)n < want)
@@ -86,6 +93,7 @@ static struct gpiod_line_request *request_line(struct gpiod_chip *chip, unsigned
 	    gpiod_line_settings_set_bias(ls, GPIOD_LINE_BIAS_PULL_UP) == 0 &&
 	    gpiod_line_config_add_line_settings(lc, &offset, 1, ls) == 0) {
 		gpiod_request_config_set_consumer(rc, "wxd");
+		gpiod_request_config_set_event_buffer_size(rc, WX_GPIO_V2_EVENT_BUFFER);
 		req = gpiod_chip_request_lines(chip, rc, lc);
 		e = errno;
 	}

@@ -27,8 +27,8 @@ struct wx_debounce {
 	bool have_last;
 	uint64_t rejected;	/* bounce + implausible edges, ever */
 	int64_t min_period_ns;	/* 1 / max plausible rate; 0 = no cap */
-	int64_t last_seen_ns;	/* the last edge that was not bounce */
-	uint64_t implausible;	/* of rejected: too fast to be real */
+	int64_t last_edge_ns;	/* the last edge of any kind */
+	uint64_t implausible;	/* of rejected: chatter, never quiet before it */
 };
 
 /* Set up d for debounce_ms and a plausibility cap of max_hz closures per
@@ -37,7 +37,11 @@ void wx_pulse_debounce_init(struct wx_debounce *d, double debounce_ms, double ma
 
 /* Filter n falling-edge timestamps (oldest first) in place: the accepted
  * ones are moved to the front of ts_ns in order.  Returns how many were
- * accepted; the others are added to d->rejected.  See pulse.c for the rules. */
+ * accepted; the others are added to d->rejected.  An edge within
+ * max(debounce_ms, 1 / max_hz) of the last accepted one is bounce (a
+ * rejected edge never restarts that window); with a cap, an edge that
+ * follows any other edge by less than debounce_ms is chatter (implausible).
+ * See pulse.c for why. */
 size_t wx_pulse_debounce(struct wx_debounce *d, int64_t *ts_ns, size_t n);
 
 /* Closures per second for a plausibility cap: the anemometer's for

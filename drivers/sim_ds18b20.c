@@ -5,7 +5,11 @@
  * 042208): the 9-byte scratchpad (temperature LSB/MSB in signed 1/16 °C,
  * TH, TL, configuration 0x7f = 12 bits, reserved 0xff, reserved, 0x10,
  * CRC-8), the kernel's CRC verdict, and t= in millidegrees, so that
- * ds18b20.c runs unchanged on it. */
+ * ds18b20.c runs unchanged on it.  A CRC failure looks as w1_therm.c's
+ * w1_slave_show() makes it: line 1 the bytes read (one bit flipped on the
+ * wire), the CRC computed over them and NO; line 2 the last scratchpad that
+ * passed (zeros before the first), t= from the bad bytes.  Current kernels
+ * retry that themselves and then give an empty read: the crc_empty fault. */
 #include "drivers/sim_ds18b20.h"
 
 #include <errno.h>
@@ -26,6 +30,7 @@ struct sim_w1 {
 	char device[WX_NAME_LEN];
 	struct wx_sim_ds18b20_faults faults;
 	int reads;
+	uint8_t last_good[9];		/* the kernel's family_data copy; zeros at first */
 };
 
 static int16_t quantise(double temp_c)
@@ -39,19 +44,30 @@ static int16_t quantise(double temp_c)
 	return (int16_t)raw;
 }
 
-/* Print sp as w1_therm does; the verdict is the CRC-8 check itself. */
-static int format_scratchpad(const uint8_t sp[9], char *buf, size_t len)
+static size_t hex_bytes(const uint8_t sp[9], char out[9 * 3 + 1])
 {
-	uint8_t crc = wx_ds18b20_crc8(sp, 8);
-	int16_t raw = (int16_t)(uint16_t)(sp[0] | sp[1] << 8);
-	char bytes[9 * 3 + 1];
 	size_t n = 0;
 
 	for (int i = 0; i < 9; i++)
-		n += (size_t)snprintf(bytes + n, sizeof(bytes) - n, "%02x ", sp[i]);
+		n += (size_t)snprintf(out + n, 9 * 3 + 1 - n, "%02x ", sp[i]);
+	return n;
+}
+
+/* Print what w1_slave_show() prints for a read of sp: the verdict is the
+ * CRC-8 check itself; line 2 shows sp when it passed, else line2 (the last
+ * good scratchpad); t= always comes from sp. */
+static int format_kernel(const uint8_t sp[9], const uint8_t line2[9], char *buf, size_t len)
+{
+	uint8_t crc = wx_ds18b20_crc8(sp, 8);
+	bool ok = crc == sp[8];
+	int16_t raw = (int16_t)(uint16_t)(sp[0] | sp[1] << 8);
+	char bytes[9 * 3 + 1], bytes2[9 * 3 + 1];
+
+	hex_bytes(sp, bytes);
+	hex_bytes(ok ? sp : line2, bytes2);
 	/* The kernel's t= is raw * 1000 / 16 in integer arithmetic. */
-	int w = snprintf(buf, len, "%s: crc=%02x %s\n%st=%d\n", bytes, crc,
-			 crc == sp[8] ? "YES" : "NO", bytes, raw * 1000 / 16);
+	int w = snprintf(buf, len, "%s: crc=%02x %s\n%st=%d\n", bytes, crc, ok ? "YES" : "NO",
+			 bytes2, raw * 1000 / 16);
 	if (w < 0 || (size_t)w >= len)
 		return -ENOSPC;
 	return w;
@@ -70,14 +86,22 @@ static void make_scratchpad(int16_t raw, uint8_t sp[9])
 	sp[8] = wx_ds18b20_crc8(sp, 8);
 }
 
-int wx_sim_ds18b20_format(double temp_c, bool crc_ok, char *buf, size_t len)
+/* The scratchpad a read of a probe at temp_c returns; crc_ok false flips a
+ * bit on the wire after the chip made its CRC. */
+static void read_scratchpad(double temp_c, bool crc_ok, uint8_t sp[9])
 {
-	uint8_t sp[9];
-
 	make_scratchpad(quantise(temp_c), sp);
 	if (!crc_ok)
-		sp[0] ^= 0x04;	/* a bit flipped on the wire after the CRC was made */
-	return format_scratchpad(sp, buf, len);
+		sp[0] ^= 0x04;
+}
+
+int wx_sim_ds18b20_format(double temp_c, bool crc_ok, char *buf, size_t len)
+{
+	static const uint8_t zeros[9];
+	uint8_t sp[9];
+
+	read_scratchpad(temp_c, crc_ok, sp);
+	return format_kernel(sp, zeros, buf, len);
 }
 
 static int sim_find(struct wx_w1bus *bus, const char *family, char *name, size_t len)
@@ -116,10 +140,22 @@ static int sim_read_slave(struct wx_w1bus *bus, const char *device, char *buf, s
 		wx_sim_weather_at(s->sim, wx_clock_mono_ns(clock), &w);
 		t = w.ground_temperature_c;
 	}
+	if (s->faults.crc_empty > 0) {
+		s->faults.crc_empty--;
+		if (len)
+			buf[0] = '\0';
+		return 0;
+	}
 	bool crc_ok = s->faults.crc_no <= 0;
+	uint8_t sp[9];
+
 	if (!crc_ok)
 		s->faults.crc_no--;
-	return wx_sim_ds18b20_format(t, crc_ok, buf, len);
+	read_scratchpad(t, crc_ok, sp);
+	n = format_kernel(sp, s->last_good, buf, len);
+	if (crc_ok)
+		memcpy(s->last_good, sp, sizeof(sp));
+	return n;
 }
 
 static void sim_close(struct wx_w1bus *bus)

@@ -14,7 +14,10 @@
 
 /* Faults a test can switch on.  All off after wx_sim_ds18b20_new(). */
 struct wx_sim_ds18b20_faults {
-	int crc_no;		/* the next crc_no reads fail the CRC ("NO"), then good */
+	int crc_no;		/* the next crc_no reads fail the CRC ("NO", line 2 the last
+				 * good scratchpad, as older kernels print it), then good */
+	int crc_empty;		/* the next crc_empty reads are empty (current kernels,
+				 * after their own CRC retries failed) */
 	bool power_on;		/* scratchpad holds the 85 °C power-on value */
 	bool missing;		/* unplugged: find and read_slave give -ENOENT */
 	bool garbage;		/* w1_slave is not w1_therm text */
@@ -38,8 +41,9 @@ int wx_sim_ds18b20_reads(const struct wx_w1bus *bus);
 
 /* Format the w1_slave text (as the kernel's w1_therm prints it) for a probe
  * at temp_c, quantised to 1/16 °C (85.0 gives the power-on value); crc_ok
- * false corrupts a byte so that the CRC says NO.  Returns the length, or
- * -ENOSPC when len is too small. */
+ * false corrupts a byte so that the CRC says NO, and line 2 is then the
+ * zeroed scratchpad the kernel shows before any read has passed.  Returns
+ * the length, or -ENOSPC when len is too small. */
 int wx_sim_ds18b20_format(double temp_c, bool crc_ok, char *buf, size_t len);
 
 /* Test helper: create dir/device/w1_slave (and dir/w1_bus_master1, as the

@@ -16,7 +16,13 @@
  * size 0 means num_lines * 16).  v1 drops the newest event when it is full,
  * which is what we model: between two reads, the first 16 edges are kept
  * and the rest counted in bus->lost.  (v2 drops the oldest instead; the
- * count lost is the same.) */
+ * count lost is the same.)
+ *
+ * The buffer is the kernel's in real time: on a clock running X times
+ * faster than real time (wxd --sim --speed X) a reader that keeps up in
+ * real time visits the bus every X times more station time, so the FIFO
+ * holds 16 * X edges.  At speed 0 and 1 (tests, flat-out runs that step the
+ * reader themselves) it holds exactly 16. */
 #include "drivers/sim_edges.h"
 
 #include <errno.h>
@@ -48,8 +54,8 @@ struct sim_edges {
 
 	int64_t pend[PEND_MAX];	/* generated, not yet happened for the reader */
 	size_t npend;
-	int64_t fifo[WX_SIM_EDGES_FIFO];	/* the kernel's buffer */
-	size_t fifo_head, fifo_n;
+	int64_t *fifo;		/* the kernel's buffer, fifo_cap places */
+	size_t fifo_cap, fifo_head, fifo_n;
 
 	/* Storage for the built-in rate functions' arguments. */
 	struct wx_sim *sim;
@@ -119,8 +125,8 @@ static void feed_fifo(struct sim_edges *s, int64_t upto)
 	size_t i = 0;
 
 	for (; i < s->npend && s->pend[i] <= upto; i++) {
-		if (s->fifo_n < WX_SIM_EDGES_FIFO) {
-			s->fifo[(s->fifo_head + s->fifo_n) % WX_SIM_EDGES_FIFO] = s->pend[i];
+		if (s->fifo_n < s->fifo_cap) {
+			s->fifo[(s->fifo_head + s->fifo_n) % s->fifo_cap] = s->pend[i];
 			s->fifo_n++;
 		} else {
 			s->bus.lost++;
@@ -144,7 +150,7 @@ static int sim_read(struct wx_edgebus *bus, int64_t until_ns, int64_t *ts_ns, si
 	feed_fifo(s, until_ns);
 	while (n < max && s->fifo_n > 0) {
 		ts_ns[n++] = s->fifo[s->fifo_head];
-		s->fifo_head = (s->fifo_head + 1) % WX_SIM_EDGES_FIFO;
+		s->fifo_head = (s->fifo_head + 1) % s->fifo_cap;
 		s->fifo_n--;
 	}
 	return (int)n;
@@ -152,7 +158,25 @@ static int sim_read(struct wx_edgebus *bus, int64_t until_ns, int64_t *ts_ns, si
 
 static void sim_close(struct wx_edgebus *bus)
 {
-	free(bus->ctx);
+	struct sim_edges *s = bus->ctx;
+
+	free(s->fifo);
+	free(s);
+}
+
+/* WX_SIM_EDGES_FIFO places per unit of clock speed (see above), at most
+ * MAX_FIFO_SCALE times that. */
+#define MAX_FIFO_SCALE 4096
+
+static size_t fifo_places(const struct wx_clock *clock)
+{
+	double x = ceil(wx_clock_speed(clock));
+
+	if (!(x > 1))
+		x = 1;
+	if (x > MAX_FIFO_SCALE)
+		x = MAX_FIFO_SCALE;
+	return (size_t)x * WX_SIM_EDGES_FIFO;
 }
 
 struct wx_edgebus *wx_sim_edges_new(const struct wx_sim_edges_params *p)
@@ -167,6 +191,12 @@ struct wx_edgebus *wx_sim_edges_new(const struct wx_sim_edges_params *p)
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return NULL;
+	s->fifo_cap = fifo_places(p->clock);
+	s->fifo = calloc(s->fifo_cap, sizeof(*s->fifo));
+	if (!s->fifo) {
+		free(s);
+		return NULL;
+	}
 	snprintf(s->where, sizeof(s->where), "%s", p->where ? p->where : "sim edges");
 	s->clock = p->clock;
 	s->rate = p->rate;

@@ -7,8 +7,9 @@
  * rate gives the exact count however often the bus is read.  Each read
  * delivers the edges up to until_ns (the caller passes the clock's now)
  * through a model of the GPIO character device's event FIFO: at most
- * WX_SIM_EDGES_FIFO edges wait between reads; later ones are dropped and
- * counted in bus->lost, as on a Pi whose reader stalls. */
+ * WX_SIM_EDGES_FIFO edges (times the clock's speed when it runs faster than
+ * real time) wait between reads; later ones are dropped and counted in
+ * bus->lost, as on a Pi whose reader stalls. */
 #ifndef WX_SIM_EDGES_H
 #define WX_SIM_EDGES_H
 

@@ -68,10 +68,10 @@ static double input_volts(struct simadc *a, int ch, bool *noisy)
 	switch (a->wire[ch]) {
 	case WIRE_VANE:
 		if (a->faults & WX_SIM_MCP3427_VANE_OPEN)
-			return a->vane.vin;
+			return WX_ORACLE_HAT_VANE_VIN;
 		*noisy = true;
 		rv = wx_vane_positions[vane_position(a)].resistance_ohm;
-		return a->vane.vin * rv / (a->vane.divider_ohm + rv);
+		return WX_ORACLE_HAT_VANE_VIN * rv / (WX_ORACLE_HAT_VANE_DIVIDER_OHM + rv);
 	case WIRE_AIR_QUALITY:
 		wx_sim_weather_at(a->sim, wx_clock_mono_ns(wx_sim_clock(a->sim)), &w);
 		*noisy = true;

@@ -25,9 +25,11 @@ enum {
  * close(), or NULL with errno set. */
 struct wx_regbus *wx_sim_mcp3427_new(struct wx_sim *sim, int address);
 
-/* Wire channel to the vane that cfg describes (the HAT wiring: the vane is
- * the lower leg of a divider_ohm pull-up from vin), pointing at the world's
- * wind direction less north_offset_deg, snapped to the nearest position. */
+/* Wire channel to the HAT's vane: the lower leg of the HAT's own divider
+ * (WX_ORACLE_HAT_VANE_DIVIDER_OHM pull-up from WX_ORACLE_HAT_VANE_VIN,
+ * drivers/vane.h), whatever cfg's vin and divider_ohm say, as on the real
+ * board; pointing at the world's wind direction less cfg's
+ * north_offset_deg, snapped to the nearest position. */
 void wx_sim_mcp3427_wire_vane(struct wx_regbus *bus, int channel,
 			      const struct wx_config_windvane *cfg);
 /* Wire channel to a TGS2600 whose output follows the world's

@@ -24,6 +24,13 @@
  * two well separated positions is a fault, not a direction. */
 #define WX_VANE_MAX_TOLERANCE 0.03
 
+/* The Oracle Weather Station HAT's vane divider: the vane is the lower leg
+ * of a 75 kOhm pull-up from the HAT's 3.268 V rail (the kit's shipped
+ * wind_direction.json, branches stretch and jessie; hardware/oracle-hat.md).
+ * The simulated HAT is wired with these, whatever the config says. */
+#define WX_ORACLE_HAT_VANE_VIN		3.268
+#define WX_ORACLE_HAT_VANE_DIVIDER_OHM	75000.0
+
 struct wx_vane_position {
 	double direction_deg;	/* as marked on the vane, 0 = north, clockwise */
 	double resistance_ohm;	/* between the vane's two wires */

@@ -210,19 +210,20 @@ static void defaults_byo(struct wx_config *c)
 }
 
 /* The original Oracle Weather Station HAT (hardware/oracle-hat.md): the
- * vane on channel 0 of the MCP3427 at 0x69 as the lower leg of a 100k
- * divider from 3.3 V, the anemometer on BCM 17 and the rain gauge on BCM
- * 27, as the kit's own software (wind_direction.json, interrupt_daemon.py)
- * had them. */
+ * vane on channel 0 of the MCP3427 at 0x69 as the lower leg of a 75k
+ * divider from 3.268 V, the anemometer on BCM 5 and the rain gauge on BCM
+ * 6, as the kit's shipped software (branches stretch and jessie:
+ * wind_direction.json, interrupt_daemon.py) has them.  17/27 and 3.3 V/100k
+ * were the prototype board's. */
 static void defaults_oracle_hat(struct wx_config *c)
 {
 	c->station.air_temperature = WX_AIR_TEMP_HTU21D;
 	c->windvane.adc = WX_VANE_ADC_MCP3427;
 	c->windvane.channel = 0;
-	c->windvane.vin = 3.3;
-	c->windvane.divider_ohm = 100000;
-	c->anemometer.line = 17;
-	c->rain.line = 27;
+	c->windvane.vin = 3.268;
+	c->windvane.divider_ohm = 75000;
+	c->anemometer.line = 5;
+	c->rain.line = 6;
 }
 
 void wx_config_defaults(struct wx_config *cfg)

@@ -11,6 +11,7 @@
 #include "firmware/log.h"
 
 #define REOPEN_PULSE_NS (10 * WX_NS_PER_S)
+#define LOST_LOG_NS (60 * WX_NS_PER_S)	/* at most one "edges lost" line a minute */
 
 struct wx_slot {
 	struct wx_sensors *owner;
@@ -21,6 +22,9 @@ struct wx_slot {
 	/* pulse sensors */
 	struct wx_debounce deb;
 	int64_t reopen_at;		/* station monotonic ns */
+	bool lost_pending;		/* the next wx_slot_edges() says -EOVERFLOW */
+	uint64_t lost_unlogged;		/* edges lost since the last log line */
+	int64_t lost_logged_at;		/* station monotonic ns; 0: never */
 
 	/* sampled sensors; fields below mu are shared with the thread */
 	pthread_t thread;
@@ -40,7 +44,7 @@ struct wx_sensors {
 	bool threaded;
 	int efd;
 	int n;
-	struct wx_slot slots[8];
+	struct wx_slot slots[];	/* one per enabled driver */
 };
 
 static int64_t wall_s(struct wx_sensors *s)
@@ -139,14 +143,20 @@ static void open_pulse(struct wx_slot *slot)
 	}
 	/* A fresh line starts a fresh debounce: nothing to compare against. */
 	slot->drv->debounce(slot->owner->env.cfg, &slot->deb);
+	slot->lost_pending = false;
 	set_health(slot, 0, NULL);
 }
 
-struct wx_sensors *wx_sensors_open(const struct wx_sensor_env *env, struct wx_clock *clock,
-				   bool threaded)
+struct wx_sensors *wx_sensors_open_table(const struct wx_sensor_env *env, struct wx_clock *clock,
+					 bool threaded,
+					 const struct wx_sensor_driver *const *drivers)
 {
-	struct wx_sensors *s = calloc(1, sizeof(*s));
+	struct wx_sensors *s;
+	size_t rows = 0;
 
+	while (drivers[rows])
+		rows++;
+	s = calloc(1, sizeof(*s) + rows * sizeof(s->slots[0]));
 	if (!s)
 		return NULL;
 	s->env = *env;
@@ -160,11 +170,11 @@ struct wx_sensors *wx_sensors_open(const struct wx_sensor_env *env, struct wx_cl
 			return NULL;
 		}
 	}
-	for (int i = 0; wx_sensor_drivers[i]; i++) {
-		const struct wx_sensor_driver *d = wx_sensor_drivers[i];
+	for (size_t i = 0; i < rows; i++) {
+		const struct wx_sensor_driver *d = drivers[i];
 		struct wx_slot *slot;
 
-		if (!d->enabled(env->cfg) || s->n == (int)(sizeof(s->slots) / sizeof(s->slots[0])))
+		if (!d->enabled(env->cfg))
 			continue;
 		slot = &s->slots[s->n++];
 		slot->owner = s;
@@ -179,6 +189,12 @@ struct wx_sensors *wx_sensors_open(const struct wx_sensor_env *env, struct wx_cl
 			slot->has_thread = true;
 	}
 	return s;
+}
+
+struct wx_sensors *wx_sensors_open(const struct wx_sensor_env *env, struct wx_clock *clock,
+				   bool threaded)
+{
+	return wx_sensors_open_table(env, clock, threaded, wx_sensor_drivers);
 }
 
 void wx_sensors_close(struct wx_sensors *s)
@@ -302,10 +318,31 @@ int wx_sensors_collect(struct wx_sensors *s, wx_sample_fn fn, void *arg)
 	return got;
 }
 
+/* Edges the transport lost: say so (at most once a minute, with the count
+ * since the last line), and have the next call report it. */
+static void note_lost(struct wx_slot *slot, const struct wx_edgebus *bus, uint64_t lost)
+{
+	int64_t now = wx_clock_mono_ns(slot->owner->clock);
+
+	slot->lost_pending = true;
+	slot->lost_unlogged += lost;
+	if (slot->lost_logged_at && now - slot->lost_logged_at < LOST_LOG_NS)
+		return;
+	/* "at least": libgpiod 1.6 can only tell that its buffer was full. */
+	wx_log_warnx("%s %s: at least %llu edge%s lost: the kernel's event buffer overflowed "
+		     "(the reader fell behind); that interval's %s is null", slot->drv->name,
+		     bus->where, (unsigned long long)slot->lost_unlogged,
+		     slot->lost_unlogged == 1 ? "" : "s",
+		     strcmp(slot->drv->name, "rain") == 0 ? "rain" : "wind");
+	slot->lost_unlogged = 0;
+	slot->lost_logged_at = now;
+}
+
 int wx_slot_edges(struct wx_slot *slot, int64_t until_ns, int64_t *ts, size_t max, bool *more)
 {
 	struct wx_edgebus *bus;
-	int n;
+	uint64_t lost_before;
+	int raw, n;
 
 	*more = false;
 	if (!slot->dev) {
@@ -315,22 +352,37 @@ int wx_slot_edges(struct wx_slot *slot, int64_t until_ns, int64_t *ts, size_t ma
 		if (!slot->dev)
 			return -ENODEV;
 	}
+	if (slot->lost_pending) {
+		slot->lost_pending = false;
+		return -EOVERFLOW;
+	}
 	bus = slot->drv->edges(slot->dev);
-	n = bus->read(bus, until_ns, ts, max);
-	if (n < 0) {
+	lost_before = bus->lost;
+	raw = bus->read(bus, until_ns, ts, max);
+	if (raw < 0) {
 		char err[WX_ERR_LEN];
 
 		snprintf(err, sizeof(err), "%s %s: %s (reopening)", slot->drv->name, bus->where,
-			 strerror(-n));
-		set_health(slot, n, err);
+			 strerror(-raw));
+		set_health(slot, raw, err);
 		slot->drv->close(slot->dev);
 		slot->dev = NULL;
 		slot->reopen_at = wx_clock_mono_ns(slot->owner->clock) + REOPEN_PULSE_NS;
 		return -ENODEV;
 	}
-	*more = (size_t)n == max;
 	slot->health.last_ok_s = wall_s(slot->owner);
-	return (int)wx_pulse_debounce(&slot->deb, ts, (size_t)n);
+	n = (int)wx_pulse_debounce(&slot->deb, ts, (size_t)raw);
+	if (bus->lost != lost_before) {
+		note_lost(slot, bus, bus->lost - lost_before);
+		if (n == 0) {
+			slot->lost_pending = false;
+			return -EOVERFLOW;
+		}
+		*more = true;	/* come back for the -EOVERFLOW */
+		return n;
+	}
+	*more = (size_t)raw == max;
+	return n;
 }
 
 bool wx_slot_edges_ok(const struct wx_slot *slot)

@@ -28,11 +28,17 @@ struct wx_slot;
 struct wx_sensors;
 
 /* Open every enabled sensor of env->cfg (real or simulated per env->sim),
- * on clock.  A sensor that fails to open is not an error here: its slot
- * stays unhealthy and is retried.  threaded: sample in threads (real time);
- * else in the caller's thread.  NULL with errno set on allocation failure. */
+ * on clock: one slot for each enabled row of the driver table
+ * (wx_sensor_drivers), however many there are.  A sensor that fails to open
+ * is not an error here: its slot stays unhealthy and is retried.  threaded:
+ * sample in threads (real time); else in the caller's thread.  NULL with
+ * errno set on allocation failure. */
 struct wx_sensors *wx_sensors_open(const struct wx_sensor_env *env, struct wx_clock *clock,
 				   bool threaded);
+/* The same over another NULL-terminated driver table (tests). */
+struct wx_sensors *wx_sensors_open_table(const struct wx_sensor_env *env, struct wx_clock *clock,
+					 bool threaded,
+					 const struct wx_sensor_driver *const *drivers);
 /* Stops the threads and closes every device. */
 void wx_sensors_close(struct wx_sensors *s);
 
@@ -58,10 +64,25 @@ typedef void (*wx_sample_fn)(struct wx_slot *slot, const struct wx_record *r, vo
 int wx_sensors_collect(struct wx_sensors *s, wx_sample_fn fn, void *arg);
 
 /* Pulse sensors: read up to max raw edges up to station time until_ns and
- * keep the debounced ones in ts.  Returns how many were kept, or -ENODEV
- * when the line is not open (failed or lost; it is reopened at most every
- * 10 s of station time, and the failure is in its health).  *more is set when
- * the read filled the batch, so more may be waiting. */
+ * keep the debounced ones in ts.  Returns how many were kept (0 or more),
+ * or a negative errno that means "this interval's count is not complete":
+ *   -ENODEV     the line is not open (failed or lost; it is reopened at
+ *               most every 10 s of station time, and the failure is in its
+ *               health);
+ *   -EOVERFLOW  the transport lost edges since the last read (the kernel's
+ *               event buffer overflowed: a v2 sequence-number gap, a v1 read
+ *               that found the buffer full, the simulated FIFO).  The read
+ *               that saw the loss still returns its edges, counted once,
+ *               with *more set; the next call then returns -EOVERFLOW
+ *               without reading (a read that kept no edge returns it at
+ *               once).  So a caller that counts what it gets and, on any
+ *               negative return, marks the interval in progress as lost and
+ *               stops draining until its next pass, nulls exactly the
+ *               interval in which the loss was read, and drops no edge.
+ *               The loss is logged (at most once a minute, with the count)
+ *               and added to wx_slot_lost().
+ * *more is set when the read filled the batch, so more may be waiting (or
+ * a -EOVERFLOW is). */
 int wx_slot_edges(struct wx_slot *slot, int64_t until_ns, int64_t *ts, size_t max, bool *more);
 /* Is the line open and counting? */
 bool wx_slot_edges_ok(const struct wx_slot *slot);

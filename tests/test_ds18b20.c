@@ -103,6 +103,46 @@ static void ds18b20_rejects_crc_no(void **state)
 	assert_float_equal(t, -999, 0);
 }
 
+/* Issue 12 item 7: after a failed CRC the kernel's second line is not the
+ * bytes it read but the last scratchpad that passed, or zeros before the
+ * first (w1_therm.c, w1_slave_show()), and t= comes from the bad bytes.
+ * Such a text was called malformed and never retried. */
+static void ds18b20_crc_no_is_a_crc_failure_whatever_line_2_holds(void **state)
+{
+	char text[WX_DS18B20_SLAVE_LEN];
+	double t = -999;
+
+	(void)state;
+	/* Line 2 zeros: no read has passed since the probe appeared. */
+	assert_true(wx_sim_ds18b20_format(12.5, false, text, sizeof(text)) > 0);
+	assert_non_null(strstr(text, " NO\n00 00 00 00 00 00 00 00 00 t="));
+	assert_int_equal(parse_str(text, &t), -WX_DS18B20_E_CRC_NO);
+	/* Line 2 the last good read (23.125 °C), t= from the bad bytes. */
+	assert_int_equal(parse_str("76 01 4b 46 7f ff 0e 10 57 : crc=f3 NO\n"
+				   "72 01 4b 46 7f ff 0e 10 57 t=23375\n", &t),
+			 -WX_DS18B20_E_CRC_NO);
+	/* The same bytes on both lines (what a test fixture might write). */
+	assert_int_equal(parse_str("76 01 4b 46 7f ff 0e 10 57 : crc=f3 NO\n"
+				   "76 01 4b 46 7f ff 0e 10 57 t=23375\n", &t),
+			 -WX_DS18B20_E_CRC_NO);
+	/* Line 2 cut short or garbled: still the CRC failure line 1 says. */
+	assert_int_equal(parse_str("76 01 4b 46 7f ff 0e 10 57 : crc=f3 NO\n", &t),
+			 -WX_DS18B20_E_CRC_NO);
+	assert_float_equal(t, -999, 0);
+}
+
+/* Current kernels retry the CRC themselves (5 times) and then return an
+ * empty read. */
+static void ds18b20_empty_read_is_a_crc_failure(void **state)
+{
+	double t = -999;
+
+	(void)state;
+	assert_int_equal(wx_ds18b20_parse("", 0, &t), -WX_DS18B20_E_EMPTY);
+	assert_non_null(strstr(wx_ds18b20_strerror(WX_DS18B20_E_EMPTY), "CRC"));
+	assert_float_equal(t, -999, 0);
+}
+
 static void ds18b20_rejects_crc_mismatch_the_kernel_called_yes(void **state)
 {
 	double t = -999;
@@ -201,7 +241,6 @@ static void ds18b20_rejects_every_truncation_of_good_text(void **state)
 static void ds18b20_rejects_garbage_text(void **state)
 {
 	static const char *const bad[] = {
-		"",
 		"\n\n",
 		"hello world",
 		"72 01 4b 46 7f ff 0e 10 : crc=57 YES\n72 01 4b 46 7f ff 0e 10 t=23125\n",
@@ -465,6 +504,28 @@ static void w1sysfs_gives_crc_failure_after_three_tries(void **state)
 	wx_ds18b20_close(d);
 }
 
+static void w1sysfs_empty_reads_are_retried_then_a_crc_error(void **state)
+{
+	struct tree *t = *state;
+	char err[WX_ERR_LEN] = "", want[320], path[128];
+	double v = -999;
+	FILE *f;
+
+	wx_sim_ds18b20_write_tree(t->dir, "28-0316a27949ff", 7.25, true);
+	snprintf(path, sizeof(path), "%s/28-0316a27949ff/w1_slave", t->dir);
+	f = fopen(path, "w");	/* what w1_slave gives when the kernel's tries failed */
+	assert_non_null(f);
+	fclose(f);
+	struct wx_ds18b20 *d = open_tree(t, NULL);
+	assert_int_equal(wx_ds18b20_read(d, &v, err, sizeof(err)), -EIO);
+	snprintf(want, sizeof(want), "ds18b20 %s/28-0316a27949ff: CRC check failed 3 times (empty "
+		 "w1_slave: the kernel's own retries failed too; loose wire or long cable? add a "
+		 "4.7k pull-up)", t->dir);
+	assert_string_equal(err, want);
+	assert_float_equal(v, -999, 0);
+	wx_ds18b20_close(d);
+}
+
 static void w1sysfs_refuses_names_that_leave_the_tree(void **state)
 {
 	struct tree *t = *state;
@@ -589,6 +650,56 @@ static void sim_crc_failures_are_retried_then_succeed(void **state)
 	assert_int_equal(wx_ds18b20_read(d, &v, err, sizeof(err)), 0);
 	assert_float_equal(v, 4.5, 1e-9);
 	assert_int_equal(wx_sim_ds18b20_reads(bus), 3);
+	wx_ds18b20_close(d);
+	simenv_free(e);
+}
+
+/* The simulated probe fails its CRC as the kernel shows it: line 2 the last
+ * good scratchpad, not the bytes of line 1. */
+static void sim_crc_failure_prints_the_last_good_scratchpad_on_line_2(void **state)
+{
+	struct simenv *e = simenv_new(0);
+	struct wx_w1bus *bus = wx_sim_ds18b20_new(e->sim, WX_SIM_DS18B20_DEVICE);
+	char good_text[WX_DS18B20_SLAVE_LEN], text[WX_DS18B20_SLAVE_LEN];
+	double v;
+
+	(void)state;
+	wx_sim_ds18b20_faults(bus)->fixed = true;
+	wx_sim_ds18b20_faults(bus)->fixed_c = 4.5;
+	assert_true(bus->read_slave(bus, WX_SIM_DS18B20_DEVICE, good_text, sizeof(good_text)) > 0);
+	assert_int_equal(parse_str(good_text, &v), 0);
+	wx_sim_ds18b20_faults(bus)->crc_no = 1;
+	assert_true(bus->read_slave(bus, WX_SIM_DS18B20_DEVICE, text, sizeof(text)) > 0);
+	assert_int_equal(parse_str(text, &v), -WX_DS18B20_E_CRC_NO);
+	/* Line 2 of the failed read is line 2 of the good one, up to t=. */
+	const char *l2 = strchr(text, '\n') + 1, *g2 = strchr(good_text, '\n') + 1;
+	assert_memory_equal(l2, g2, 27);
+	assert_memory_not_equal(text, good_text, 27);
+	bus->close(bus);
+	simenv_free(e);
+}
+
+static void sim_empty_reads_are_retried_then_succeed(void **state)
+{
+	struct simenv *e = simenv_new(0);
+	struct wx_w1bus *bus;
+	struct wx_ds18b20 *d = open_sim(e, &bus);
+	char err[WX_ERR_LEN] = "";
+	double v = -999;
+
+	(void)state;
+	wx_sim_ds18b20_faults(bus)->fixed = true;
+	wx_sim_ds18b20_faults(bus)->fixed_c = -3.5;
+	wx_sim_ds18b20_faults(bus)->crc_empty = 1;
+	wx_sim_ds18b20_faults(bus)->crc_no = 1;
+	assert_int_equal(wx_ds18b20_read(d, &v, err, sizeof(err)), 0);
+	assert_float_equal(v, -3.5, 1e-9);
+	assert_int_equal(wx_sim_ds18b20_reads(bus), 3);
+	wx_sim_ds18b20_faults(bus)->crc_empty = 1000;
+	assert_int_equal(wx_ds18b20_read(d, &v, err, sizeof(err)), -EIO);
+	assert_string_equal(err, "ds18b20 sim:w1/28-0316a27949ff: CRC check failed 3 times (empty "
+			    "w1_slave: the kernel's own retries failed too; loose wire or long cable? "
+			    "add a 4.7k pull-up)");
 	wx_ds18b20_close(d);
 	simenv_free(e);
 }
@@ -724,6 +835,8 @@ int main(void)
 		cmocka_unit_test(ds18b20_parses_negative_temperature),
 		cmocka_unit_test(ds18b20_accepts_range_ends_and_uppercase_hex),
 		cmocka_unit_test(ds18b20_rejects_crc_no),
+		cmocka_unit_test(ds18b20_crc_no_is_a_crc_failure_whatever_line_2_holds),
+		cmocka_unit_test(ds18b20_empty_read_is_a_crc_failure),
 		cmocka_unit_test(ds18b20_rejects_crc_mismatch_the_kernel_called_yes),
 		cmocka_unit_test(ds18b20_rejects_power_on_value),
 		cmocka_unit_test(ds18b20_rejects_out_of_range),
@@ -740,10 +853,13 @@ int main(void)
 		cmocka_unit_test_setup_teardown(w1sysfs_recovers_when_probe_is_replugged, tree_setup, tree_teardown),
 		cmocka_unit_test_setup_teardown(w1sysfs_named_device_recovers_when_restored, tree_setup, tree_teardown),
 		cmocka_unit_test_setup_teardown(w1sysfs_gives_crc_failure_after_three_tries, tree_setup, tree_teardown),
+		cmocka_unit_test_setup_teardown(w1sysfs_empty_reads_are_retried_then_a_crc_error, tree_setup, tree_teardown),
 		cmocka_unit_test_setup_teardown(w1sysfs_refuses_names_that_leave_the_tree, tree_setup, tree_teardown),
 		cmocka_unit_test(sim_driver_matches_the_world),
 		cmocka_unit_test(sim_driver_uses_the_configured_device_name),
 		cmocka_unit_test(sim_crc_failures_are_retried_then_succeed),
+		cmocka_unit_test(sim_crc_failure_prints_the_last_good_scratchpad_on_line_2),
+		cmocka_unit_test(sim_empty_reads_are_retried_then_succeed),
 		cmocka_unit_test(sim_crc_failing_every_time_is_an_error),
 		cmocka_unit_test(sim_power_on_value_is_reported_not_retried),
 		cmocka_unit_test(sim_out_of_range_and_garbage_are_errors),

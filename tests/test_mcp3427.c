@@ -130,33 +130,71 @@ static void mcp3427_nack_short_and_bad_echo_are_errors(void **state)
 	assert_int_equal(wx_mcp3427_read(w->bus, 0, &raw), -EPROTO);
 }
 
-/* Every one of the 16 positions, through the HAT's 100k pull-up, comes
- * back as its direction. */
-static void hat_vane_matches_each_position_voltage(void **state)
+/* Every one of the 16 positions, through the HAT's real divider (75k from
+ * 3.268 V: the simulated HAT is wired that way whatever the config says),
+ * read by the MCP3427 driver with the oracle-hat profile's defaults, comes
+ * back as its direction (issue 12 item 6). */
+static void hat_vane_decodes_all_16_positions_through_the_hats_real_divider(void **state)
 {
 	struct world *w = *state;
 	const struct wx_config_windvane *vc = &w->cfg.windvane;
 
-	(void)state;
 	assert_int_equal(vc->adc, WX_VANE_ADC_MCP3427);
-	assert_true(vc->divider_ohm == 100000 && vc->vin == 3.3);
+	assert_true(vc->divider_ohm == WX_ORACLE_HAT_VANE_DIVIDER_OHM);
+	assert_true(vc->vin == WX_ORACLE_HAT_VANE_VIN);
+	assert_true(WX_ORACLE_HAT_VANE_VIN == 3.268 && WX_ORACLE_HAT_VANE_DIVIDER_OHM == 75000);
 	for (int i = 0; i < WX_VANE_POSITIONS; i++) {
 		char err[WX_ERR_LEN] = "";
 		struct wx_regbus *bus = wx_sim_mcp3427_new(w->sim, 0x69);
 		double rv = wx_vane_positions[i].resistance_ohm, deg = -1;
+		double volts = 3.268 * rv / (75000 + rv);
+		int16_t raw;
 		struct wx_vane *v;
 
 		assert_non_null(bus);
 		wx_sim_mcp3427_wire_vane(bus, 0, vc);
 		wx_sim_mcp3427_fix_angle(bus, wx_vane_positions[i].direction_deg);
-		/* The HAT wiring: the vane is the lower leg. */
-		assert_true(vc->vin * rv / (vc->divider_ohm + rv) < WX_MCP3427_VREF);
+		/* The HAT's vane is the lower leg; even W (120k, 2.011 V) stays
+		 * inside the MCP3427's 2.048 V range. */
+		assert_true(volts < WX_MCP3427_VREF);
+		assert_int_equal(wx_mcp3427_read(bus, 0, &raw), 0);
+		assert_true(fabs(wx_mcp3427_volts(raw) - volts) < 3 * 62.5e-6);
 		v = wx_vane_open_mcp3427(bus, vc, err, sizeof(err));
 		assert_non_null(v);
-		assert_int_equal(wx_vane_read(v, &deg, err, sizeof(err)), 0);
+		if (wx_vane_read(v, &deg, err, sizeof(err)) != 0)
+			fail_msg("position %d (%g ohm): %s", i, rv, err);
 		assert_true(deg == wx_vane_positions[i].direction_deg);
 		wx_vane_close(v);
 	}
+}
+
+/* The prototype's values (3.3 V, 100k), which the profile used to give,
+ * decode none of the 16 positions of the real HAT: the sim must follow the
+ * board, not the config, or such a default passes every test. */
+static void hat_vane_with_the_prototypes_divider_decodes_no_position(void **state)
+{
+	struct world *w = *state;
+	struct wx_config_windvane vc = w->cfg.windvane;
+	int right = 0;
+
+	vc.vin = 3.3;
+	vc.divider_ohm = 100000;
+	for (int i = 0; i < WX_VANE_POSITIONS; i++) {
+		char err[WX_ERR_LEN] = "";
+		struct wx_regbus *bus = wx_sim_mcp3427_new(w->sim, 0x69);
+		double deg = -1;
+		struct wx_vane *v;
+
+		wx_sim_mcp3427_wire_vane(bus, 0, &vc);
+		wx_sim_mcp3427_fix_angle(bus, wx_vane_positions[i].direction_deg);
+		v = wx_vane_open_mcp3427(bus, &vc, err, sizeof(err));
+		assert_non_null(v);
+		if (wx_vane_read(v, &deg, err, sizeof(err)) == 0 &&
+		    deg == wx_vane_positions[i].direction_deg)
+			right++;
+		wx_vane_close(v);
+	}
+	assert_int_equal(right, 0);
 }
 
 static void hat_vane_open_cable_says_so(void **state)
@@ -185,12 +223,12 @@ static void hat_vane_between_positions_names_the_voltage(void **state)
 	struct wx_vane *v;
 	double deg;
 
-	wx_sim_mcp3427_set_volts(bus, 0, 1.14);	/* between 42.12k (0.98 V) and 64.9k (1.30 V) */
+	wx_sim_mcp3427_set_volts(bus, 0, 1.35);	/* between 42.12k (1.175 V) and 64.9k (1.516 V) */
 	v = wx_vane_open_mcp3427(bus, &w->cfg.windvane, err, sizeof(err));
 	w->bus = NULL;
 	assert_non_null(v);
 	assert_int_equal(wx_vane_read(v, &deg, err, sizeof(err)), -ERANGE);
-	assert_non_null(strstr(err, "1.140 V matches no direction"));
+	assert_non_null(strstr(err, "1.350 V matches no direction"));
 	wx_vane_close(v);
 }
 
@@ -259,7 +297,8 @@ int main(void)
 		T(mcp3427_reads_a_fixed_voltage_after_the_conversion_time),
 		T(mcp3427_stuck_ready_bit_times_out),
 		T(mcp3427_nack_short_and_bad_echo_are_errors),
-		T(hat_vane_matches_each_position_voltage),
+		T(hat_vane_decodes_all_16_positions_through_the_hats_real_divider),
+		T(hat_vane_with_the_prototypes_divider_decodes_no_position),
 		T(hat_vane_open_cable_says_so),
 		T(hat_vane_between_positions_names_the_voltage),
 		T(hat_vane_rejects_channel_beyond_the_mcp3427),

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "drivers/edgebus.h"
+#include "drivers/gpio_msg.h"
 #include "drivers/pulse.h"
 #include "drivers/sensor.h"
 #include "drivers/sim.h"
@@ -207,7 +208,9 @@ static void stuck_switch_reads_calm(void **state)
 static void chattering_switch_gives_no_absurd_speed(void **state)
 {
 	static int64_t ts[10000];
-	int periods_us[] = { 1000, 3000, 5000 };	/* 1, 3, 5 ms: 480-1200 km/h */
+	/* 0.25, 1, 1.5 ms: a broken contact at 4 kHz, 1 kHz, 667 Hz; its edges
+	 * never leave the line quiet for debounce_ms. */
+	int periods_us[] = { 250, 1000, 1500 };
 
 	(void)state;
 	for (size_t p = 0; p < sizeof(periods_us) / sizeof(periods_us[0]); p++) {
@@ -223,6 +226,103 @@ static void chattering_switch_gives_no_absurd_speed(void **state)
 		assert_int_equal(d.rejected, 10000 - n);
 		assert_true(d.implausible > 0);
 	}
+}
+
+/* Edge trains faster than the cap whose edges leave the line quiet for
+ * longer than debounce_ms (3 and 5 ms apart) are counted at most at the cap:
+ * a rejected edge does not restart the window, so counting goes on. */
+static void edges_faster_than_the_cap_count_at_the_cap_not_zero(void **state)
+{
+	static int64_t ts[2000];
+	int periods_us[] = { 3000, 5000 };
+	size_t want[] = { 250, 500 };	/* every 4th, every 2nd edge: 83 and 100 Hz */
+
+	(void)state;
+	for (size_t p = 0; p < 2; p++) {
+		struct wx_debounce d;
+		size_t n;
+
+		wx_pulse_debounce_init(&d, 2, wx_pulse_wind_max_hz(2.4));
+		for (int i = 0; i < 1000; i++)
+			ts[i] = T0 + (int64_t)i * periods_us[p] * 1000;
+		n = wx_pulse_debounce(&d, ts, 1000);
+		assert_int_equal(n, want[p]);
+		assert_true(n / (1000 * periods_us[p] / 1e6) <= wx_pulse_wind_max_hz(2.4) + 1e-9);
+		for (size_t i = 1; i < n; i++)
+			assert_true(ts[i] - ts[i - 1] >= d.min_period_ns);
+	}
+}
+
+static uint32_t lcg(uint32_t *x)
+{
+	*x = *x * 1103515245u + 12345u;
+	return *x >> 8;
+}
+
+/* Closures at hz for secs seconds, each followed by 1-4 bounce edges spread
+ * over up to bounce_ms (the last one at bounce_ms), closure times jittered by
+ * up to +-2 % of the period.  Returns the edge count. */
+static size_t closures_with_bounce(int64_t *ts, double hz, int secs, double bounce_ms,
+				   uint32_t seed)
+{
+	int64_t period = (int64_t)(1e9 / hz);
+	int64_t closures = (int64_t)(hz * secs + 0.5);
+	size_t n = 0;
+
+	for (int64_t k = 0; k < closures; k++) {
+		int64_t jitter = ((int64_t)(lcg(&seed) % 4001) - 2000) * period / 100000;
+		int64_t t = T0 + k * period + jitter;
+		int nb = 1 + (int)(lcg(&seed) % 4);
+
+		ts[n++] = t;
+		for (int j = 1; j <= nb; j++)
+			ts[n++] = t + (int64_t)(bounce_ms * 1e6 * j / nb);
+	}
+	return n;
+}
+
+/* Issue 11: with the window restarted by every rejected edge, a 5 ms bounce
+ * tail at 80 Hz kept 1 closure in 80.  Every closure of 0.5..100 Hz with 1-5
+ * ms of bounce counts exactly once. */
+static void bounce_of_1_to_5_ms_gives_exact_counts_from_0_5_to_100_hz(void **state)
+{
+	static int64_t ts[60 * 100 * 5 + 16];
+	const double rates[] = { 0.5, 1, 2.5, 10, 25, 50, 80, 100 };
+	const double bounces[] = { 1, 2, 3, 4, 5 };
+
+	(void)state;
+	for (size_t r = 0; r < sizeof(rates) / sizeof(rates[0]); r++) {
+		for (size_t b = 0; b < sizeof(bounces) / sizeof(bounces[0]); b++) {
+			struct wx_debounce d;
+			int secs = rates[r] < 10 ? 60 : 20;
+			size_t n = closures_with_bounce(ts, rates[r], secs, bounces[b],
+							(uint32_t)(r * 10 + b + 1));
+			size_t want = (size_t)(rates[r] * secs + 0.5);
+			size_t got;
+
+			wx_pulse_debounce_init(&d, 2, wx_pulse_wind_max_hz(2.4));
+			got = wx_pulse_debounce(&d, ts, n);
+			if (got != want)
+				fail_msg("%.1f Hz, %.0f ms bounce: %zu closures counted of %zu",
+					 rates[r], bounces[b], got, want);
+			assert_int_equal(d.implausible, 0);
+			assert_int_equal(d.rejected, n - want);
+		}
+	}
+}
+
+/* The window carries across calls: edges read one at a time count the same. */
+static void bounce_window_holds_when_edges_come_one_read_at_a_time(void **state)
+{
+	static int64_t ts[20 * 80 * 5 + 16];
+	struct wx_debounce d;
+	size_t n = closures_with_bounce(ts, 80, 20, 5, 7), got = 0;
+
+	(void)state;
+	wx_pulse_debounce_init(&d, 2, wx_pulse_wind_max_hz(2.4));
+	for (size_t i = 0; i < n; i++)
+		got += wx_pulse_debounce(&d, ts + i, 1);
+	assert_int_equal(got, 1600);
 }
 
 static void strong_real_wind_with_bounce_passes_the_cap(void **state)
@@ -357,6 +457,27 @@ static void sim_fifo_loses_nothing_when_drained_every_10_ms(void **state)
 	wx_clock_free(c);
 }
 
+/* The FIFO is the kernel's in real time: a station simulated 60 times
+ * faster than real time, read every 10 ms of real time (600 ms of station
+ * time, as wxd --sim --speed 60 does), loses nothing at 100 Hz with bounce. */
+static void sim_fifo_scales_with_the_clock_speed(void **state)
+{
+	struct wx_clock *c = wx_clock_sim(T0, 60);
+	struct wx_edgebus *bus = wx_sim_edges_new_fixed(c, 100, true);
+	int64_t start = wx_clock_mono_ns(c), ts[1024];
+	struct wx_debounce d;
+	int n;
+
+	(void)state;
+	n = bus->read(bus, start + MS(600), ts, 1024);
+	assert_int_equal(bus->lost, 0);
+	assert_true(n > 3 * WX_SIM_EDGES_FIFO);
+	wx_pulse_debounce_init(&d, 2, wx_pulse_wind_max_hz(2.4));
+	assert_true(abs((int)wx_pulse_debounce(&d, ts, (size_t)n) - 60) <= 1);
+	bus->close(bus);
+	wx_clock_free(c);
+}
+
 static void sim_fixed_rate_without_bounce_is_exact(void **state)
 {
 	struct wx_clock *c = wx_clock_sim(T0 + MS(3), 0);	/* off the 10 ms grid */
@@ -471,6 +592,36 @@ static void gpio_open_names_a_missing_chip(void **state)
 	assert_non_null(strstr(err, "/nonexistent/gpiochip0: no such GPIO chip"));
 }
 
+/* libgpiod 2.x: a gap in the line's sequence numbers is the count lost. */
+static void gpio_v2_counts_sequence_number_gaps_as_lost(void **state)
+{
+	unsigned long last = 0;
+
+	(void)state;
+	assert_int_equal(wx_gpio_v2_lost(&last, 1), 0);	/* the kernel starts at 1 */
+	assert_int_equal(wx_gpio_v2_lost(&last, 2), 0);
+	assert_int_equal(wx_gpio_v2_lost(&last, 3), 0);
+	assert_int_equal(wx_gpio_v2_lost(&last, 40), 36);
+	assert_int_equal(last, 40);
+	assert_int_equal(wx_gpio_v2_lost(&last, 41), 0);
+	last = 0;
+	assert_int_equal(wx_gpio_v2_lost(&last, 5), 4);	/* lost before the first read */
+	assert_int_equal(wx_gpio_v2_lost(&last, 5), 0);	/* never backwards */
+	assert_int_equal(WX_GPIO_V2_EVENT_BUFFER, 1024);
+}
+
+/* libgpiod 1.6: no sequence numbers; a read that finds the kernel's
+ * 16-place buffer full may have lost edges, and says so. */
+static void gpio_v1_counts_a_full_kernel_buffer_as_lost(void **state)
+{
+	(void)state;
+	assert_int_equal(WX_GPIO_V1_KFIFO, WX_SIM_EDGES_FIFO);
+	assert_int_equal(wx_gpio_v1_lost(0), 0);
+	assert_int_equal(wx_gpio_v1_lost(1), 0);
+	assert_int_equal(wx_gpio_v1_lost(15), 0);
+	assert_int_equal(wx_gpio_v1_lost(16), 1);
+}
+
 static void pulse_drivers_open_simulated_buses_and_name_real_failures(void **state)
 {
 	struct simrig r;
@@ -517,15 +668,21 @@ int main(void)
 		cmocka_unit_test(gust_new_rejects_intervals_out_of_range),
 		cmocka_unit_test(stuck_switch_reads_calm),
 		cmocka_unit_test(chattering_switch_gives_no_absurd_speed),
+		cmocka_unit_test(edges_faster_than_the_cap_count_at_the_cap_not_zero),
+		cmocka_unit_test(bounce_of_1_to_5_ms_gives_exact_counts_from_0_5_to_100_hz),
+		cmocka_unit_test(bounce_window_holds_when_edges_come_one_read_at_a_time),
 		cmocka_unit_test(strong_real_wind_with_bounce_passes_the_cap),
 		cmocka_unit_test(sim_constant_20_kmh_reads_20_kmh_after_debounce),
 		cmocka_unit_test(sim_fifo_loses_pulses_when_not_drained_for_a_second),
 		cmocka_unit_test(sim_fifo_loses_nothing_when_drained_every_10_ms),
+		cmocka_unit_test(sim_fifo_scales_with_the_clock_speed),
 		cmocka_unit_test(sim_fixed_rate_without_bounce_is_exact),
 		cmocka_unit_test(sim_edges_do_not_depend_on_how_often_they_are_read),
 		cmocka_unit_test(sim_rain_at_10_mm_h_gives_10_mm_in_an_hour),
 		cmocka_unit_test(sim_edges_reject_bad_calibration),
 		cmocka_unit_test(gpio_open_names_a_missing_chip),
+		cmocka_unit_test(gpio_v2_counts_sequence_number_gaps_as_lost),
+		cmocka_unit_test(gpio_v1_counts_a_full_kernel_buffer_as_lost),
 		cmocka_unit_test(pulse_drivers_open_simulated_buses_and_name_real_failures),
 	};
 
