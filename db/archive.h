@@ -46,6 +46,9 @@ int wx_archive_each(struct wx_archive *a, int64_t since, int64_t until, wx_archi
 int wx_archive_after(struct wx_archive *a, int64_t after_ts, struct wx_record *out, size_t max);
 /* Records with ts > after_ts into *n.  0 or -errno. */
 int wx_archive_count_after(struct wx_archive *a, int64_t after_ts, int64_t *n);
+/* Records with ts > after_ts into *n and the newest ts into *newest
+ * (after_ts when none), from one snapshot.  0 or -errno. */
+int wx_archive_tail(struct wx_archive *a, int64_t after_ts, int64_t *n, int64_t *newest);
 /* Sum of rain_mm over since <= ts <= until into *mm (0 when none).  0 or -errno. */
 int wx_archive_rain_sum(struct wx_archive *a, int64_t since, int64_t until, double *mm);
 

@@ -8,10 +8,18 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <arpa/inet.h>
 #include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sqlite3.h>
+#include <stdatomic.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -717,6 +725,315 @@ static void mqtt_reports_a_tls_handshake_failure_with_a_wrong_ca(void **state)
 	assert_int_equal(test_sub_count(f->sub, PREFIX "/record"), 0);
 }
 
+
+/* ---- the archive as the uploader finds it (issue 12 item 1) ----------- */
+
+/* A wxd archive with records from..to-1 at path (made aside and renamed
+ * into place, as a replaced file would be). */
+static void make_archive_at(struct fixture *f, const char *path, int from, int to)
+{
+	char tmp[300], err[256];
+	struct wx_archive *a;
+
+	snprintf(tmp, sizeof(tmp), "%s/new.db", f->dir);
+	a = wx_archive_open(tmp, err, sizeof(err));
+	assert_non_null(a);
+	for (int i = from; i < to; i++) {
+		struct wx_record r;
+
+		make_record(&r, i);
+		assert_int_equal(wx_archive_insert(a, &r, err, sizeof(err)), 0);
+	}
+	wx_archive_close(a);		/* checkpointed: new.db holds it all */
+	/* The old file's -wal and -shm go with it (SQLite would read a new
+	 * file at this path through the old file's WAL). */
+	unlink(path);
+	snprintf(tmp, sizeof(tmp), "%s-wal", path);
+	unlink(tmp);
+	snprintf(tmp, sizeof(tmp), "%s-shm", path);
+	unlink(tmp);
+	snprintf(tmp, sizeof(tmp), "%s/new.db", f->dir);
+	assert_int_equal(rename(tmp, path), 0);
+	snprintf(tmp, sizeof(tmp), "%s/new.db-wal", f->dir);
+	unlink(tmp);
+	snprintf(tmp, sizeof(tmp), "%s/new.db-shm", f->dir);
+	unlink(tmp);
+}
+
+/* A full SD card or a damaged file at start must not stop the station:
+ * the uploader starts, says what is wrong, and sends once it can open. */
+static void mqtt_starts_without_an_archive_and_sends_once_it_opens(void **state)
+{
+	struct fixture *f = *state;
+	struct wx_upload_status st;
+	struct wx_uploader *u;
+	char err[256] = "";
+	FILE *fp;
+
+	snprintf(f->cfg.station.database, sizeof(f->cfg.station.database), "%s/bad.db", f->dir);
+	fp = fopen(f->cfg.station.database, "w");
+	assert_non_null(fp);
+	fputs("this is not an SQLite database, just some garbage bytes ........\n", fp);
+	fclose(fp);
+	u = wx_mqtt_start(&f->cfg, 0, err, sizeof(err));
+	if (!u)
+		fail_msg("wx_mqtt_start failed on an archive it cannot open: %s", err);
+	assert_true(wait_error(u, "bad.db", 3000, &st));
+	print_message("status: %s\n", st.last_error);
+	assert_int_equal(st.cursor_ts, 0);
+
+	make_archive_at(f, f->cfg.station.database, 0, 6);
+	st = wait_cursor(u, T0 + 5 * 60, 8000);
+	assert_int_equal(st.cursor_ts, T0 + 5 * 60);
+	assert_int_equal(test_sub_wait(f->sub, PREFIX "/record", 6, 2000), 6);
+	assert_int_equal(check_all_arrived_in_order(f->sub, 6), 0);
+	assert_string_equal(st.last_error, "");
+	wx_uploader_stop(u, 2000);
+}
+
+/* The daemon no longer restarts uploaders when the database is deleted or
+ * replaced: the uploader notices by itself and goes on with the new file,
+ * from that file's own cursor. */
+static void mqtt_follows_a_replaced_archive_by_itself(void **state)
+{
+	struct fixture *f = *state;
+	struct wx_upload_status st;
+	struct wx_uploader *u;
+	struct test_msg m;
+	int64_t cursor;
+	char err[256];
+	struct wx_archive *a;
+
+	insert_range(f, 0, 4);
+	u = start(f, 0);
+	st = wait_cursor(u, T0 + 3 * 60, 5000);
+	assert_int_equal(st.cursor_ts, T0 + 3 * 60);
+	/* A new file with later records takes the old one's place. */
+	make_archive_at(f, f->cfg.station.database, 10, 13);
+	wx_uploader_kick(u);
+	st = wait_cursor(u, T0 + 12 * 60, 5000);
+	assert_int_equal(st.cursor_ts, T0 + 12 * 60);
+	assert_int_equal(test_sub_wait(f->sub, PREFIX "/record", 7, 2000), 7);
+	assert_true(test_sub_get(f->sub, PREFIX "/record", 4, &m));
+	check_payload(m.payload, 10);
+	test_msg_free(&m);
+	/* Deleted: it waits, and takes up the file that comes next. */
+	unlink(f->cfg.station.database);
+	assert_true(wait_error(u, "wx.db", 3000, &st));
+	make_archive_at(f, f->cfg.station.database, 20, 22);
+	st = wait_cursor(u, T0 + 21 * 60, 5000);
+	wx_uploader_stop(u, 2000);
+	assert_int_equal(st.cursor_ts, T0 + 21 * 60);
+	assert_int_equal(test_sub_wait(f->sub, PREFIX "/record", 9, 2000), 9);
+	a = wx_archive_open(f->cfg.station.database, err, sizeof(err));
+	assert_non_null(a);
+	assert_int_equal(wx_archive_cursor_get(a, "mqtt", &cursor), 0);
+	assert_int_equal(cursor, T0 + 21 * 60);
+	wx_archive_close(a);
+}
+
+/* ---- backlog bookkeeping (issue 12 item 5) ---------------------------- */
+
+/* Every SQLite connection the process opens gets a profile hook that adds
+ * up the virtual machine steps of the statements that count records. */
+static atomic_llong count_steps;
+
+static int on_profile(unsigned type, void *ctx, void *p, void *x)
+{
+	sqlite3_stmt *stmt = p;
+	const char *sql = sqlite3_sql(stmt);
+
+	(void)ctx;
+	(void)x;
+	if (type == SQLITE_TRACE_PROFILE && sql && strstr(sql, "count(*)"))
+		atomic_fetch_add(&count_steps,
+				 sqlite3_stmt_status(stmt, SQLITE_STMTSTATUS_VM_STEP, 1));
+	return 0;
+}
+
+static int hook_connection(sqlite3 *db, char **err, const struct sqlite3_api_routines *api)
+{
+	(void)err;
+	(void)api;
+	sqlite3_trace_v2(db, SQLITE_TRACE_PROFILE, on_profile, NULL);
+	return SQLITE_OK;
+}
+
+static void fill_fast(struct fixture *f, int from, int to)
+{
+	char err[256];
+	sqlite3 *db;
+	sqlite3_stmt *s;
+
+	(void)err;
+	assert_int_equal(sqlite3_open(f->cfg.station.database, &db), SQLITE_OK);
+	sqlite3_busy_timeout(db, 5000);
+	assert_int_equal(sqlite3_exec(db, "BEGIN", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "INSERT INTO archive (ts, interval_s, temperature_c)"
+					    " VALUES (?1, 60, ?2)", -1, &s, NULL), SQLITE_OK);
+	for (int i = from; i < to; i++) {
+		sqlite3_bind_int64(s, 1, T0 + 60LL * i);
+		sqlite3_bind_double(s, 2, 10.0 + i * 0.01);
+		assert_int_equal(sqlite3_step(s), SQLITE_DONE);
+		sqlite3_reset(s);
+	}
+	sqlite3_finalize(s);
+	assert_int_equal(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
+/* A backlog is counted once, not again after every acknowledged window
+ * (which made a 2.6 M-record backlog drain at 60 records/s): the counting
+ * work for draining n records stays proportional to n, and the status
+ * still says how many are left. */
+static void mqtt_counts_a_large_backlog_once_while_draining_it(void **state)
+{
+	struct fixture *f = *state;
+	const int n = 4000;
+	struct wx_upload_status st;
+	struct wx_uploader *u;
+	long long steps;
+
+	fill_fast(f, 0, n);
+	atomic_store(&count_steps, 0);
+	sqlite3_auto_extension((void (*)(void))hook_connection);
+	u = start(f, 0);
+	st = wait_cursor(u, T0 + (n - 1) * 60LL, 30000);
+	assert_int_equal(st.cursor_ts, T0 + (n - 1) * 60LL);
+	assert_int_equal(st.backlog, 0);
+	/* New records after a kick are added to the count. */
+	assert_int_equal(kill(f->b->pid, SIGSTOP), 0);
+	fill_fast(f, n, n + 30);
+	wx_uploader_kick(u);
+	sleep_ms(300);
+	wx_uploader_status(u, &st);
+	assert_int_equal(kill(f->b->pid, SIGCONT), 0);
+	assert_true(st.backlog >= 10 && st.backlog <= 30);
+	st = wait_cursor(u, T0 + (n + 29) * 60LL, 10000);
+	assert_int_equal(st.backlog, 0);
+	wx_uploader_stop(u, 2000);
+	sqlite3_cancel_auto_extension((void (*)(void))hook_connection);
+	steps = atomic_load(&count_steps);
+	print_message("VM steps spent counting while draining %d records: %lld\n", n, steps);
+	/* One full count is ~5 steps a record; counting the rest again after
+	 * each 20-record window costs ~n * n / 40 rows (2 M steps here). */
+	assert_true(steps < 10LL * n);
+}
+
+/* ---- stopping whatever the network does (issue 12 item 10) ------------ */
+
+/* A broker address that swallows connections: a listener on 127.0.0.1
+ * that never accept()s, its backlog filled, so the kernel drops further
+ * SYNs as a host that drops packets would; connect() never completes. */
+struct black_hole {
+	int listener;
+	int fill[8];
+	int nfill;
+	int port;
+};
+
+static void black_hole_open(struct black_hole *h)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sa);
+
+	memset(h, 0, sizeof(*h));
+	h->listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(h->listener >= 0);
+	assert_int_equal(bind(h->listener, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(h->listener, 0), 0);
+	assert_int_equal(getsockname(h->listener, (struct sockaddr *)&sa, &len), 0);
+	h->port = ntohs(sa.sin_port);
+	/* Fill the accept queue until a connect no longer completes. */
+	while (h->nfill < 8) {
+		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+		struct pollfd p = { .fd = fd, .events = POLLOUT };
+
+		assert_true(fd >= 0);
+		h->fill[h->nfill++] = fd;
+		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+			continue;
+		assert_int_equal(errno, EINPROGRESS);
+		if (poll(&p, 1, 300) == 0)
+			return;		/* this one hangs: the queue is full */
+	}
+	fail_msg("could not fill the listen backlog");
+}
+
+static void black_hole_close(struct black_hole *h)
+{
+	for (int i = 0; i < h->nfill; i++)
+		close(h->fill[i]);
+	close(h->listener);
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* SIGTERM took 130 s when the broker's host dropped packets: the connect
+ * blocked the uploader's thread and stop joined it.  Stop returns within
+ * its grace (plus a small margin) however the network behaves. */
+static void mqtt_stop_returns_within_the_grace_when_the_broker_is_a_black_hole(void **state)
+{
+	struct fixture *f = *state;
+	struct black_hole h;
+	struct wx_upload_status st;
+	struct wx_uploader *u;
+	int64_t t;
+
+	black_hole_open(&h);
+	f->cfg.mqtt.port = h.port;
+	insert_range(f, 0, 3);
+	u = start(f, 0);
+	sleep_ms(300);			/* the connect is under way */
+	wx_uploader_status(u, &st);
+	assert_false(st.connected);
+	t = mono_ms();
+	wx_uploader_stop(u, 1000);
+	t = mono_ms() - t;
+	print_message("stop with a grace of 1000 ms took %lld ms\n", (long long)t);
+	assert_true(t < 1000 + 700);
+	/* Nothing was acknowledged: the records wait for next time. */
+	{
+		int64_t cursor;
+
+		assert_int_equal(wx_archive_cursor_get(f->a, "mqtt", &cursor), 0);
+		assert_int_equal(cursor, 0);
+	}
+	black_hole_close(&h);
+}
+
+/* The same with a socket that accepts but never answers CONNECT. */
+static void mqtt_stop_returns_within_the_grace_when_connack_never_comes(void **state)
+{
+	struct fixture *f = *state;
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sa);
+	struct wx_uploader *u;
+	int64_t t;
+	int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	assert_true(l >= 0);
+	assert_int_equal(bind(l, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(l, 16), 0);
+	assert_int_equal(getsockname(l, (struct sockaddr *)&sa, &len), 0);
+	f->cfg.mqtt.port = ntohs(sa.sin_port);
+	insert_range(f, 0, 3);
+	u = start(f, 0);
+	sleep_ms(300);
+	t = mono_ms();
+	wx_uploader_stop(u, 500);
+	t = mono_ms() - t;
+	print_message("stop with a grace of 500 ms took %lld ms\n", (long long)t);
+	assert_true(t < 500 + 700);
+	close(l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -731,6 +1048,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(mqtt_reports_a_refused_login_naming_the_broker_once, setup_password, teardown),
 		cmocka_unit_test_setup_teardown(mqtt_connects_over_tls_with_the_right_ca, setup_tls, teardown),
 		cmocka_unit_test_setup_teardown(mqtt_reports_a_tls_handshake_failure_with_a_wrong_ca, setup_tls, teardown),
+		cmocka_unit_test_setup_teardown(mqtt_starts_without_an_archive_and_sends_once_it_opens, setup, teardown),
+		cmocka_unit_test_setup_teardown(mqtt_follows_a_replaced_archive_by_itself, setup, teardown),
+		cmocka_unit_test_setup_teardown(mqtt_counts_a_large_backlog_once_while_draining_it, setup, teardown),
+		cmocka_unit_test_setup_teardown(mqtt_stop_returns_within_the_grace_when_the_broker_is_a_black_hole, setup, teardown),
+		cmocka_unit_test_setup_teardown(mqtt_stop_returns_within_the_grace_when_connack_never_comes, setup, teardown),
 	};
 
 	wx_log_quiet(1);

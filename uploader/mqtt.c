@@ -18,9 +18,11 @@
  * - A clean disconnect suppresses the will, so we publish `offline`
  *   (retained) ourselves first.
  *
- * mosquitto_connect() is blocking (DNS, TCP, TLS handshake): against an
- * unreachable host it can hold the thread for the kernel's TCP connect
- * timeout, which also delays stopping. */
+ * - Connecting never blocks the thread: mosquitto_connect_async() starts a
+ *   non-blocking TCP connect (and TLS handshake) that our loop drives like
+ *   any other traffic, with CONNACK_TIMEOUT_MS for the whole of it.  A host
+ *   that drops packets cannot hold a stop beyond its grace (only a DNS
+ *   lookup still blocks; wx_uploader_stop() does not wait for it). */
 #include "uploader/uploader_internal.h"
 
 #include <errno.h>
@@ -36,7 +38,8 @@
 #define WINDOW 20		/* records in flight at once */
 #define KEEPALIVE_S 60
 #define CONNACK_TIMEOUT_MS 10000
-#define OFFLINE_ACK_MS 1000	/* extra time at stop for `offline` to be acknowledged */
+#define OFFLINE_ACK_MS 1000	/* at most this long at stop for `offline` to be acknowledged */
+#define OFFLINE_MARGIN_MS 250	/* ... and no more than this beyond the grace */
 
 enum state { DOWN, CONNECTING, UP };
 
@@ -63,6 +66,7 @@ struct mqtt {
 	int connack_rc;				/* >0: refused */
 	bool lost;
 	int64_t connect_started_ms;
+	int sock_errno;				/* errno of a failed read or write */
 	int64_t next_attempt_ms;
 	struct wx_backoff bo;
 	char last_log[256];			/* the library's last error line */
@@ -252,7 +256,13 @@ static int session_start(struct mqtt *q)
 			return -1;
 		}
 	}
-	rc = mosquitto_connect(q->m, q->cfg.host, q->cfg.port, KEEPALIVE_S);
+	q->sock_errno = 0;
+	rc = mosquitto_connect_async(q->m, q->cfg.host, q->cfg.port, KEEPALIVE_S);
+	if (rc == MOSQ_ERR_EAI) {
+		wx_uploader_error(q->u, "mqtt %s: cannot resolve %s (check host)", q->where,
+				  q->cfg.host);
+		return -1;
+	}
 	if (rc == MOSQ_ERR_ERRNO) {
 		wx_uploader_error(q->u, "mqtt %s: cannot connect: %s", q->where, strerror(errno));
 		return -1;
@@ -462,6 +472,15 @@ static void fill_window(struct mqtt *q, bool kicked)
 	}
 }
 
+static void loop_io(struct mqtt *q, int rc)
+{
+	if (rc == MOSQ_ERR_SUCCESS)
+		return;
+	if (rc == MOSQ_ERR_ERRNO)
+		q->sock_errno = errno;
+	q->lost = true;
+}
+
 /* One turn of our loop while a session exists: wait for the socket or a
  * kick, let the library read and write, then act on what happened. */
 static void service(struct mqtt *q)
@@ -479,11 +498,9 @@ static void service(struct mqtt *q)
 	if (kicked)
 		wx_uploader_refresh_backlog(q->u);
 	if (rev & (POLLIN | POLLHUP | POLLERR))
-		if (mosquitto_loop_read(q->m, 1) != MOSQ_ERR_SUCCESS)
-			q->lost = true;
+		loop_io(q, mosquitto_loop_read(q->m, 1));
 	if (!q->lost && (rev & POLLOUT))
-		if (mosquitto_loop_write(q->m, 1) != MOSQ_ERR_SUCCESS)
-			q->lost = true;
+		loop_io(q, mosquitto_loop_write(q->m, 1));
 	if (!q->lost && mosquitto_loop_misc(q->m) != MOSQ_ERR_SUCCESS)
 		q->lost = true;
 
@@ -513,7 +530,10 @@ static void service(struct mqtt *q)
 		q->acked_n = 0;
 	}
 	if (q->lost) {
-		if (q->state == CONNECTING && strstr(q->last_log, "SSL"))
+		if (q->state == CONNECTING && q->sock_errno && !strstr(q->last_log, "SSL"))
+			wx_uploader_error(q->u, "mqtt %s: cannot connect: %s", q->where,
+					  strerror(q->sock_errno));
+		else if (q->state == CONNECTING && strstr(q->last_log, "SSL"))
 			/* The handshake may also fail after mosquitto_connect()
 			 * returned: say the same as when it fails inside. */
 			wx_uploader_error(q->u, "mqtt %s: TLS handshake failed: %s (check ca_file and host)",
@@ -532,7 +552,10 @@ static void service(struct mqtt *q)
  * clean disconnect), wait briefly for its PUBACK, then DISCONNECT. */
 static void say_goodbye(struct mqtt *q)
 {
-	int64_t until = wx_uploader_now_ms() + OFFLINE_ACK_MS;
+	/* Within the stop's bound: the rest of the grace, and a little more
+	 * when it is spent (wx_uploader_stop waits 500 ms beyond it). */
+	int64_t left = wx_uploader_grace_left_ms(q->u) + OFFLINE_MARGIN_MS;
+	int64_t until = wx_uploader_now_ms() + (left < OFFLINE_ACK_MS ? left : OFFLINE_ACK_MS);
 
 	if (q->state != UP || q->lost)
 		return;
@@ -567,6 +590,24 @@ static void run(struct wx_uploader *u, void *impl)
 	q->sent_ts = wx_uploader_cursor(u);
 	wx_backoff_init(&q->bo, 1000, 60000);
 	while (!wx_uploader_should_exit(u, q->fl_n)) {
+		int a = wx_uploader_archive_check(u);
+
+		if (a != 0 && q->state != DOWN) {
+			/* Another file (or none): what is in flight or read
+			 * ahead came from the old one; its acks are not this
+			 * file's cursor.  Start over. */
+			q->acked_n = 0;
+			session_end(q);
+			q->next_attempt_ms = 0;
+		}
+		if (a != 0)
+			q->sent_ts = wx_uploader_cursor(u);
+		if (a < 0) {
+			if (wx_uploader_stopping(u))
+				break;
+			wx_uploader_wait(u, -1, 0, wx_uploader_archive_retry_ms(u), NULL);
+			continue;
+		}
 		if (q->state == DOWN) {
 			int64_t wait = q->next_attempt_ms - wx_uploader_now_ms();
 
