@@ -190,8 +190,10 @@ static int64_t payload_ts(const char *payload)
 	return v;
 }
 
-/* Every key of the contract, value by value, against record i. */
-static void check_payload(const char *payload, int i)
+/* Every key of the contract, value by value, against record i; a state
+ * payload also carries rain_today_mm and rain_rate_mm_h (checked by
+ * mqtt_state_carries_rain_today_and_rain_rate). */
+static void check_payload_of(const char *payload, int i, bool state)
 {
 	struct wx_record r;
 	cJSON *o = cJSON_Parse(payload), *it;
@@ -210,7 +212,10 @@ static void check_payload(const char *payload, int i)
 
 		it = cJSON_GetObjectItemCaseSensitive(o, key);
 		if (!(wx_quantities[q].where & WX_IN_ARCHIVE)) {
-			assert_null(it);
+			if (state && (q == WX_RAIN_TODAY_MM || q == WX_RAIN_RATE_MM_H))
+				assert_non_null(it);
+			else
+				assert_null(it);
 			continue;
 		}
 		assert_non_null(it);
@@ -222,6 +227,11 @@ static void check_payload(const char *payload, int i)
 		}
 	}
 	cJSON_Delete(o);
+}
+
+static void check_payload(const char *payload, int i)
+{
+	check_payload_of(payload, i, false);
 }
 
 /* Records on <prefix>/record: each of 0..n-1 at least once, in order of
@@ -359,7 +369,7 @@ static void mqtt_keeps_state_and_availability_retained(void **state)
 	assert_true(test_sub_wait(late, PREFIX "/state", 1, 2000) >= 1);
 	assert_true(test_sub_get(late, PREFIX "/state", 0, &m));
 	assert_true(m.retain);
-	check_payload(m.payload, 2);
+	check_payload_of(m.payload, 2, true);
 	test_msg_free(&m);
 	assert_true(test_sub_wait(late, PREFIX "/availability", 1, 2000) >= 1);
 	assert_true(test_sub_get(late, PREFIX "/availability", 0, &m));
@@ -518,8 +528,13 @@ static void mqtt_announces_home_assistant_discovery_and_resends_on_ha_online(voi
 	assert_string_equal(cJSON_GetObjectItem(o, "device_class")->valuestring, "temperature");
 	assert_string_equal(cJSON_GetObjectItem(o, "unit_of_measurement")->valuestring, "°C");
 	assert_string_equal(cJSON_GetObjectItem(o, "state_class")->valuestring, "measurement");
+	assert_int_equal(cJSON_GetObjectItem(o, "suggested_display_precision")->valueint, 1);
 	assert_string_equal(cJSON_GetObjectItem(o, "availability_topic")->valuestring,
 			    PREFIX "/availability");
+	it = cJSON_GetObjectItem(o, "origin");
+	assert_non_null(it);
+	assert_string_equal(cJSON_GetObjectItem(it, "name")->valuestring, "wxd");
+	assert_string_equal(cJSON_GetObjectItem(it, "sw_version")->valuestring, WX_VERSION);
 	dev = cJSON_GetObjectItem(o, "device");
 	assert_non_null(dev);
 	it = cJSON_GetArrayItem(cJSON_GetObjectItem(dev, "identifiers"), 0);
@@ -535,6 +550,27 @@ static void mqtt_announces_home_assistant_discovery_and_resends_on_ha_online(voi
 	o = cJSON_Parse(m.payload);
 	assert_string_equal(cJSON_GetObjectItem(o, "state_class")->valuestring, "measurement_angle");
 	assert_string_equal(cJSON_GetObjectItem(o, "device_class")->valuestring, "wind_direction");
+	assert_int_equal(cJSON_GetObjectItem(o, "suggested_display_precision")->valueint, 0);
+	cJSON_Delete(o);
+	test_msg_free(&m);
+
+	/* With rain: the day's total and the rate, as Home Assistant wants them. */
+	assert_int_equal(test_sub_wait(f->sub, "homeassistant/sensor/" STATION "/rain_today_mm/config", 1, 2000), 1);
+	assert_true(test_sub_get(f->sub, "homeassistant/sensor/" STATION "/rain_today_mm/config", 0, &m));
+	o = cJSON_Parse(m.payload);
+	assert_string_equal(cJSON_GetObjectItem(o, "device_class")->valuestring, "precipitation");
+	assert_string_equal(cJSON_GetObjectItem(o, "state_class")->valuestring, "total_increasing");
+	assert_string_equal(cJSON_GetObjectItem(o, "unit_of_measurement")->valuestring, "mm");
+	assert_string_equal(cJSON_GetObjectItem(o, "value_template")->valuestring,
+			    "{{ value_json.rain_today_mm }}");
+	cJSON_Delete(o);
+	test_msg_free(&m);
+	assert_int_equal(test_sub_wait(f->sub, "homeassistant/sensor/" STATION "/rain_rate_mm_h/config", 1, 2000), 1);
+	assert_true(test_sub_get(f->sub, "homeassistant/sensor/" STATION "/rain_rate_mm_h/config", 0, &m));
+	o = cJSON_Parse(m.payload);
+	assert_string_equal(cJSON_GetObjectItem(o, "device_class")->valuestring, "precipitation_intensity");
+	assert_string_equal(cJSON_GetObjectItem(o, "state_class")->valuestring, "measurement");
+	assert_string_equal(cJSON_GetObjectItem(o, "unit_of_measurement")->valuestring, "mm/h");
 	cJSON_Delete(o);
 	test_msg_free(&m);
 
@@ -725,6 +761,216 @@ static void mqtt_reports_a_tls_handshake_failure_with_a_wrong_ca(void **state)
 	assert_int_equal(test_sub_count(f->sub, PREFIX "/record"), 0);
 }
 
+
+/* ---- Home Assistant: no ghost entities (issue 12 item 11) -------------- */
+
+/* The retained configs on the broker now, as a client subscribing afresh
+ * sees them: how many of topics[] are there. */
+static int retained_configs(struct fixture *f, const char *const *topics, int n)
+{
+	struct test_sub *late = test_sub_start(f->b->port);
+	int have = 0;
+
+	assert_non_null(late);
+	/* Retained messages come right after the subscription: availability
+	 * is always there, so once it came the rest has too. */
+	test_sub_wait(late, NULL, 1, 2000);
+	sleep_ms(200);
+	for (int i = 0; i < n; i++)
+		if (test_sub_count(late, topics[i]) > 0)
+			have++;
+	test_sub_stop(late);
+	return have;
+}
+
+static void run_once(struct fixture *f, uint32_t qs)
+{
+	struct wx_uploader *u = start(f, qs);
+	struct wx_upload_status st;
+
+	st = wait_cursor(u, T0 + 2 * 60, 5000);
+	assert_int_equal(st.cursor_ts, T0 + 2 * 60);
+	sleep_ms(300);		/* discovery and its deletions acknowledged */
+	wx_uploader_stop(u, 2000);
+}
+
+#define HA "homeassistant/sensor/"
+static const char *const t_temp = HA STATION "/temperature_c/config";
+static const char *const t_hum = HA STATION "/humidity_pct/config";
+static const char *const t_rain = HA STATION "/rain_mm/config";
+static const char *const t_today = HA STATION "/rain_today_mm/config";
+static const char *const t_rate = HA STATION "/rain_rate_mm_h/config";
+
+/* A sensor removed from the config, another station id, another prefix,
+ * or ha_discovery = false: the configs published before are deleted
+ * (empty retained message) instead of staying on the broker for ever. */
+static void mqtt_deletes_discovery_configs_that_no_longer_apply(void **state)
+{
+	struct fixture *f = *state;
+	uint32_t all = (1u << WX_TEMPERATURE_C) | (1u << WX_HUMIDITY_PCT) | (1u << WX_RAIN_MM);
+	const char *const mine[] = { t_temp, t_hum, t_rain, t_today, t_rate };
+	const char *const other[] = { HA "school-02/temperature_c/config",
+				      HA "school-02/humidity_pct/config" };
+	const char *const elsewhere[] = { "ha2/sensor/school-02/temperature_c/config" };
+	size_t empties;
+
+	f->cfg.mqtt.ha_discovery = true;
+	insert_range(f, 0, 3);
+	run_once(f, all);
+	assert_int_equal(retained_configs(f, mine, 5), 5);
+
+	/* The hygrometer is gone from the config. */
+	run_once(f, all & ~(1u << WX_HUMIDITY_PCT));
+	assert_int_equal(retained_configs(f, mine, 5), 4);
+	assert_int_equal(retained_configs(f, &t_hum, 1), 0);
+	/* It was deleted with an empty retained message. */
+	assert_true(test_sub_count(f->sub, t_hum) >= 2);
+	{
+		struct test_msg m;
+
+		assert_true(test_sub_get(f->sub, t_hum, test_sub_count(f->sub, t_hum) - 1, &m));
+		assert_string_equal(m.payload, "");
+		test_msg_free(&m);
+	}
+	/* Without rain, the day's total and the rate go too. */
+	run_once(f, all & ~(1u << WX_HUMIDITY_PCT) & ~(1u << WX_RAIN_MM));
+	assert_int_equal(retained_configs(f, mine, 5), 1);
+
+	/* Another station id: nothing left under the old one. */
+	snprintf(f->cfg.station.id, sizeof(f->cfg.station.id), "school-02");
+	run_once(f, all);
+	assert_int_equal(retained_configs(f, mine, 5), 0);
+	assert_int_equal(retained_configs(f, other, 2), 2);
+
+	/* Another discovery prefix: configs move there. */
+	snprintf(f->cfg.mqtt.ha_prefix, sizeof(f->cfg.mqtt.ha_prefix), "ha2");
+	run_once(f, 1u << WX_TEMPERATURE_C);
+	assert_int_equal(retained_configs(f, other, 2), 0);
+	assert_int_equal(retained_configs(f, elsewhere, 1), 1);
+
+	/* Discovery turned off: everything wxd published goes. */
+	f->cfg.mqtt.ha_discovery = false;
+	empties = test_sub_count(f->sub, elsewhere[0]);
+	run_once(f, all);
+	assert_int_equal(retained_configs(f, elsewhere, 1), 0);
+	assert_int_equal(test_sub_count(f->sub, elsewhere[0]), empties + 1);
+	/* And nothing is deleted twice. */
+	run_once(f, all);
+	assert_int_equal(test_sub_count(f->sub, elsewhere[0]), empties + 1);
+}
+
+/* Home Assistant's own discovery prefix, with its status topic. */
+static void mqtt_uses_the_configured_ha_prefix_and_its_status_topic(void **state)
+{
+	struct fixture *f = *state;
+	const char *t = "ha-test/sensor/" STATION "/temperature_c/config";
+	struct wx_uploader *u;
+
+	f->cfg.mqtt.ha_discovery = true;
+	snprintf(f->cfg.mqtt.ha_prefix, sizeof(f->cfg.mqtt.ha_prefix), "ha-test");
+	insert_range(f, 0, 1);
+	u = start(f, 1u << WX_TEMPERATURE_C);
+	assert_int_equal(test_sub_wait(f->sub, t, 1, 5000), 1);
+	assert_int_equal(test_sub_count(f->sub, t_temp), 0);
+	assert_int_equal(test_sub_publish(f->sub, "homeassistant/status", "online", false), 0);
+	sleep_ms(300);
+	assert_int_equal(test_sub_count(f->sub, t), 1);
+	assert_int_equal(test_sub_publish(f->sub, "ha-test/status", "online", false), 0);
+	assert_int_equal(test_sub_wait(f->sub, t, 2, 3000), 2);
+	wx_uploader_stop(u, 2000);
+}
+
+static double state_number(const char *payload, const char *key, bool *is_null)
+{
+	cJSON *o = cJSON_Parse(payload), *it = cJSON_GetObjectItemCaseSensitive(o, key);
+	double v = cJSON_IsNumber(it) ? it->valuedouble : -1;
+
+	assert_non_null(it);
+	*is_null = cJSON_IsNull(it);
+	cJSON_Delete(o);
+	return v;
+}
+
+/* The retained state has rain_today_mm (since local midnight, a record
+ * ending 00:00 still yesterday's) and rain_rate_mm_h (the last 10 minutes
+ * scaled to an hour), both from the archive. */
+static void mqtt_state_carries_rain_today_and_rain_rate(void **state)
+{
+	struct fixture *f = *state;
+	/* T0 is 22:13:20 UTC; record 106 ends 23:59:20, 107 at 00:00:20. */
+	const int n = 120;
+	struct wx_uploader *u;
+	struct test_msg m;
+	double today = 0, last10 = 0, v;
+	bool null;
+	char *tz = getenv("TZ") ? strdup(getenv("TZ")) : NULL;
+
+	setenv("TZ", "UTC", 1);
+	tzset();
+	insert_range(f, 0, n);
+	for (int i = 0; i < n; i++) {
+		struct wx_record r;
+
+		make_record(&r, i);
+		if (r.ts > 1700006400)		/* after midnight UTC */
+			today += r.v[WX_RAIN_MM];
+		if (r.ts > T0 + (n - 1) * 60LL - 600)
+			last10 += r.v[WX_RAIN_MM];
+	}
+	u = start(f, 1u << WX_RAIN_MM);
+	wait_cursor(u, T0 + (n - 1) * 60LL, 5000);
+	sleep_ms(200);
+	wx_uploader_stop(u, 2000);
+	assert_true(test_sub_count(f->sub, PREFIX "/state") >= 1);
+	assert_true(test_sub_get(f->sub, PREFIX "/state",
+				 test_sub_count(f->sub, PREFIX "/state") - 1, &m));
+	assert_int_equal(payload_ts(m.payload), T0 + (n - 1) * 60LL);
+	v = state_number(m.payload, "rain_today_mm", &null);
+	assert_false(null);
+	assert_true(fabs(v - wx_round2(today)) < 1e-9);
+	v = state_number(m.payload, "rain_rate_mm_h", &null);
+	assert_false(null);
+	assert_true(fabs(v - wx_round2(last10 * 6)) < 1e-9);
+	print_message("state: today %.2f mm, rate %.2f mm/h\n", today, last10 * 6);
+	test_msg_free(&m);
+	/* Records never reach the record topic with these live-only keys. */
+	assert_true(test_sub_get(f->sub, PREFIX "/record", 0, &m));
+	check_payload(m.payload, 0);
+	test_msg_free(&m);
+	if (tz) {
+		setenv("TZ", tz, 1);
+		free(tz);
+	} else {
+		unsetenv("TZ");
+	}
+	tzset();
+}
+
+/* Without a rain gauge the two keys are null, not 0. */
+static void mqtt_state_has_null_rain_today_without_a_gauge(void **state)
+{
+	struct fixture *f = *state;
+	struct wx_uploader *u;
+	struct wx_record r;
+	struct test_msg m;
+	char err[256];
+	bool null;
+
+	wx_record_init(&r, T0);
+	r.interval_s = 60;
+	wx_record_set(&r, WX_TEMPERATURE_C, 3.5);
+	assert_int_equal(wx_archive_insert(f->a, &r, err, sizeof(err)), 0);
+	u = start(f, 1u << WX_TEMPERATURE_C);
+	wait_cursor(u, T0, 5000);
+	assert_true(test_sub_wait(f->sub, PREFIX "/state", 1, 2000) >= 1);
+	wx_uploader_stop(u, 2000);
+	assert_true(test_sub_get(f->sub, PREFIX "/state", 0, &m));
+	state_number(m.payload, "rain_today_mm", &null);
+	assert_true(null);
+	state_number(m.payload, "rain_rate_mm_h", &null);
+	assert_true(null);
+	test_msg_free(&m);
+}
 
 /* ---- the archive as the uploader finds it (issue 12 item 1) ----------- */
 
@@ -1048,6 +1294,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(mqtt_reports_a_refused_login_naming_the_broker_once, setup_password, teardown),
 		cmocka_unit_test_setup_teardown(mqtt_connects_over_tls_with_the_right_ca, setup_tls, teardown),
 		cmocka_unit_test_setup_teardown(mqtt_reports_a_tls_handshake_failure_with_a_wrong_ca, setup_tls, teardown),
+		cmocka_unit_test_setup_teardown(mqtt_deletes_discovery_configs_that_no_longer_apply, setup, teardown),
+		cmocka_unit_test_setup_teardown(mqtt_uses_the_configured_ha_prefix_and_its_status_topic, setup, teardown),
+		cmocka_unit_test_setup_teardown(mqtt_state_carries_rain_today_and_rain_rate, setup, teardown),
+		cmocka_unit_test_setup_teardown(mqtt_state_has_null_rain_today_without_a_gauge, setup, teardown),
 		cmocka_unit_test_setup_teardown(mqtt_starts_without_an_archive_and_sends_once_it_opens, setup, teardown),
 		cmocka_unit_test_setup_teardown(mqtt_follows_a_replaced_archive_by_itself, setup, teardown),
 		cmocka_unit_test_setup_teardown(mqtt_counts_a_large_backlog_once_while_draining_it, setup, teardown),

@@ -93,8 +93,10 @@ void wx_backoff_reset(struct wx_backoff *b);
 
 /* MQTT: does this message (topic, payload of payloadlen bytes, not
  * NUL-terminated) say Home Assistant came online, so discovery is sent
- * again?  Only "homeassistant/status" with the exact payload "online". */
-bool wx_mqtt_ha_online(const char *topic, const void *payload, int payloadlen);
+ * again?  Only ha_status ("<ha_prefix>/status", "homeassistant/status" by
+ * default) with the exact payload "online". */
+bool wx_mqtt_ha_online(const char *ha_status, const char *topic, const void *payload,
+		       int payloadlen);
 /* MQTT: the reason at the end of a library/OpenSSL log line ("... ::
  * certificate verify failed" -> "certificate verify failed"): a pointer
  * into line, or line itself when it has no reason part. */
