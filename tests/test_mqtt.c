@@ -31,6 +31,7 @@
 #include "db/archive.h"
 #include "firmware/log.h"
 #include "firmware/record.h"
+#include "firmware/record_json.h"
 #include "tests/support/broker.h"
 #include "uploader/uploader.h"
 
@@ -131,6 +132,21 @@ static int setup_broker_down(void **state)
 	f->sub = test_sub_start_persistent(f->b->port, "test-sub-persistent");
 	assert_non_null(f->sub);
 	test_broker_stop(f->b);
+	return 0;
+}
+
+/* A broker that keeps sessions across restarts and a persistent
+ * subscriber, the broker running. */
+static int setup_persistent_sub(void **state)
+{
+	struct test_broker_opts o = { .persistence = true };
+	struct fixture *f;
+
+	setup_with(state, &o, false);
+	f = *state;
+	assert_int_equal(test_broker_restart(f->b), 0);
+	f->sub = test_sub_start_persistent(f->b->port, "test-sub-persistent");
+	assert_non_null(f->sub);
 	return 0;
 }
 
@@ -762,6 +778,84 @@ static void mqtt_reports_a_tls_handshake_failure_with_a_wrong_ca(void **state)
 }
 
 
+/* ---- a record once sent is never contradicted (issue 12 item 4) -------- */
+
+/* The daemon no longer relabels stored records after the clock is stepped
+ * back (new ones are labelled after the newest stored one until the clock
+ * catches up), and the uploader never moves its cursor but on an
+ * acknowledgement.  Whatever arrives in what order: each ts reaches the
+ * broker once, with the data the archive holds for it. */
+static int compare_with_archive(const struct wx_record *r, void *arg)
+{
+	struct test_sub *sub = arg;
+	size_t n = test_sub_count(sub, PREFIX "/record");
+	int seen = 0;
+
+	for (size_t k = 0; k < n; k++) {
+		struct test_msg m;
+		cJSON *o;
+		struct wx_record got;
+
+		assert_true(test_sub_get(sub, PREFIX "/record", k, &m));
+		if (payload_ts(m.payload) != r->ts) {
+			test_msg_free(&m);
+			continue;
+		}
+		seen++;
+		o = cJSON_Parse(m.payload);
+		wx_record_from_json(o, &got);
+		cJSON_Delete(o);
+		for (int q = 0; q < WX_QUANTITY_COUNT; q++) {
+			if (!(wx_quantities[q].where & WX_IN_ARCHIVE))
+				continue;
+			assert_int_equal(wx_record_has(&got, (enum wx_quantity)q),
+					 wx_record_has(r, (enum wx_quantity)q));
+			if (wx_record_has(r, (enum wx_quantity)q) &&
+			    fabs(got.v[q] - wx_round2(r->v[q])) > 1e-9)
+				fail_msg("ts %lld %s: broker %s, archive %g", (long long)r->ts,
+					 wx_quantities[q].key, m.payload, r->v[q]);
+		}
+		test_msg_free(&m);
+	}
+	if (seen != 1)
+		fail_msg("ts %lld reached the broker %d times", (long long)r->ts, seen);
+	return 0;
+}
+
+static void mqtt_never_contradicts_a_record_once_sent(void **state)
+{
+	struct fixture *f = *state;
+	struct wx_upload_status st;
+	struct wx_uploader *u;
+	int64_t n_archive = 0;
+
+	insert_range(f, 0, 10);
+	u = start(f, 0);
+	st = wait_cursor(u, T0 + 9 * 60, 5000);
+	assert_int_equal(st.cursor_ts, T0 + 9 * 60);
+	/* The clock went back an hour: the next records are labelled after
+	 * the newest stored one, not an hour earlier, and the stored ones
+	 * stay as they are (the uploader is neither stopped nor moved). */
+	insert_range(f, 10, 15);
+	wx_uploader_kick(u);
+	/* A broker outage in the middle changes nothing either. */
+	st = wait_cursor(u, T0 + 14 * 60, 5000);
+	test_broker_stop(f->b);
+	insert_range(f, 15, 20);
+	wx_uploader_kick(u);
+	sleep_ms(200);
+	assert_int_equal(test_broker_restart(f->b), 0);
+	st = wait_cursor(u, T0 + 19 * 60, 8000);
+	assert_int_equal(st.cursor_ts, T0 + 19 * 60);
+	wx_uploader_stop(u, 2000);
+	assert_int_equal(wx_archive_count(f->a, &n_archive), 0);
+	assert_int_equal(n_archive, 20);
+	/* The persistent subscriber rides out the outage. */
+	assert_true(test_sub_wait(f->sub, PREFIX "/record", 20, 3000) >= 20);
+	assert_int_equal(wx_archive_each(f->a, 0, INT64_MAX, compare_with_archive, f->sub), 0);
+	assert_int_equal(test_sub_count(f->sub, PREFIX "/record"), 20);
+}
+
 /* ---- Home Assistant: no ghost entities (issue 12 item 11) -------------- */
 
 /* The retained configs on the broker now, as a client subscribing afresh
@@ -1294,6 +1388,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(mqtt_reports_a_refused_login_naming_the_broker_once, setup_password, teardown),
 		cmocka_unit_test_setup_teardown(mqtt_connects_over_tls_with_the_right_ca, setup_tls, teardown),
 		cmocka_unit_test_setup_teardown(mqtt_reports_a_tls_handshake_failure_with_a_wrong_ca, setup_tls, teardown),
+		cmocka_unit_test_setup_teardown(mqtt_never_contradicts_a_record_once_sent, setup_persistent_sub, teardown),
 		cmocka_unit_test_setup_teardown(mqtt_deletes_discovery_configs_that_no_longer_apply, setup, teardown),
 		cmocka_unit_test_setup_teardown(mqtt_uses_the_configured_ha_prefix_and_its_status_topic, setup, teardown),
 		cmocka_unit_test_setup_teardown(mqtt_state_carries_rain_today_and_rain_rate, setup, teardown),
