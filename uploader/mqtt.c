@@ -445,11 +445,12 @@ static int ha_file_read(const struct mqtt *q, char (*out)[HA_TOPIC_LEN], int max
 	if (!f)
 		return 0;
 	while (n < max && fgets(line, sizeof(line), f)) {
+		size_t len;
+
 		line[strcspn(line, "\r\n")] = '\0';
+		len = strlen(line);
 		/* Only configs: a damaged file must not make us delete
 		 * anything else. */
-		size_t len = strlen(line);
-
 		if (!strstr(line, "/sensor/") || len < 8 || len >= HA_TOPIC_LEN ||
 		    strcmp(line + len - 7, "/config") != 0)
 			continue;

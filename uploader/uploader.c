@@ -312,15 +312,20 @@ void wx_uploader_stop(struct wx_uploader *u, int grace_ms)
 		if (pthread_cond_timedwait(&u->done_cv, &u->mu, &until) == ETIMEDOUT)
 			break;
 	done = u->done;
-	if (!done)
-		u->abandoned = true;
-	pthread_mutex_unlock(&u->mu);
 	if (!done) {
+		/* From here on the thread owns u and frees it: touch nothing
+		 * of it after unlocking. */
+		pthread_t t = u->thread;
+		const char *name = u->ops->name;
+
+		u->abandoned = true;
+		pthread_mutex_unlock(&u->mu);
 		wx_log_warnx("%s: not stopped after %d ms (the network holds it): leaving it behind",
-			     u->ops->name, grace_ms + STOP_MARGIN_MS);
-		pthread_detach(u->thread);
+			     name, grace_ms + STOP_MARGIN_MS);
+		pthread_detach(t);
 		return;
 	}
+	pthread_mutex_unlock(&u->mu);
 	pthread_join(u->thread, NULL);
 	destroy(u);
 }
