@@ -885,7 +885,16 @@ static void run_once(struct fixture *f, uint32_t qs)
 
 	st = wait_cursor(u, T0 + 2 * 60, 5000);
 	assert_int_equal(st.cursor_ts, T0 + 2 * 60);
-	sleep_ms(300);		/* discovery and its deletions acknowledged */
+	/* Connected (the cursor may have been there from an earlier run):
+	 * discovery and deletions went out right after the CONNACK. */
+	for (int waited = 0; !st.connected && waited < 5000; waited += 10) {
+		sleep_ms(10);
+		wx_uploader_status(u, &st);
+	}
+	assert_true(st.connected);
+	sleep_ms(100);
+	/* The stop waits for the PUBACK of `offline`, published after the
+	 * deletions: theirs have come by then. */
 	wx_uploader_stop(u, 2000);
 }
 
@@ -1016,7 +1025,8 @@ static void mqtt_state_carries_rain_today_and_rain_rate(void **state)
 	wait_cursor(u, T0 + (n - 1) * 60LL, 5000);
 	sleep_ms(200);
 	wx_uploader_stop(u, 2000);
-	assert_true(test_sub_count(f->sub, PREFIX "/state") >= 1);
+	/* Every state of this run is the newest record's. */
+	assert_true(test_sub_wait(f->sub, PREFIX "/state", 1, 2000) >= 1);
 	assert_true(test_sub_get(f->sub, PREFIX "/state",
 				 test_sub_count(f->sub, PREFIX "/state") - 1, &m));
 	assert_int_equal(payload_ts(m.payload), T0 + (n - 1) * 60LL);
