@@ -36,7 +36,8 @@ static pid_t spawn(const char *wxd, const char *speed, const char *duration)
 	pid_t pid = fork();
 
 	if (pid == 0) {
-		freopen("/dev/null", "w", stderr);
+		if (!freopen("/dev/null", "w", stderr))
+			_exit(127);
 		execl(wxd, "wxd", "-c", conf, "--sim", "--speed", speed, "--duration", duration,
 		      (char *)NULL);
 		_exit(127);

@@ -79,6 +79,7 @@ enum stmt_id {
 	ST_EACH,
 	ST_AFTER,
 	ST_COUNT_AFTER,
+	ST_TAIL,
 	ST_RAIN_SUM,
 	ST_CURSOR_GET,
 	ST_CURSOR_SET,
@@ -387,6 +388,7 @@ static int prepare_all(struct wx_archive *a, char *err, size_t errlen)
 	sql_add_columns(&b[ST_AFTER]);
 	sql_add(&b[ST_AFTER], " FROM archive WHERE ts > ?1 ORDER BY ts LIMIT ?2");
 	sql_add(&b[ST_COUNT_AFTER], "SELECT count(*) FROM archive WHERE ts > ?1");
+	sql_add(&b[ST_TAIL], "SELECT count(*), max(ts) FROM archive WHERE ts > ?1");
 	sql_add(&b[ST_RAIN_SUM], "SELECT total(%s) FROM archive WHERE ts BETWEEN ?1 AND ?2",
 		wx_quantities[WX_RAIN_MM].key);
 	sql_add(&b[ST_CURSOR_GET], "SELECT ts FROM upload_cursor WHERE name = ?1");
@@ -737,6 +739,27 @@ int wx_archive_count_after(struct wx_archive *a, int64_t after_ts, int64_t *n)
 	*n = 0;
 	sqlite3_bind_int64(s, 1, after_ts);
 	return step_int(a, s, n, "counting records");
+}
+
+int wx_archive_tail(struct wx_archive *a, int64_t after_ts, int64_t *n, int64_t *newest)
+{
+	sqlite3_stmt *s = a->st[ST_TAIL];
+	int rc;
+
+	*n = 0;
+	*newest = after_ts;
+	sqlite3_bind_int64(s, 1, after_ts);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*n = sqlite3_column_int64(s, 0);
+		if (sqlite3_column_type(s, 1) != SQLITE_NULL)
+			*newest = sqlite3_column_int64(s, 1);
+		rc = 0;
+	} else {
+		rc = fail(a, rc, "counting records", NULL, 0);
+	}
+	sqlite3_reset(s);
+	return rc;
 }
 
 int wx_archive_each(struct wx_archive *a, int64_t since, int64_t until, wx_archive_cb cb, void *arg)

@@ -46,6 +46,9 @@ int wx_archive_each(struct wx_archive *a, int64_t since, int64_t until, wx_archi
 int wx_archive_after(struct wx_archive *a, int64_t after_ts, struct wx_record *out, size_t max);
 /* Records with ts > after_ts into *n.  0 or -errno. */
 int wx_archive_count_after(struct wx_archive *a, int64_t after_ts, int64_t *n);
+/* Records with ts > after_ts into *n and the newest ts into *newest
+ * (after_ts when none), from one snapshot.  0 or -errno. */
+int wx_archive_tail(struct wx_archive *a, int64_t after_ts, int64_t *n, int64_t *newest);
 /* Sum of rain_mm over since <= ts <= until into *mm (0 when none).  0 or -errno. */
 int wx_archive_rain_sum(struct wx_archive *a, int64_t since, int64_t until, double *mm);
 
@@ -65,7 +68,14 @@ int wx_archive_relax_sync(struct wx_archive *a);
 /* Move the records with ts >= from_ts, and the upload cursors at or past
  * from_ts, by delta_s seconds, in one transaction (after the clock was
  * stepped back: see firmware/daemon.c).  0; -EEXIST, with nothing changed,
- * when a moved record would land on one that stays; else -errno. */
+ * when a moved record would land on one that stays; else -errno.
+ *
+ * On its way out (issue 12 item 4): a record once stored, and perhaps
+ * sent, is never relabelled; the daemon labels new records after the
+ * newest stored one until the clock catches up.  Nothing in uploader/
+ * relies on it (uploaders read their cursor once per opened file and move
+ * it only on acknowledgement); remove it with its last caller,
+ * daemon.c's clock_stepped(), and its two tests in tests/test_archive.c. */
 int wx_archive_shift(struct wx_archive *a, int64_t from_ts, int64_t delta_s, char *err,
 		     size_t errlen);
 

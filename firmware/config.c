@@ -114,6 +114,7 @@ static const struct key schema[] = {
 	TYPED("mqtt", "topic", T_TOPIC, mqtt.topic),
 	NUM("mqtt", "qos", T_INT, mqtt.qos, 0, 2),
 	NUM("mqtt", "ha_discovery", T_BOOL, mqtt.ha_discovery, 0, 0),
+	TYPED("mqtt", "ha_prefix", T_TOPIC, mqtt.ha_prefix),
 
 	NUM("initialstate", "enabled", T_BOOL, initialstate.enabled, 0, 0),
 	TYPED("initialstate", "url", T_URL, initialstate.url),
@@ -198,6 +199,7 @@ static void defaults_byo(struct wx_config *c)
 	c->mqtt.port = 1883;
 	c->mqtt.qos = 1;
 	c->mqtt.ha_discovery = true;
+	snprintf(c->mqtt.ha_prefix, sizeof(c->mqtt.ha_prefix), "homeassistant");
 
 	snprintf(c->initialstate.url, sizeof(c->initialstate.url), "https://groker.init.st/api/events");
 	snprintf(c->initialstate.access_key_file, sizeof(c->initialstate.access_key_file),

@@ -96,6 +96,7 @@ struct wx_config_mqtt {
 	char topic[WX_PATH_LEN];	/* default wx/<station id> */
 	int qos;
 	bool ha_discovery;
+	char ha_prefix[WX_PATH_LEN];	/* Home Assistant's discovery prefix */
 };
 
 struct wx_config_initialstate {

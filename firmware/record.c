@@ -4,20 +4,23 @@
 #include <string.h>
 
 const struct wx_quantity_info wx_quantities[WX_QUANTITY_COUNT] = {
-	[WX_TEMPERATURE_C] = { "temperature_c", "Air temperature", "°C", "temperature", false, WX_IN_ARCHIVE | WX_IN_LIVE },
-	[WX_HUMIDITY_PCT] = { "humidity_pct", "Humidity", "%", "humidity", false, WX_IN_ARCHIVE | WX_IN_LIVE },
-	[WX_PRESSURE_HPA] = { "pressure_hpa", "Station pressure", "hPa", "atmospheric_pressure", false, WX_IN_ARCHIVE | WX_IN_LIVE },
-	[WX_SEA_LEVEL_PRESSURE_HPA] = { "sea_level_pressure_hpa", "Sea-level pressure", "hPa", "atmospheric_pressure", false, WX_IN_ARCHIVE | WX_IN_LIVE },
-	[WX_DEW_POINT_C] = { "dew_point_c", "Dew point", "°C", "temperature", false, WX_IN_ARCHIVE | WX_IN_LIVE },
-	[WX_GROUND_TEMPERATURE_C] = { "ground_temperature_c", "Ground temperature", "°C", "temperature", false, WX_IN_ARCHIVE | WX_IN_LIVE },
-	[WX_WIND_SPEED_KMH] = { "wind_speed_kmh", "Wind speed", "km/h", "wind_speed", false, WX_IN_ARCHIVE | WX_IN_LIVE },
-	[WX_WIND_GUST_KMH] = { "wind_gust_kmh", "Wind gust", "km/h", "wind_speed", false, WX_IN_ARCHIVE | WX_IN_LIVE },
-	[WX_WIND_DIRECTION_DEG] = { "wind_direction_deg", "Wind direction", "°", "wind_direction", false, WX_IN_ARCHIVE | WX_IN_LIVE },
-	[WX_RAIN_MM] = { "rain_mm", "Rain", "mm", "precipitation", false, WX_IN_ARCHIVE },
-	[WX_RAIN_TODAY_MM] = { "rain_today_mm", "Rain today", "mm", "precipitation", false, WX_IN_LIVE },
-	[WX_WIND_PULSES] = { "wind_pulses", "Wind pulses", "", NULL, true, WX_IN_ARCHIVE },
-	[WX_RAIN_TIPS] = { "rain_tips", "Rain tips", "", NULL, true, WX_IN_ARCHIVE },
-	[WX_AIR_QUALITY_PCT] = { "air_quality_pct", "Air quality", "%", NULL, false, WX_IN_ARCHIVE | WX_IN_LIVE },
+	[WX_TEMPERATURE_C] = { "temperature_c", "Air temperature", "°C", "temperature", false, WX_IN_ARCHIVE | WX_IN_LIVE, 1 },
+	[WX_HUMIDITY_PCT] = { "humidity_pct", "Humidity", "%", "humidity", false, WX_IN_ARCHIVE | WX_IN_LIVE, 0 },
+	[WX_PRESSURE_HPA] = { "pressure_hpa", "Station pressure", "hPa", "atmospheric_pressure", false, WX_IN_ARCHIVE | WX_IN_LIVE, 1 },
+	[WX_SEA_LEVEL_PRESSURE_HPA] = { "sea_level_pressure_hpa", "Sea-level pressure", "hPa", "atmospheric_pressure", false, WX_IN_ARCHIVE | WX_IN_LIVE, 1 },
+	[WX_DEW_POINT_C] = { "dew_point_c", "Dew point", "°C", "temperature", false, WX_IN_ARCHIVE | WX_IN_LIVE, 1 },
+	[WX_GROUND_TEMPERATURE_C] = { "ground_temperature_c", "Ground temperature", "°C", "temperature", false, WX_IN_ARCHIVE | WX_IN_LIVE, 1 },
+	[WX_WIND_SPEED_KMH] = { "wind_speed_kmh", "Wind speed", "km/h", "wind_speed", false, WX_IN_ARCHIVE | WX_IN_LIVE, 1 },
+	[WX_WIND_GUST_KMH] = { "wind_gust_kmh", "Wind gust", "km/h", "wind_speed", false, WX_IN_ARCHIVE | WX_IN_LIVE, 1 },
+	[WX_WIND_DIRECTION_DEG] = { "wind_direction_deg", "Wind direction", "°", "wind_direction", false, WX_IN_ARCHIVE | WX_IN_LIVE, 0 },
+	[WX_RAIN_MM] = { "rain_mm", "Rain", "mm", "precipitation", false, WX_IN_ARCHIVE, 1 },
+	[WX_RAIN_TODAY_MM] = { "rain_today_mm", "Rain today", "mm", "precipitation", false, WX_IN_LIVE, 1 },
+	/* Rain of the last 10 minutes (or the last record, when records are
+	 * longer), scaled to an hour. */
+	[WX_RAIN_RATE_MM_H] = { "rain_rate_mm_h", "Rain rate", "mm/h", "precipitation_intensity", false, WX_IN_LIVE, 1 },
+	[WX_WIND_PULSES] = { "wind_pulses", "Wind pulses", "", NULL, true, WX_IN_ARCHIVE, 0 },
+	[WX_RAIN_TIPS] = { "rain_tips", "Rain tips", "", NULL, true, WX_IN_ARCHIVE, 0 },
+	[WX_AIR_QUALITY_PCT] = { "air_quality_pct", "Air quality", "%", NULL, false, WX_IN_ARCHIVE | WX_IN_LIVE, 0 },
 };
 
 void wx_record_init(struct wx_record *r, int64_t ts)

@@ -20,6 +20,7 @@ enum wx_quantity {
 	WX_WIND_DIRECTION_DEG,
 	WX_RAIN_MM,
 	WX_RAIN_TODAY_MM,
+	WX_RAIN_RATE_MM_H,
 	WX_WIND_PULSES,
 	WX_RAIN_TIPS,
 	WX_AIR_QUALITY_PCT,
@@ -37,6 +38,8 @@ struct wx_quantity_info {
 	const char *ha_device_class;	/* Home Assistant, or NULL */
 	bool is_count;		/* integer counts (wind_pulses, rain_tips) */
 	unsigned where;		/* WX_IN_* */
+	int display_precision;	/* decimals worth showing (Home Assistant's
+				 * suggested_display_precision) */
 };
 
 /* One row per enum wx_quantity, in enum order. */

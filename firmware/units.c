@@ -26,6 +26,9 @@ double wx_units_convert(enum wx_quantity q, double v, enum wx_units u, const cha
 	case WX_RAIN_TODAY_MM:
 		*unit = "in";
 		return v / 25.4;
+	case WX_RAIN_RATE_MM_H:
+		*unit = "in/h";
+		return v / 25.4;
 	default:
 		return v;
 	}
@@ -46,9 +49,9 @@ void wx_units_format(char *buf, size_t len, const struct wx_record *r, enum wx_q
 	if (wx_quantities[q].is_count || q == WX_WIND_DIRECTION_DEG || q == WX_HUMIDITY_PCT)
 		decimals = 0;
 	if (u == WX_UNITS_US && (q == WX_PRESSURE_HPA || q == WX_SEA_LEVEL_PRESSURE_HPA ||
-				 q == WX_RAIN_MM || q == WX_RAIN_TODAY_MM))
+				 q == WX_RAIN_MM || q == WX_RAIN_TODAY_MM || q == WX_RAIN_RATE_MM_H))
 		decimals = 2;
-	if (q == WX_RAIN_MM || q == WX_RAIN_TODAY_MM)
+	if (q == WX_RAIN_MM || q == WX_RAIN_TODAY_MM || q == WX_RAIN_RATE_MM_H)
 		decimals = u == WX_UNITS_US ? 2 : 1;
 	if (q == WX_WIND_DIRECTION_DEG)
 		snprintf(buf, len, "%.0f%s %s", v, with_unit ? "°" : "", wx_compass(v));

@@ -138,7 +138,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(topic, data, topic_len);
 	topic[topic_len] = '\0';
 	memcpy(payload, data + topic_len + (nul ? 1 : 0), payload_len);
-	(void)wx_mqtt_ha_online(topic, payload, (int)payload_len);
+	(void)wx_mqtt_ha_online("homeassistant/status", topic, payload, (int)payload_len);
 
 	reason = wx_mqtt_ssl_reason(topic);
 	if (reason < topic || reason > topic + topic_len)

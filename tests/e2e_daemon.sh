@@ -96,7 +96,7 @@ printf '[station]\nid = direct\nsocket = %s\n[ds18b20]\nw1_dir = %s\n[bme280]\nb
 	"$T/none.sock" "$T/w1" "$T/not-i2c" > "$T/direct.conf"
 out=$("$B/wxctl" -c "$T/direct.conf" read --direct --json 2>"$T/direct.err"); rc=$?
 check $rc 1 "exit 1: one enabled sensor failed"
-case $out in '{"ts":'*'"station":"direct","temperature_c":null,"humidity_pct":null,"pressure_hpa":null,'*'"ground_temperature_c":23.13,'*'"rain_today_mm":null,"air_quality_pct":null}') ok "JSON: ground probe read, BME280 null" ;; *) bad "json: $out" ;; esac
+case $out in '{"ts":'*'"station":"direct","temperature_c":null,"humidity_pct":null,"pressure_hpa":null,'*'"ground_temperature_c":23.13,'*'"rain_today_mm":null,"rain_rate_mm_h":null,"air_quality_pct":null}') ok "JSON: ground probe read, BME280 null" ;; *) bad "json: $out" ;; esac
 check "$(wc -l < "$T/direct.err")" 1 "one stderr line"
 grep -q "^wxctl: bme280 $T/not-i2c address 0x76: " "$T/direct.err" && ok "it names the device and address" || bad "stderr: $(cat "$T/direct.err")"
 out=$("$B/wxctl" -c "$T/direct.conf" read 2>&1)

@@ -64,6 +64,7 @@ static const char design_example[] =
 	"topic = wx/fairhaven-ms\n"
 	"qos = 1\n"
 	"ha_discovery = true\n"
+	"ha_prefix = homeassistant\n"
 	"\n"
 	"[initialstate]\n"
 	"url = https://groker.init.st/api/events\n"
@@ -95,6 +96,7 @@ static void config_reads_the_contract_example(void **state)
 	assert_true(c.rain.mm_per_tip == 0.2794);
 	assert_true(c.windvane.divider_ohm == 4700);
 	assert_string_equal(c.mqtt.topic, "wx/fairhaven-ms");
+	assert_string_equal(c.mqtt.ha_prefix, "homeassistant");
 	assert_false(c.sim.has_wind_kmh);
 	assert_true(c.sim.bounce);
 	assert_int_equal(c.station.profile, WX_PROFILE_BYO);
@@ -115,6 +117,7 @@ static void config_defaults_follow_the_contract(void **state)
 	assert_true(c.anemometer.kmh_per_hz == 2.4 && c.anemometer.line == 5);
 	assert_true(c.rain.debounce_ms == 150 && c.rain.line == 6);
 	assert_int_equal(c.mqtt.qos, 1);
+	assert_string_equal(c.mqtt.ha_prefix, "homeassistant");
 	assert_int_equal(c.initialstate.events_per_request, 10);
 	assert_false(c.bme280.enabled || c.ds18b20.enabled || c.anemometer.enabled ||
 		     c.rain.enabled || c.windvane.enabled || c.mqtt.enabled);

@@ -415,6 +415,36 @@ static void initialstate_caps_a_huge_retry_after_at_a_day(void **state)
 	assert_int_equal(wx_initialstate_retry_after_ms(-5), -1);
 }
 
+/* An archive that cannot be opened at start (a read-only mount, a full
+ * card, a file that is not a database) does not stop the uploader from
+ * starting: it reports the archive in its status and sends once the file
+ * is good (issue 12 item 1). */
+static void initialstate_starts_without_an_archive_and_sends_once_it_opens(void **state)
+{
+	struct fixture *f = *state;
+	struct wx_upload_status st;
+	struct wx_uploader *u;
+	char err[256] = "", good[300];
+
+	snprintf(good, sizeof(good), "%s", f->cfg.station.database);
+	snprintf(f->cfg.station.database, sizeof(f->cfg.station.database), "%s/later.db", f->dir);
+	write_file(f->cfg.station.database, "garbage, not an SQLite file: garbage garbage garbage\n");
+	u = wx_initialstate_start(&f->cfg, 0, err, sizeof(err));
+	if (!u)
+		fail_msg("wx_initialstate_start failed on an archive it cannot open: %s", err);
+	assert_true(wait_error(u, "later.db", 3000, &st));
+	assert_int_equal(test_httpd_request_count(f->h), 0);
+	/* The good archive takes the bad file's place. */
+	insert_range(f, 0, 3);
+	wx_archive_close(f->a);
+	f->a = NULL;
+	assert_int_equal(rename(good, f->cfg.station.database), 0);
+	st = wait_cursor(u, T0 + 2 * 60, 8000);
+	wx_uploader_stop(u, 2000);
+	assert_int_equal(st.cursor_ts, T0 + 2 * 60);
+	assert_string_equal(st.last_error, "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -427,6 +457,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(initialstate_slows_down_on_402_monthly_cap, setup, teardown),
 		cmocka_unit_test_setup_teardown(initialstate_spaces_requests_by_requests_per_min, setup, teardown),
 		cmocka_unit_test_setup_teardown(initialstate_stop_gives_up_on_a_slow_server_after_the_grace, setup, teardown),
+		cmocka_unit_test_setup_teardown(initialstate_starts_without_an_archive_and_sends_once_it_opens, setup, teardown),
 	};
 
 	wx_log_quiet(1);

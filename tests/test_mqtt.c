@@ -8,10 +8,18 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <arpa/inet.h>
 #include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sqlite3.h>
+#include <stdatomic.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +31,7 @@
 #include "db/archive.h"
 #include "firmware/log.h"
 #include "firmware/record.h"
+#include "firmware/record_json.h"
 #include "tests/support/broker.h"
 #include "uploader/uploader.h"
 
@@ -126,6 +135,21 @@ static int setup_broker_down(void **state)
 	return 0;
 }
 
+/* A broker that keeps sessions across restarts and a persistent
+ * subscriber, the broker running. */
+static int setup_persistent_sub(void **state)
+{
+	struct test_broker_opts o = { .persistence = true };
+	struct fixture *f;
+
+	setup_with(state, &o, false);
+	f = *state;
+	assert_int_equal(test_broker_restart(f->b), 0);
+	f->sub = test_sub_start_persistent(f->b->port, "test-sub-persistent");
+	assert_non_null(f->sub);
+	return 0;
+}
+
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
@@ -182,8 +206,10 @@ static int64_t payload_ts(const char *payload)
 	return v;
 }
 
-/* Every key of the contract, value by value, against record i. */
-static void check_payload(const char *payload, int i)
+/* Every key of the contract, value by value, against record i; a state
+ * payload also carries rain_today_mm and rain_rate_mm_h (checked by
+ * mqtt_state_carries_rain_today_and_rain_rate). */
+static void check_payload_of(const char *payload, int i, bool state)
 {
 	struct wx_record r;
 	cJSON *o = cJSON_Parse(payload), *it;
@@ -202,7 +228,10 @@ static void check_payload(const char *payload, int i)
 
 		it = cJSON_GetObjectItemCaseSensitive(o, key);
 		if (!(wx_quantities[q].where & WX_IN_ARCHIVE)) {
-			assert_null(it);
+			if (state && (q == WX_RAIN_TODAY_MM || q == WX_RAIN_RATE_MM_H))
+				assert_non_null(it);
+			else
+				assert_null(it);
 			continue;
 		}
 		assert_non_null(it);
@@ -214,6 +243,11 @@ static void check_payload(const char *payload, int i)
 		}
 	}
 	cJSON_Delete(o);
+}
+
+static void check_payload(const char *payload, int i)
+{
+	check_payload_of(payload, i, false);
 }
 
 /* Records on <prefix>/record: each of 0..n-1 at least once, in order of
@@ -351,7 +385,7 @@ static void mqtt_keeps_state_and_availability_retained(void **state)
 	assert_true(test_sub_wait(late, PREFIX "/state", 1, 2000) >= 1);
 	assert_true(test_sub_get(late, PREFIX "/state", 0, &m));
 	assert_true(m.retain);
-	check_payload(m.payload, 2);
+	check_payload_of(m.payload, 2, true);
 	test_msg_free(&m);
 	assert_true(test_sub_wait(late, PREFIX "/availability", 1, 2000) >= 1);
 	assert_true(test_sub_get(late, PREFIX "/availability", 0, &m));
@@ -510,8 +544,13 @@ static void mqtt_announces_home_assistant_discovery_and_resends_on_ha_online(voi
 	assert_string_equal(cJSON_GetObjectItem(o, "device_class")->valuestring, "temperature");
 	assert_string_equal(cJSON_GetObjectItem(o, "unit_of_measurement")->valuestring, "°C");
 	assert_string_equal(cJSON_GetObjectItem(o, "state_class")->valuestring, "measurement");
+	assert_int_equal(cJSON_GetObjectItem(o, "suggested_display_precision")->valueint, 1);
 	assert_string_equal(cJSON_GetObjectItem(o, "availability_topic")->valuestring,
 			    PREFIX "/availability");
+	it = cJSON_GetObjectItem(o, "origin");
+	assert_non_null(it);
+	assert_string_equal(cJSON_GetObjectItem(it, "name")->valuestring, "wxd");
+	assert_string_equal(cJSON_GetObjectItem(it, "sw_version")->valuestring, WX_VERSION);
 	dev = cJSON_GetObjectItem(o, "device");
 	assert_non_null(dev);
 	it = cJSON_GetArrayItem(cJSON_GetObjectItem(dev, "identifiers"), 0);
@@ -527,6 +566,27 @@ static void mqtt_announces_home_assistant_discovery_and_resends_on_ha_online(voi
 	o = cJSON_Parse(m.payload);
 	assert_string_equal(cJSON_GetObjectItem(o, "state_class")->valuestring, "measurement_angle");
 	assert_string_equal(cJSON_GetObjectItem(o, "device_class")->valuestring, "wind_direction");
+	assert_int_equal(cJSON_GetObjectItem(o, "suggested_display_precision")->valueint, 0);
+	cJSON_Delete(o);
+	test_msg_free(&m);
+
+	/* With rain: the day's total and the rate, as Home Assistant wants them. */
+	assert_int_equal(test_sub_wait(f->sub, "homeassistant/sensor/" STATION "/rain_today_mm/config", 1, 2000), 1);
+	assert_true(test_sub_get(f->sub, "homeassistant/sensor/" STATION "/rain_today_mm/config", 0, &m));
+	o = cJSON_Parse(m.payload);
+	assert_string_equal(cJSON_GetObjectItem(o, "device_class")->valuestring, "precipitation");
+	assert_string_equal(cJSON_GetObjectItem(o, "state_class")->valuestring, "total_increasing");
+	assert_string_equal(cJSON_GetObjectItem(o, "unit_of_measurement")->valuestring, "mm");
+	assert_string_equal(cJSON_GetObjectItem(o, "value_template")->valuestring,
+			    "{{ value_json.rain_today_mm }}");
+	cJSON_Delete(o);
+	test_msg_free(&m);
+	assert_int_equal(test_sub_wait(f->sub, "homeassistant/sensor/" STATION "/rain_rate_mm_h/config", 1, 2000), 1);
+	assert_true(test_sub_get(f->sub, "homeassistant/sensor/" STATION "/rain_rate_mm_h/config", 0, &m));
+	o = cJSON_Parse(m.payload);
+	assert_string_equal(cJSON_GetObjectItem(o, "device_class")->valuestring, "precipitation_intensity");
+	assert_string_equal(cJSON_GetObjectItem(o, "state_class")->valuestring, "measurement");
+	assert_string_equal(cJSON_GetObjectItem(o, "unit_of_measurement")->valuestring, "mm/h");
 	cJSON_Delete(o);
 	test_msg_free(&m);
 
@@ -717,6 +777,614 @@ static void mqtt_reports_a_tls_handshake_failure_with_a_wrong_ca(void **state)
 	assert_int_equal(test_sub_count(f->sub, PREFIX "/record"), 0);
 }
 
+
+/* ---- a record once sent is never contradicted (issue 12 item 4) -------- */
+
+/* The daemon no longer relabels stored records after the clock is stepped
+ * back (new ones are labelled after the newest stored one until the clock
+ * catches up), and the uploader never moves its cursor but on an
+ * acknowledgement.  Each ts reaches the broker, in order, and every copy
+ * of it (QoS 1 may deliver one twice when an acknowledgement is lost)
+ * carries the data the archive holds for it. */
+static int compare_with_archive(const struct wx_record *r, void *arg)
+{
+	struct test_sub *sub = arg;
+	size_t n = test_sub_count(sub, PREFIX "/record");
+	int seen = 0;
+
+	for (size_t k = 0; k < n; k++) {
+		struct test_msg m;
+		cJSON *o;
+		struct wx_record got;
+
+		assert_true(test_sub_get(sub, PREFIX "/record", k, &m));
+		if (payload_ts(m.payload) != r->ts) {
+			test_msg_free(&m);
+			continue;
+		}
+		seen++;
+		o = cJSON_Parse(m.payload);
+		wx_record_from_json(o, &got);
+		cJSON_Delete(o);
+		for (int q = 0; q < WX_QUANTITY_COUNT; q++) {
+			if (!(wx_quantities[q].where & WX_IN_ARCHIVE))
+				continue;
+			assert_int_equal(wx_record_has(&got, (enum wx_quantity)q),
+					 wx_record_has(r, (enum wx_quantity)q));
+			if (wx_record_has(r, (enum wx_quantity)q) &&
+			    fabs(got.v[q] - wx_round2(r->v[q])) > 1e-9)
+				fail_msg("ts %lld %s: broker %s, archive %g", (long long)r->ts,
+					 wx_quantities[q].key, m.payload, r->v[q]);
+		}
+		test_msg_free(&m);
+	}
+	if (seen < 1)
+		fail_msg("ts %lld never reached the broker", (long long)r->ts);
+	return 0;
+}
+
+static void mqtt_never_contradicts_a_record_once_sent(void **state)
+{
+	struct fixture *f = *state;
+	struct wx_upload_status st;
+	struct wx_uploader *u;
+	int64_t n_archive = 0;
+
+	insert_range(f, 0, 10);
+	u = start(f, 0);
+	st = wait_cursor(u, T0 + 9 * 60, 5000);
+	assert_int_equal(st.cursor_ts, T0 + 9 * 60);
+	/* The clock went back an hour: the next records are labelled after
+	 * the newest stored one, not an hour earlier, and the stored ones
+	 * stay as they are (the uploader is neither stopped nor moved). */
+	insert_range(f, 10, 15);
+	wx_uploader_kick(u);
+	/* A broker outage in the middle changes nothing either. */
+	st = wait_cursor(u, T0 + 14 * 60, 5000);
+	test_broker_stop(f->b);
+	insert_range(f, 15, 20);
+	wx_uploader_kick(u);
+	sleep_ms(200);
+	assert_int_equal(test_broker_restart(f->b), 0);
+	st = wait_cursor(u, T0 + 19 * 60, 8000);
+	assert_int_equal(st.cursor_ts, T0 + 19 * 60);
+	wx_uploader_stop(u, 2000);
+	assert_int_equal(wx_archive_count(f->a, &n_archive), 0);
+	assert_int_equal(n_archive, 20);
+	/* The persistent subscriber rides out the outage. */
+	assert_true(test_sub_wait(f->sub, PREFIX "/record", 20, 3000) >= 20);
+	assert_int_equal(wx_archive_each(f->a, 0, INT64_MAX, compare_with_archive, f->sub), 0);
+	assert_true(check_all_arrived_in_order(f->sub, 20) <= 20);
+}
+
+/* ---- Home Assistant: no ghost entities (issue 12 item 11) -------------- */
+
+/* The retained configs on the broker now, as a client subscribing afresh
+ * sees them: how many of topics[] are there. */
+static int retained_configs(struct fixture *f, const char *const *topics, int n)
+{
+	struct test_sub *late = test_sub_start(f->b->port);
+	int have = 0;
+
+	assert_non_null(late);
+	/* Retained messages come right after the subscription: availability
+	 * is always there, so once it came the rest has too. */
+	test_sub_wait(late, NULL, 1, 2000);
+	sleep_ms(200);
+	for (int i = 0; i < n; i++)
+		if (test_sub_count(late, topics[i]) > 0)
+			have++;
+	test_sub_stop(late);
+	return have;
+}
+
+static void run_once(struct fixture *f, uint32_t qs)
+{
+	struct wx_uploader *u = start(f, qs);
+	struct wx_upload_status st;
+
+	st = wait_cursor(u, T0 + 2 * 60, 5000);
+	assert_int_equal(st.cursor_ts, T0 + 2 * 60);
+	/* Connected (the cursor may have been there from an earlier run):
+	 * discovery and deletions went out right after the CONNACK. */
+	for (int waited = 0; !st.connected && waited < 5000; waited += 10) {
+		sleep_ms(10);
+		wx_uploader_status(u, &st);
+	}
+	assert_true(st.connected);
+	sleep_ms(100);
+	/* The stop waits for the PUBACK of `offline`, published after the
+	 * deletions: theirs have come by then. */
+	wx_uploader_stop(u, 2000);
+}
+
+#define HA "homeassistant/sensor/"
+static const char *const t_temp = HA STATION "/temperature_c/config";
+static const char *const t_hum = HA STATION "/humidity_pct/config";
+static const char *const t_rain = HA STATION "/rain_mm/config";
+static const char *const t_today = HA STATION "/rain_today_mm/config";
+static const char *const t_rate = HA STATION "/rain_rate_mm_h/config";
+
+/* A sensor removed from the config, another station id, another prefix,
+ * or ha_discovery = false: the configs published before are deleted
+ * (empty retained message) instead of staying on the broker for ever. */
+static void mqtt_deletes_discovery_configs_that_no_longer_apply(void **state)
+{
+	struct fixture *f = *state;
+	uint32_t all = (1u << WX_TEMPERATURE_C) | (1u << WX_HUMIDITY_PCT) | (1u << WX_RAIN_MM);
+	const char *const mine[] = { t_temp, t_hum, t_rain, t_today, t_rate };
+	const char *const other[] = { HA "school-02/temperature_c/config",
+				      HA "school-02/humidity_pct/config" };
+	const char *const elsewhere[] = { "ha2/sensor/school-02/temperature_c/config" };
+	size_t empties;
+
+	f->cfg.mqtt.ha_discovery = true;
+	insert_range(f, 0, 3);
+	run_once(f, all);
+	assert_int_equal(retained_configs(f, mine, 5), 5);
+
+	/* The hygrometer is gone from the config. */
+	run_once(f, all & ~(1u << WX_HUMIDITY_PCT));
+	assert_int_equal(retained_configs(f, mine, 5), 4);
+	assert_int_equal(retained_configs(f, &t_hum, 1), 0);
+	/* It was deleted with an empty retained message. */
+	assert_true(test_sub_count(f->sub, t_hum) >= 2);
+	{
+		struct test_msg m;
+
+		assert_true(test_sub_get(f->sub, t_hum, test_sub_count(f->sub, t_hum) - 1, &m));
+		assert_string_equal(m.payload, "");
+		test_msg_free(&m);
+	}
+	/* Without rain, the day's total and the rate go too. */
+	run_once(f, all & ~(1u << WX_HUMIDITY_PCT) & ~(1u << WX_RAIN_MM));
+	assert_int_equal(retained_configs(f, mine, 5), 1);
+
+	/* Another station id: nothing left under the old one. */
+	snprintf(f->cfg.station.id, sizeof(f->cfg.station.id), "school-02");
+	run_once(f, all);
+	assert_int_equal(retained_configs(f, mine, 5), 0);
+	assert_int_equal(retained_configs(f, other, 2), 2);
+
+	/* Another discovery prefix: configs move there. */
+	snprintf(f->cfg.mqtt.ha_prefix, sizeof(f->cfg.mqtt.ha_prefix), "ha2");
+	run_once(f, 1u << WX_TEMPERATURE_C);
+	assert_int_equal(retained_configs(f, other, 2), 0);
+	assert_int_equal(retained_configs(f, elsewhere, 1), 1);
+
+	/* Discovery turned off: everything wxd published goes. */
+	f->cfg.mqtt.ha_discovery = false;
+	empties = test_sub_count(f->sub, elsewhere[0]);
+	run_once(f, all);
+	assert_int_equal(retained_configs(f, elsewhere, 1), 0);
+	assert_int_equal(test_sub_count(f->sub, elsewhere[0]), empties + 1);
+	/* And nothing is deleted twice. */
+	run_once(f, all);
+	assert_int_equal(test_sub_count(f->sub, elsewhere[0]), empties + 1);
+}
+
+/* Home Assistant's own discovery prefix, with its status topic. */
+static void mqtt_uses_the_configured_ha_prefix_and_its_status_topic(void **state)
+{
+	struct fixture *f = *state;
+	const char *t = "ha-test/sensor/" STATION "/temperature_c/config";
+	struct wx_uploader *u;
+
+	f->cfg.mqtt.ha_discovery = true;
+	snprintf(f->cfg.mqtt.ha_prefix, sizeof(f->cfg.mqtt.ha_prefix), "ha-test");
+	insert_range(f, 0, 1);
+	u = start(f, 1u << WX_TEMPERATURE_C);
+	assert_int_equal(test_sub_wait(f->sub, t, 1, 5000), 1);
+	assert_int_equal(test_sub_count(f->sub, t_temp), 0);
+	assert_int_equal(test_sub_publish(f->sub, "homeassistant/status", "online", false), 0);
+	sleep_ms(300);
+	assert_int_equal(test_sub_count(f->sub, t), 1);
+	assert_int_equal(test_sub_publish(f->sub, "ha-test/status", "online", false), 0);
+	assert_int_equal(test_sub_wait(f->sub, t, 2, 3000), 2);
+	wx_uploader_stop(u, 2000);
+}
+
+static double state_number(const char *payload, const char *key, bool *is_null)
+{
+	cJSON *o = cJSON_Parse(payload), *it = cJSON_GetObjectItemCaseSensitive(o, key);
+	double v = cJSON_IsNumber(it) ? it->valuedouble : -1;
+
+	assert_non_null(it);
+	*is_null = cJSON_IsNull(it);
+	cJSON_Delete(o);
+	return v;
+}
+
+/* The retained state has rain_today_mm (since local midnight, a record
+ * ending 00:00 still yesterday's) and rain_rate_mm_h (the last 10 minutes
+ * scaled to an hour), both from the archive. */
+static void mqtt_state_carries_rain_today_and_rain_rate(void **state)
+{
+	struct fixture *f = *state;
+	/* T0 is 22:13:20 UTC; record 106 ends 23:59:20, 107 at 00:00:20. */
+	const int n = 120;
+	struct wx_uploader *u;
+	struct test_msg m;
+	double today = 0, last10 = 0, v;
+	bool null;
+	char *tz = getenv("TZ") ? strdup(getenv("TZ")) : NULL;
+
+	setenv("TZ", "UTC", 1);
+	tzset();
+	insert_range(f, 0, n);
+	for (int i = 0; i < n; i++) {
+		struct wx_record r;
+
+		make_record(&r, i);
+		if (r.ts > 1700006400)		/* after midnight UTC */
+			today += r.v[WX_RAIN_MM];
+		if (r.ts > T0 + (n - 1) * 60LL - 600)
+			last10 += r.v[WX_RAIN_MM];
+	}
+	u = start(f, 1u << WX_RAIN_MM);
+	wait_cursor(u, T0 + (n - 1) * 60LL, 5000);
+	sleep_ms(200);
+	wx_uploader_stop(u, 2000);
+	/* Every state of this run is the newest record's. */
+	assert_true(test_sub_wait(f->sub, PREFIX "/state", 1, 2000) >= 1);
+	assert_true(test_sub_get(f->sub, PREFIX "/state",
+				 test_sub_count(f->sub, PREFIX "/state") - 1, &m));
+	assert_int_equal(payload_ts(m.payload), T0 + (n - 1) * 60LL);
+	v = state_number(m.payload, "rain_today_mm", &null);
+	assert_false(null);
+	assert_true(fabs(v - wx_round2(today)) < 1e-9);
+	v = state_number(m.payload, "rain_rate_mm_h", &null);
+	assert_false(null);
+	assert_true(fabs(v - wx_round2(last10 * 6)) < 1e-9);
+	print_message("state: today %.2f mm, rate %.2f mm/h\n", today, last10 * 6);
+	test_msg_free(&m);
+	/* Records never reach the record topic with these live-only keys. */
+	assert_true(test_sub_get(f->sub, PREFIX "/record", 0, &m));
+	check_payload(m.payload, 0);
+	test_msg_free(&m);
+	if (tz) {
+		setenv("TZ", tz, 1);
+		free(tz);
+	} else {
+		unsetenv("TZ");
+	}
+	tzset();
+}
+
+/* Without a rain gauge the two keys are null, not 0. */
+static void mqtt_state_has_null_rain_today_without_a_gauge(void **state)
+{
+	struct fixture *f = *state;
+	struct wx_uploader *u;
+	struct wx_record r;
+	struct test_msg m;
+	char err[256];
+	bool null;
+
+	wx_record_init(&r, T0);
+	r.interval_s = 60;
+	wx_record_set(&r, WX_TEMPERATURE_C, 3.5);
+	assert_int_equal(wx_archive_insert(f->a, &r, err, sizeof(err)), 0);
+	u = start(f, 1u << WX_TEMPERATURE_C);
+	wait_cursor(u, T0, 5000);
+	assert_true(test_sub_wait(f->sub, PREFIX "/state", 1, 2000) >= 1);
+	wx_uploader_stop(u, 2000);
+	assert_true(test_sub_get(f->sub, PREFIX "/state", 0, &m));
+	state_number(m.payload, "rain_today_mm", &null);
+	assert_true(null);
+	state_number(m.payload, "rain_rate_mm_h", &null);
+	assert_true(null);
+	test_msg_free(&m);
+}
+
+/* ---- the archive as the uploader finds it (issue 12 item 1) ----------- */
+
+/* A wxd archive with records from..to-1 at path (made aside and renamed
+ * into place, as a replaced file would be). */
+static void make_archive_at(struct fixture *f, const char *path, int from, int to)
+{
+	char tmp[300], err[256];
+	struct wx_archive *a;
+
+	snprintf(tmp, sizeof(tmp), "%s/new.db", f->dir);
+	a = wx_archive_open(tmp, err, sizeof(err));
+	assert_non_null(a);
+	for (int i = from; i < to; i++) {
+		struct wx_record r;
+
+		make_record(&r, i);
+		assert_int_equal(wx_archive_insert(a, &r, err, sizeof(err)), 0);
+	}
+	wx_archive_close(a);		/* checkpointed: new.db holds it all */
+	/* The old file's -wal and -shm go with it (SQLite would read a new
+	 * file at this path through the old file's WAL). */
+	unlink(path);
+	snprintf(tmp, sizeof(tmp), "%s-wal", path);
+	unlink(tmp);
+	snprintf(tmp, sizeof(tmp), "%s-shm", path);
+	unlink(tmp);
+	snprintf(tmp, sizeof(tmp), "%s/new.db", f->dir);
+	assert_int_equal(rename(tmp, path), 0);
+	snprintf(tmp, sizeof(tmp), "%s/new.db-wal", f->dir);
+	unlink(tmp);
+	snprintf(tmp, sizeof(tmp), "%s/new.db-shm", f->dir);
+	unlink(tmp);
+}
+
+/* A full SD card or a damaged file at start must not stop the station:
+ * the uploader starts, says what is wrong, and sends once it can open. */
+static void mqtt_starts_without_an_archive_and_sends_once_it_opens(void **state)
+{
+	struct fixture *f = *state;
+	struct wx_upload_status st;
+	struct wx_uploader *u;
+	char err[256] = "";
+	FILE *fp;
+
+	snprintf(f->cfg.station.database, sizeof(f->cfg.station.database), "%s/bad.db", f->dir);
+	fp = fopen(f->cfg.station.database, "w");
+	assert_non_null(fp);
+	fputs("this is not an SQLite database, just some garbage bytes ........\n", fp);
+	fclose(fp);
+	u = wx_mqtt_start(&f->cfg, 0, err, sizeof(err));
+	if (!u)
+		fail_msg("wx_mqtt_start failed on an archive it cannot open: %s", err);
+	assert_true(wait_error(u, "bad.db", 3000, &st));
+	print_message("status: %s\n", st.last_error);
+	assert_int_equal(st.cursor_ts, 0);
+
+	make_archive_at(f, f->cfg.station.database, 0, 6);
+	st = wait_cursor(u, T0 + 5 * 60, 8000);
+	assert_int_equal(st.cursor_ts, T0 + 5 * 60);
+	assert_int_equal(test_sub_wait(f->sub, PREFIX "/record", 6, 2000), 6);
+	assert_int_equal(check_all_arrived_in_order(f->sub, 6), 0);
+	assert_string_equal(st.last_error, "");
+	wx_uploader_stop(u, 2000);
+}
+
+/* The daemon no longer restarts uploaders when the database is deleted or
+ * replaced: the uploader notices by itself and goes on with the new file,
+ * from that file's own cursor. */
+static void mqtt_follows_a_replaced_archive_by_itself(void **state)
+{
+	struct fixture *f = *state;
+	struct wx_upload_status st;
+	struct wx_uploader *u;
+	struct test_msg m;
+	int64_t cursor;
+	char err[256];
+	struct wx_archive *a;
+
+	insert_range(f, 0, 4);
+	u = start(f, 0);
+	st = wait_cursor(u, T0 + 3 * 60, 5000);
+	assert_int_equal(st.cursor_ts, T0 + 3 * 60);
+	/* A new file with later records takes the old one's place. */
+	make_archive_at(f, f->cfg.station.database, 10, 13);
+	wx_uploader_kick(u);
+	st = wait_cursor(u, T0 + 12 * 60, 5000);
+	assert_int_equal(st.cursor_ts, T0 + 12 * 60);
+	assert_int_equal(test_sub_wait(f->sub, PREFIX "/record", 7, 2000), 7);
+	assert_true(test_sub_get(f->sub, PREFIX "/record", 4, &m));
+	check_payload(m.payload, 10);
+	test_msg_free(&m);
+	/* Deleted: it waits, and takes up the file that comes next. */
+	unlink(f->cfg.station.database);
+	assert_true(wait_error(u, "wx.db", 3000, &st));
+	make_archive_at(f, f->cfg.station.database, 20, 22);
+	st = wait_cursor(u, T0 + 21 * 60, 5000);
+	wx_uploader_stop(u, 2000);
+	assert_int_equal(st.cursor_ts, T0 + 21 * 60);
+	assert_int_equal(test_sub_wait(f->sub, PREFIX "/record", 9, 2000), 9);
+	a = wx_archive_open(f->cfg.station.database, err, sizeof(err));
+	assert_non_null(a);
+	assert_int_equal(wx_archive_cursor_get(a, "mqtt", &cursor), 0);
+	assert_int_equal(cursor, T0 + 21 * 60);
+	wx_archive_close(a);
+}
+
+/* ---- backlog bookkeeping (issue 12 item 5) ---------------------------- */
+
+/* Every SQLite connection the process opens gets a profile hook that adds
+ * up the virtual machine steps of the statements that count records. */
+static atomic_llong count_steps;
+
+static int on_profile(unsigned type, void *ctx, void *p, void *x)
+{
+	sqlite3_stmt *stmt = p;
+	const char *sql = sqlite3_sql(stmt);
+
+	(void)ctx;
+	(void)x;
+	if (type == SQLITE_TRACE_PROFILE && sql && strstr(sql, "count(*)"))
+		atomic_fetch_add(&count_steps,
+				 sqlite3_stmt_status(stmt, SQLITE_STMTSTATUS_VM_STEP, 1));
+	return 0;
+}
+
+static int hook_connection(sqlite3 *db, char **err, const struct sqlite3_api_routines *api)
+{
+	(void)err;
+	(void)api;
+	sqlite3_trace_v2(db, SQLITE_TRACE_PROFILE, on_profile, NULL);
+	return SQLITE_OK;
+}
+
+static void fill_fast(struct fixture *f, int from, int to)
+{
+	char err[256];
+	sqlite3 *db;
+	sqlite3_stmt *s;
+
+	(void)err;
+	assert_int_equal(sqlite3_open(f->cfg.station.database, &db), SQLITE_OK);
+	sqlite3_busy_timeout(db, 5000);
+	assert_int_equal(sqlite3_exec(db, "BEGIN", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "INSERT INTO archive (ts, interval_s, temperature_c)"
+					    " VALUES (?1, 60, ?2)", -1, &s, NULL), SQLITE_OK);
+	for (int i = from; i < to; i++) {
+		sqlite3_bind_int64(s, 1, T0 + 60LL * i);
+		sqlite3_bind_double(s, 2, 10.0 + i * 0.01);
+		assert_int_equal(sqlite3_step(s), SQLITE_DONE);
+		sqlite3_reset(s);
+	}
+	sqlite3_finalize(s);
+	assert_int_equal(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
+/* A backlog is counted once, not again after every acknowledged window
+ * (which made a 2.6 M-record backlog drain at 60 records/s): the counting
+ * work for draining n records stays proportional to n, and the status
+ * still says how many are left. */
+static void mqtt_counts_a_large_backlog_once_while_draining_it(void **state)
+{
+	struct fixture *f = *state;
+	const int n = 4000;
+	struct wx_upload_status st;
+	struct wx_uploader *u;
+	long long steps;
+
+	fill_fast(f, 0, n);
+	atomic_store(&count_steps, 0);
+	sqlite3_auto_extension((void (*)(void))hook_connection);
+	u = start(f, 0);
+	st = wait_cursor(u, T0 + (n - 1) * 60LL, 30000);
+	assert_int_equal(st.cursor_ts, T0 + (n - 1) * 60LL);
+	assert_int_equal(st.backlog, 0);
+	/* New records after a kick are added to the count. */
+	assert_int_equal(kill(f->b->pid, SIGSTOP), 0);
+	fill_fast(f, n, n + 30);
+	wx_uploader_kick(u);
+	sleep_ms(300);
+	wx_uploader_status(u, &st);
+	assert_int_equal(kill(f->b->pid, SIGCONT), 0);
+	assert_true(st.backlog >= 10 && st.backlog <= 30);
+	st = wait_cursor(u, T0 + (n + 29) * 60LL, 10000);
+	assert_int_equal(st.backlog, 0);
+	wx_uploader_stop(u, 2000);
+	sqlite3_cancel_auto_extension((void (*)(void))hook_connection);
+	steps = atomic_load(&count_steps);
+	print_message("VM steps spent counting while draining %d records: %lld\n", n, steps);
+	/* One full count is ~5 steps a record; counting the rest again after
+	 * each 20-record window costs ~n * n / 40 rows (2 M steps here). */
+	assert_true(steps < 10LL * n);
+}
+
+/* ---- stopping whatever the network does (issue 12 item 10) ------------ */
+
+/* A broker address that swallows connections: a listener on 127.0.0.1
+ * that never accept()s, its backlog filled, so the kernel drops further
+ * SYNs as a host that drops packets would; connect() never completes. */
+struct black_hole {
+	int listener;
+	int fill[8];
+	int nfill;
+	int port;
+};
+
+static void black_hole_open(struct black_hole *h)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sa);
+
+	memset(h, 0, sizeof(*h));
+	h->listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(h->listener >= 0);
+	assert_int_equal(bind(h->listener, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(h->listener, 0), 0);
+	assert_int_equal(getsockname(h->listener, (struct sockaddr *)&sa, &len), 0);
+	h->port = ntohs(sa.sin_port);
+	/* Fill the accept queue until a connect no longer completes. */
+	while (h->nfill < 8) {
+		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+		struct pollfd p = { .fd = fd, .events = POLLOUT };
+
+		assert_true(fd >= 0);
+		h->fill[h->nfill++] = fd;
+		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+			continue;
+		assert_int_equal(errno, EINPROGRESS);
+		if (poll(&p, 1, 300) == 0)
+			return;		/* this one hangs: the queue is full */
+	}
+	fail_msg("could not fill the listen backlog");
+}
+
+static void black_hole_close(struct black_hole *h)
+{
+	for (int i = 0; i < h->nfill; i++)
+		close(h->fill[i]);
+	close(h->listener);
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* SIGTERM took 130 s when the broker's host dropped packets: the connect
+ * blocked the uploader's thread and stop joined it.  Stop returns within
+ * its grace (plus a small margin) however the network behaves. */
+static void mqtt_stop_returns_within_the_grace_when_the_broker_is_a_black_hole(void **state)
+{
+	struct fixture *f = *state;
+	struct black_hole h;
+	struct wx_upload_status st;
+	struct wx_uploader *u;
+	int64_t t;
+
+	black_hole_open(&h);
+	f->cfg.mqtt.port = h.port;
+	insert_range(f, 0, 3);
+	u = start(f, 0);
+	sleep_ms(300);			/* the connect is under way */
+	wx_uploader_status(u, &st);
+	assert_false(st.connected);
+	t = mono_ms();
+	wx_uploader_stop(u, 1000);
+	t = mono_ms() - t;
+	print_message("stop with a grace of 1000 ms took %lld ms\n", (long long)t);
+	assert_true(t < 1000 + 700);
+	/* Nothing was acknowledged: the records wait for next time. */
+	{
+		int64_t cursor;
+
+		assert_int_equal(wx_archive_cursor_get(f->a, "mqtt", &cursor), 0);
+		assert_int_equal(cursor, 0);
+	}
+	black_hole_close(&h);
+}
+
+/* The same with a socket that accepts but never answers CONNECT. */
+static void mqtt_stop_returns_within_the_grace_when_connack_never_comes(void **state)
+{
+	struct fixture *f = *state;
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sa);
+	struct wx_uploader *u;
+	int64_t t;
+	int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	assert_true(l >= 0);
+	assert_int_equal(bind(l, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(l, 16), 0);
+	assert_int_equal(getsockname(l, (struct sockaddr *)&sa, &len), 0);
+	f->cfg.mqtt.port = ntohs(sa.sin_port);
+	insert_range(f, 0, 3);
+	u = start(f, 0);
+	sleep_ms(300);
+	t = mono_ms();
+	wx_uploader_stop(u, 500);
+	t = mono_ms() - t;
+	print_message("stop with a grace of 500 ms took %lld ms\n", (long long)t);
+	assert_true(t < 500 + 700);
+	close(l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -731,6 +1399,16 @@ int main(void)
 		cmocka_unit_test_setup_teardown(mqtt_reports_a_refused_login_naming_the_broker_once, setup_password, teardown),
 		cmocka_unit_test_setup_teardown(mqtt_connects_over_tls_with_the_right_ca, setup_tls, teardown),
 		cmocka_unit_test_setup_teardown(mqtt_reports_a_tls_handshake_failure_with_a_wrong_ca, setup_tls, teardown),
+		cmocka_unit_test_setup_teardown(mqtt_never_contradicts_a_record_once_sent, setup_persistent_sub, teardown),
+		cmocka_unit_test_setup_teardown(mqtt_deletes_discovery_configs_that_no_longer_apply, setup, teardown),
+		cmocka_unit_test_setup_teardown(mqtt_uses_the_configured_ha_prefix_and_its_status_topic, setup, teardown),
+		cmocka_unit_test_setup_teardown(mqtt_state_carries_rain_today_and_rain_rate, setup, teardown),
+		cmocka_unit_test_setup_teardown(mqtt_state_has_null_rain_today_without_a_gauge, setup, teardown),
+		cmocka_unit_test_setup_teardown(mqtt_starts_without_an_archive_and_sends_once_it_opens, setup, teardown),
+		cmocka_unit_test_setup_teardown(mqtt_follows_a_replaced_archive_by_itself, setup, teardown),
+		cmocka_unit_test_setup_teardown(mqtt_counts_a_large_backlog_once_while_draining_it, setup, teardown),
+		cmocka_unit_test_setup_teardown(mqtt_stop_returns_within_the_grace_when_the_broker_is_a_black_hole, setup, teardown),
+		cmocka_unit_test_setup_teardown(mqtt_stop_returns_within_the_grace_when_connack_never_comes, setup, teardown),
 	};
 
 	wx_log_quiet(1);

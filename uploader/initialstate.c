@@ -31,6 +31,7 @@
 #define CONNECT_TIMEOUT_MS 10000
 #define TOTAL_TIMEOUT_MS 30000
 #define MAX_EVENTS 1000
+#define POLL_MS 50		/* how often a request in progress looks for a stop */
 
 struct is {
 	struct wx_uploader *u;
@@ -218,6 +219,45 @@ static void handle_response(struct is *s, CURL *c, const struct batch *b, CURLco
 	}
 }
 
+/* One request through the multi interface, so that a stop is noticed within
+ * POLL_MS whatever the server does (the easy interface's progress callback
+ * comes only about once a second while a server says nothing). */
+static CURLcode perform(struct is *s, CURL *c)
+{
+	CURLM *mh = curl_multi_init();
+	CURLcode rc = CURLE_OUT_OF_MEMORY;
+	int running = 1;
+
+	if (!mh)
+		return rc;
+	if (curl_multi_add_handle(mh, c) != CURLM_OK) {
+		curl_multi_cleanup(mh);
+		return rc;
+	}
+	for (;;) {
+		CURLMsg *msg;
+		int left;
+
+		if (curl_multi_perform(mh, &running) != CURLM_OK) {
+			rc = CURLE_FAILED_INIT;
+			break;
+		}
+		if (!running) {
+			msg = curl_multi_info_read(mh, &left);
+			rc = msg && msg->msg == CURLMSG_DONE ? msg->data.result : CURLE_FAILED_INIT;
+			break;
+		}
+		if (wx_uploader_stopping(s->u) && wx_uploader_grace_left_ms(s->u) == 0) {
+			rc = CURLE_ABORTED_BY_CALLBACK;
+			break;
+		}
+		curl_multi_poll(mh, NULL, 0, POLL_MS, NULL);
+	}
+	curl_multi_remove_handle(mh, c);
+	curl_multi_cleanup(mh);
+	return rc;
+}
+
 static void send_batch(struct is *s, const struct batch *b)
 {
 	int64_t left = wx_uploader_grace_left_ms(s->u);
@@ -234,7 +274,7 @@ static void send_batch(struct is *s, const struct batch *b)
 	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(b->body));
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS,
 			 (long)(left < TOTAL_TIMEOUT_MS ? (left > 0 ? left : 1) : TOTAL_TIMEOUT_MS));
-	rc = curl_easy_perform(c);
+	rc = perform(s, c);
 	if (rc == CURLE_OK)
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
 	handle_response(s, c, b, rc, code);
@@ -251,7 +291,16 @@ static void run(struct wx_uploader *u, void *impl)
 		int64_t wait = s->next_ms - wx_uploader_now_ms();
 		struct batch b;
 		bool kicked;
-		int rc;
+		int rc = wx_uploader_archive_check(u);
+
+		if (rc != 0)
+			s->part = 0;	/* another file: start at its cursor */
+		if (rc < 0) {
+			if (wx_uploader_stopping(u))
+				break;
+			wx_uploader_wait(u, -1, 0, wx_uploader_archive_retry_ms(u), NULL);
+			continue;
+		}
 
 		if (wait > 0) {
 			/* Stopping, and the next try lies beyond the grace: done. */

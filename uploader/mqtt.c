@@ -17,10 +17,24 @@
  *   thread, which we do not use: we back off ourselves (capped, jittered).
  * - A clean disconnect suppresses the will, so we publish `offline`
  *   (retained) ourselves first.
+ * - Home Assistant discovery configs are retained, so they outlive the
+ *   sensor, the station id or the prefix they were published for.  We keep
+ *   the topics we published in a state file beside the archive
+ *   (<database>.ha-discovery, one topic a line; the network side will only
+ *   have the archive read-only) and, after each connect, delete (empty
+ *   retained message) those that no longer apply.  The file is written as
+ *   the union of old and new before anything is published, and trimmed to
+ *   what applies once the broker acknowledged every deletion, so a crash or
+ *   a lost connection in between only means deleting again next time.
+ *   Subscribing to <ha_prefix>/sensor/+/+/config instead would find
+ *   configs of other stations on a shared broker too, and could not tell
+ *   an old id of ours from another station. 
  *
- * mosquitto_connect() is blocking (DNS, TCP, TLS handshake): against an
- * unreachable host it can hold the thread for the kernel's TCP connect
- * timeout, which also delays stopping. */
+ * - Connecting never blocks the thread: mosquitto_connect_async() starts a
+ *   non-blocking TCP connect (and TLS handshake) that our loop drives like
+ *   any other traffic, with CONNACK_TIMEOUT_MS for the whole of it.  A host
+ *   that drops packets cannot hold a stop beyond its grace (only a DNS
+ *   lookup still blocks; wx_uploader_stop() does not wait for it). */
 #include "uploader/uploader_internal.h"
 
 #include <errno.h>
@@ -30,13 +44,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "firmware/record_json.h"
 
 #define WINDOW 20		/* records in flight at once */
 #define KEEPALIVE_S 60
 #define CONNACK_TIMEOUT_MS 10000
-#define OFFLINE_ACK_MS 1000	/* extra time at stop for `offline` to be acknowledged */
+#define OFFLINE_ACK_MS 1000	/* at most this long at stop for `offline` to be acknowledged */
+#define OFFLINE_MARGIN_MS 250	/* ... and no more than this beyond the grace */
+#define RAIN_RATE_WINDOW_S 600	/* rain_rate_mm_h: the rain of the last 10 minutes */
+#define MAX_HA_TOPICS 64	/* discovery topics remembered */
+#define HA_TOPIC_LEN (2 * WX_PATH_LEN + 64)
 
 enum state { DOWN, CONNECTING, UP };
 
@@ -56,6 +76,14 @@ struct mqtt {
 	char password[256];
 	bool has_password;
 	uint32_t quantities;
+	char ha_prefix[WX_PATH_LEN];
+	char ha_status[WX_PATH_LEN + 8];	/* <ha_prefix>/status */
+	char ha_file[WX_PATH_LEN + 16];		/* <database>.ha-discovery */
+	char (*ha_want)[HA_TOPIC_LEN];		/* the configs that apply now */
+	enum wx_quantity ha_want_q[WX_QUANTITY_COUNT];
+	int ha_nwant;
+	int ha_deleting;			/* deletions not yet acknowledged */
+	int ha_delete_mids[MAX_HA_TOPICS];
 
 	struct mosquitto *m;
 	enum state state;
@@ -63,6 +91,7 @@ struct mqtt {
 	int connack_rc;				/* >0: refused */
 	bool lost;
 	int64_t connect_started_ms;
+	int sock_errno;				/* errno of a failed read or write */
 	int64_t next_attempt_ms;
 	struct wx_backoff bo;
 	char last_log[256];			/* the library's last error line */
@@ -88,6 +117,8 @@ static void lib_init(void)
 {
 	mosquitto_lib_init();
 }
+
+static int ha_file_write(struct mqtt *q, char (*extra)[HA_TOPIC_LEN], int nextra);
 
 /* ---- callbacks (run inside mosquitto_loop_* in our thread) ------------- */
 
@@ -121,6 +152,13 @@ static void on_publish(struct mosquitto *m, void *obj, int mid)
 	(void)m;
 	if (mid == q->offline_mid)
 		q->offline_acked = true;
+	for (int i = 0; q->ha_deleting > 0 && i < MAX_HA_TOPICS; i++)
+		if (q->ha_delete_mids[i] == mid) {
+			q->ha_delete_mids[i] = 0;
+			if (--q->ha_deleting == 0)
+				ha_file_write(q, NULL, 0);
+			return;
+		}
 	for (int i = 0; i < q->fl_n; i++) {
 		struct flight *f = &q->fl[(q->fl_head + i) % WINDOW];
 
@@ -142,9 +180,10 @@ static void on_publish(struct mosquitto *m, void *obj, int mid)
 	}
 }
 
-bool wx_mqtt_ha_online(const char *topic, const void *payload, int payloadlen)
+bool wx_mqtt_ha_online(const char *ha_status, const char *topic, const void *payload,
+		       int payloadlen)
 {
-	return strcmp(topic, "homeassistant/status") == 0 && payloadlen == 6 &&
+	return strcmp(topic, ha_status) == 0 && payloadlen == 6 &&
 	       memcmp(payload, "online", 6) == 0;
 }
 
@@ -153,7 +192,7 @@ static void on_message(struct mosquitto *m, void *obj, const struct mosquitto_me
 	struct mqtt *q = obj;
 
 	(void)m;
-	if (wx_mqtt_ha_online(msg->topic, msg->payload, msg->payloadlen))
+	if (wx_mqtt_ha_online(q->ha_status, msg->topic, msg->payload, msg->payloadlen))
 		q->send_discovery = true;
 }
 
@@ -228,6 +267,8 @@ static int session_start(struct mqtt *q)
 	q->lost = false;
 	q->last_log[0] = '\0';
 	q->offline_mid = -1;
+	q->ha_deleting = 0;
+	memset(q->ha_delete_mids, 0, sizeof(q->ha_delete_mids));
 	mosquitto_connect_callback_set(q->m, on_connect);
 	mosquitto_disconnect_callback_set(q->m, on_disconnect);
 	mosquitto_publish_callback_set(q->m, on_publish);
@@ -252,7 +293,13 @@ static int session_start(struct mqtt *q)
 			return -1;
 		}
 	}
-	rc = mosquitto_connect(q->m, q->cfg.host, q->cfg.port, KEEPALIVE_S);
+	q->sock_errno = 0;
+	rc = mosquitto_connect_async(q->m, q->cfg.host, q->cfg.port, KEEPALIVE_S);
+	if (rc == MOSQ_ERR_EAI) {
+		wx_uploader_error(q->u, "mqtt %s: cannot resolve %s (check host)", q->where,
+				  q->cfg.host);
+		return -1;
+	}
 	if (rc == MOSQ_ERR_ERRNO) {
 		wx_uploader_error(q->u, "mqtt %s: cannot connect: %s", q->where, strerror(errno));
 		return -1;
@@ -308,10 +355,35 @@ static void slug(char *out, size_t outlen, const char *in)
 
 /* Home Assistant's state_class for a quantity.  rain_mm is the rain of one
  * archive interval, not a running total, so it is a measurement too: `total`
- * would make HA sum the changes between intervals, which mean nothing. */
+ * would make HA sum the changes between intervals, which mean nothing.
+ * rain_today_mm only grows until it drops to 0 at local midnight: HA reads
+ * the drop as a new cycle. */
 static const char *state_class(enum wx_quantity k)
 {
-	return k == WX_WIND_DIRECTION_DEG ? "measurement_angle" : "measurement";
+	if (k == WX_WIND_DIRECTION_DEG)
+		return "measurement_angle";
+	if (k == WX_RAIN_TODAY_MM)
+		return "total_increasing";
+	return "measurement";
+}
+
+/* Does the station announce quantity k?  Each measured archive quantity but
+ * the raw counts (wind_pulses and rain_tips are for recalibration; as HA
+ * sensors they would only be noise beside wind speed and rain), and with
+ * rain the day's total and the rate the state carries. */
+static bool announced(const struct mqtt *q, int k)
+{
+	const struct wx_quantity_info *qi = &wx_quantities[k];
+
+	if (k == WX_RAIN_TODAY_MM || k == WX_RAIN_RATE_MM_H)
+		return q->quantities & (1u << WX_RAIN_MM);
+	return (q->quantities & (1u << k)) && (qi->where & WX_IN_ARCHIVE) && !qi->is_count;
+}
+
+static void ha_topic(const struct mqtt *q, int k, char *out, size_t outlen)
+{
+	snprintf(out, outlen, "%s/sensor/%s/%s/config", q->ha_prefix, q->station,
+		 wx_quantities[k].key);
 }
 
 /* The discovery config of quantity k: a malloc'd string, or NULL. */
@@ -319,7 +391,7 @@ static char *discovery_config(const struct mqtt *q, enum wx_quantity k)
 {
 	const struct wx_quantity_info *qi = &wx_quantities[k];
 	char buf[WX_PATH_LEN * 2], s[WX_NAME_LEN];
-	cJSON *o = cJSON_CreateObject(), *dev, *ids;
+	cJSON *o = cJSON_CreateObject(), *dev, *ids, *origin;
 	char *out = NULL;
 
 	if (!o)
@@ -338,10 +410,16 @@ static char *discovery_config(const struct mqtt *q, enum wx_quantity k)
 	if (qi->unit[0])
 		cJSON_AddStringToObject(o, "unit_of_measurement", qi->unit);
 	cJSON_AddStringToObject(o, "state_class", state_class(k));
+	cJSON_AddNumberToObject(o, "suggested_display_precision", qi->display_precision);
 	cJSON_AddStringToObject(o, "availability_topic", q->t_avail);
+	origin = cJSON_AddObjectToObject(o, "origin");
+	if (origin) {
+		cJSON_AddStringToObject(origin, "name", "wxd");
+		cJSON_AddStringToObject(origin, "sw_version", WX_VERSION);
+	}
 	dev = cJSON_AddObjectToObject(o, "device");
 	ids = dev ? cJSON_AddArrayToObject(dev, "identifiers") : NULL;
-	if (ids) {
+	if (ids && origin) {
 		snprintf(buf, sizeof(buf), "wx_%s", q->station);
 		cJSON_AddItemToArray(ids, cJSON_CreateString(buf));
 		snprintf(buf, sizeof(buf), "Weather station %s", q->station);
@@ -355,31 +433,174 @@ static char *discovery_config(const struct mqtt *q, enum wx_quantity k)
 	return out;
 }
 
-/* One retained config per measured archive quantity.  The raw counts
- * wind_pulses and rain_tips are left out: they are for recalibration, and
- * as HA sensors they would only be noise beside wind speed and rain. */
+/* ---- what discovery published before (the state file) ----------------- */
+
+/* The topics in the state file into out (up to max); how many. */
+static int ha_file_read(const struct mqtt *q, char (*out)[HA_TOPIC_LEN], int max)
+{
+	FILE *f = fopen(q->ha_file, "r");
+	char line[HA_TOPIC_LEN + 2];
+	int n = 0;
+
+	if (!f)
+		return 0;
+	while (n < max && fgets(line, sizeof(line), f)) {
+		size_t len;
+
+		line[strcspn(line, "\r\n")] = '\0';
+		len = strlen(line);
+		/* Only configs: a damaged file must not make us delete
+		 * anything else. */
+		if (!strstr(line, "/sensor/") || len < 8 || len >= HA_TOPIC_LEN ||
+		    strcmp(line + len - 7, "/config") != 0)
+			continue;
+		memcpy(out[n++], line, len + 1);
+	}
+	fclose(f);
+	return n;
+}
+
+static bool ha_listed(char (*list)[HA_TOPIC_LEN], int n, const char *topic)
+{
+	for (int i = 0; i < n; i++)
+		if (strcmp(list[i], topic) == 0)
+			return true;
+	return false;
+}
+
+/* Write the topics that apply now, plus extra ones (still to be deleted),
+ * to the state file: a new file renamed into place.  0 or -errno (logged). */
+static int ha_file_write(struct mqtt *q, char (*extra)[HA_TOPIC_LEN], int nextra)
+{
+	char tmp[sizeof(q->ha_file) + 8];
+	FILE *f;
+	int e;
+
+	if (nextra == 0 && q->ha_nwant == 0) {
+		if (unlink(q->ha_file) == 0 || errno == ENOENT)
+			return 0;
+		e = errno;
+		goto fail;
+	}
+	snprintf(tmp, sizeof(tmp), "%s.new", q->ha_file);
+	f = fopen(tmp, "w");
+	if (!f) {
+		e = errno;
+		goto fail;
+	}
+	for (int i = 0; i < q->ha_nwant; i++)
+		fprintf(f, "%s\n", q->ha_want[i]);
+	for (int i = 0; i < nextra; i++)
+		if (!ha_listed(q->ha_want, q->ha_nwant, extra[i]))
+			fprintf(f, "%s\n", extra[i]);
+	e = ferror(f) ? EIO : 0;
+	if (fflush(f) != 0 || fsync(fileno(f)) != 0)
+		e = errno;
+	if (fclose(f) != 0 && !e)
+		e = errno;
+	if (!e && rename(tmp, q->ha_file) != 0)
+		e = errno;
+	if (!e)
+		return 0;
+	unlink(tmp);
+fail:
+	errno = e;
+	wx_log_warn("mqtt %s: %s: cannot remember the Home Assistant configs published "
+		    "(stale ones may stay on the broker)", q->where, q->ha_file);
+	return -e;
+}
+
+/* One retained config per announced quantity. */
 static void send_discovery(struct mqtt *q)
 {
-	char topic[WX_PATH_LEN * 2];
+	for (int i = 0; i < q->ha_nwant; i++) {
+		char *cfg = discovery_config(q, q->ha_want_q[i]);
 
-	for (int k = 0; k < WX_QUANTITY_COUNT; k++) {
-		const struct wx_quantity_info *qi = &wx_quantities[k];
-		char *cfg;
-
-		if (!(q->quantities & (1u << k)) || !(qi->where & WX_IN_ARCHIVE) || qi->is_count)
-			continue;
-		cfg = discovery_config(q, (enum wx_quantity)k);
 		if (!cfg)
 			continue;
-		snprintf(topic, sizeof(topic), "homeassistant/sensor/%s/%s/config", q->station, qi->key);
-		publish(q, NULL, topic, cfg, 1, true);
+		publish(q, NULL, q->ha_want[i], cfg, 1, true);
 		free(cfg);
 	}
 }
 
+/* After a connect: delete what was published before and no longer
+ * applies, remember what is about to be published, publish it. */
+static void sync_discovery(struct mqtt *q)
+{
+	char (*had)[HA_TOPIC_LEN] = calloc(MAX_HA_TOPICS, HA_TOPIC_LEN);
+	int nhad = had ? ha_file_read(q, had, MAX_HA_TOPICS) : 0;
+	bool file_ok;
+
+	file_ok = ha_file_write(q, had, nhad) == 0;
+	for (int i = 0; i < nhad; i++) {
+		int mid = 0;
+
+		if (ha_listed(q->ha_want, q->ha_nwant, had[i]))
+			continue;
+		if (publish(q, &mid, had[i], "", 1, true) < 0)
+			break;
+		if (q->ha_deleting < MAX_HA_TOPICS) {
+			for (int j = 0; j < MAX_HA_TOPICS; j++)
+				if (q->ha_delete_mids[j] == 0) {
+					q->ha_delete_mids[j] = mid;
+					break;
+				}
+			q->ha_deleting++;
+		}
+		wx_log_info("mqtt %s: deleted the Home Assistant config %s (no longer applies)",
+			    q->where, had[i]);
+	}
+	if (q->ha_deleting == 0 && nhad && file_ok)
+		ha_file_write(q, NULL, 0);
+	free(had);
+	send_discovery(q);
+}
+
+/* ---- state --------------------------------------------------------------- */
+
+/* Local midnight that starts the day of a record ending at ts (a record
+ * ending 00:00 belongs to the day before, as in the daemon). */
+static int64_t local_midnight(int64_t ts)
+{
+	time_t t = (time_t)(ts - 1);
+	struct tm tm;
+
+	localtime_r(&t, &tm);
+	tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+	tm.tm_isdst = -1;
+	return (int64_t)mktime(&tm);
+}
+
+/* The state: the record's archive quantities, and with rain the day's total
+ * and the rate, both from the archive. */
+static char *state_json(struct mqtt *q, const struct wx_record *r)
+{
+	struct wx_archive *a = wx_uploader_archive(q->u);
+	cJSON *o = wx_record_to_cjson(r, q->station, WX_IN_ARCHIVE);
+	bool rain = (q->quantities & (1u << WX_RAIN_MM)) || wx_record_has(r, WX_RAIN_MM);
+	int64_t window = r->interval_s > RAIN_RATE_WINDOW_S ? r->interval_s : RAIN_RATE_WINDOW_S;
+	double today, last;
+	char *out;
+
+	if (!o)
+		return NULL;
+	if (rain && a && wx_archive_rain_sum(a, local_midnight(r->ts) + 1, r->ts, &today) == 0 &&
+	    wx_archive_rain_sum(a, r->ts - window + 1, r->ts, &last) == 0) {
+		cJSON_AddNumberToObject(o, wx_quantities[WX_RAIN_TODAY_MM].key, wx_round2(today));
+		cJSON_AddNumberToObject(o, wx_quantities[WX_RAIN_RATE_MM_H].key,
+					wx_round2(last * 3600.0 / (double)window));
+	} else {
+		cJSON_AddNullToObject(o, wx_quantities[WX_RAIN_TODAY_MM].key);
+		cJSON_AddNullToObject(o, wx_quantities[WX_RAIN_RATE_MM_H].key);
+	}
+	out = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	return out;
+}
+
 static void publish_state(struct mqtt *q, const struct wx_record *r)
 {
-	char *json = wx_record_to_json(r, q->station, WX_IN_ARCHIVE);
+	char *json = state_json(q, r);
 
 	if (json)
 		publish(q, NULL, q->t_state, json, q->cfg.qos, true);
@@ -405,10 +626,9 @@ static void on_up(struct mqtt *q)
 	wx_uploader_recovered(q->u, NULL);
 	wx_log_info("mqtt %s: connected", q->where);
 	publish(q, NULL, q->t_avail, "online", 1, true);
-	if (q->cfg.ha_discovery) {
-		mosquitto_subscribe(q->m, NULL, "homeassistant/status", 1);
-		send_discovery(q);
-	}
+	if (q->cfg.ha_discovery)
+		mosquitto_subscribe(q->m, NULL, q->ha_status, 1);
+	sync_discovery(q);
 	publish_newest_state(q);
 }
 
@@ -462,6 +682,15 @@ static void fill_window(struct mqtt *q, bool kicked)
 	}
 }
 
+static void loop_io(struct mqtt *q, int rc)
+{
+	if (rc == MOSQ_ERR_SUCCESS)
+		return;
+	if (rc == MOSQ_ERR_ERRNO)
+		q->sock_errno = errno;
+	q->lost = true;
+}
+
 /* One turn of our loop while a session exists: wait for the socket or a
  * kick, let the library read and write, then act on what happened. */
 static void service(struct mqtt *q)
@@ -479,11 +708,9 @@ static void service(struct mqtt *q)
 	if (kicked)
 		wx_uploader_refresh_backlog(q->u);
 	if (rev & (POLLIN | POLLHUP | POLLERR))
-		if (mosquitto_loop_read(q->m, 1) != MOSQ_ERR_SUCCESS)
-			q->lost = true;
+		loop_io(q, mosquitto_loop_read(q->m, 1));
 	if (!q->lost && (rev & POLLOUT))
-		if (mosquitto_loop_write(q->m, 1) != MOSQ_ERR_SUCCESS)
-			q->lost = true;
+		loop_io(q, mosquitto_loop_write(q->m, 1));
 	if (!q->lost && mosquitto_loop_misc(q->m) != MOSQ_ERR_SUCCESS)
 		q->lost = true;
 
@@ -513,7 +740,10 @@ static void service(struct mqtt *q)
 		q->acked_n = 0;
 	}
 	if (q->lost) {
-		if (q->state == CONNECTING && strstr(q->last_log, "SSL"))
+		if (q->state == CONNECTING && q->sock_errno && !strstr(q->last_log, "SSL"))
+			wx_uploader_error(q->u, "mqtt %s: cannot connect: %s", q->where,
+					  strerror(q->sock_errno));
+		else if (q->state == CONNECTING && strstr(q->last_log, "SSL"))
 			/* The handshake may also fail after mosquitto_connect()
 			 * returned: say the same as when it fails inside. */
 			wx_uploader_error(q->u, "mqtt %s: TLS handshake failed: %s (check ca_file and host)",
@@ -532,7 +762,10 @@ static void service(struct mqtt *q)
  * clean disconnect), wait briefly for its PUBACK, then DISCONNECT. */
 static void say_goodbye(struct mqtt *q)
 {
-	int64_t until = wx_uploader_now_ms() + OFFLINE_ACK_MS;
+	/* Within the stop's bound: the rest of the grace, and a little more
+	 * when it is spent (wx_uploader_stop waits 500 ms beyond it). */
+	int64_t left = wx_uploader_grace_left_ms(q->u) + OFFLINE_MARGIN_MS;
+	int64_t until = wx_uploader_now_ms() + (left < OFFLINE_ACK_MS ? left : OFFLINE_ACK_MS);
 
 	if (q->state != UP || q->lost)
 		return;
@@ -567,6 +800,24 @@ static void run(struct wx_uploader *u, void *impl)
 	q->sent_ts = wx_uploader_cursor(u);
 	wx_backoff_init(&q->bo, 1000, 60000);
 	while (!wx_uploader_should_exit(u, q->fl_n)) {
+		int a = wx_uploader_archive_check(u);
+
+		if (a != 0 && q->state != DOWN) {
+			/* Another file (or none): what is in flight or read
+			 * ahead came from the old one; its acks are not this
+			 * file's cursor.  Start over. */
+			q->acked_n = 0;
+			session_end(q);
+			q->next_attempt_ms = 0;
+		}
+		if (a != 0)
+			q->sent_ts = wx_uploader_cursor(u);
+		if (a < 0) {
+			if (wx_uploader_stopping(u))
+				break;
+			wx_uploader_wait(u, -1, 0, wx_uploader_archive_retry_ms(u), NULL);
+			continue;
+		}
 		if (q->state == DOWN) {
 			int64_t wait = q->next_attempt_ms - wx_uploader_now_ms();
 
@@ -599,6 +850,7 @@ static void free_impl(void *impl)
 	if (q->m)
 		mosquitto_destroy(q->m);
 	explicit_bzero(q->password, sizeof(q->password));
+	free(q->ha_want);
 	free(q);
 }
 
@@ -627,6 +879,22 @@ struct wx_uploader *wx_mqtt_start(const struct wx_config *cfg, uint32_t quantiti
 	snprintf(q->t_record, sizeof(q->t_record), "%s/record", q->prefix);
 	snprintf(q->t_state, sizeof(q->t_state), "%s/state", q->prefix);
 	snprintf(q->t_avail, sizeof(q->t_avail), "%s/availability", q->prefix);
+	snprintf(q->ha_prefix, sizeof(q->ha_prefix), "%s",
+		 cfg->mqtt.ha_prefix[0] ? cfg->mqtt.ha_prefix : "homeassistant");
+	snprintf(q->ha_status, sizeof(q->ha_status), "%s/status", q->ha_prefix);
+	snprintf(q->ha_file, sizeof(q->ha_file), "%s.ha-discovery", cfg->station.database);
+	q->ha_want = calloc(WX_QUANTITY_COUNT, HA_TOPIC_LEN);
+	if (!q->ha_want) {
+		snprintf(err, errlen, "mqtt: out of memory");
+		free_impl(q);
+		errno = ENOMEM;
+		return NULL;
+	}
+	for (int k = 0; q->cfg.ha_discovery && k < WX_QUANTITY_COUNT; k++)
+		if (announced(q, k)) {
+			q->ha_want_q[q->ha_nwant] = (enum wx_quantity)k;
+			ha_topic(q, k, q->ha_want[q->ha_nwant++], HA_TOPIC_LEN);
+		}
 	if (cfg->mqtt.password_file[0]) {
 		char e[300];
 

@@ -1,5 +1,6 @@
 /* Uploaders: each destination (MQTT, Initial State) runs in a thread of its
- * own with its own connection to the archive.  It sends the records after
+ * own with its own connection to the archive, which it opens (and reopens
+ * when the file is replaced) by itself.  It sends the records after
  * its cursor, oldest first, and moves the cursor only when the destination
  * acknowledged them, so the backlog is the archive itself and survives
  * reboots.  The daemon only starts it, kicks it when a record was written,
@@ -28,8 +29,10 @@ struct wx_uploader;
 /* Start the MQTT uploader for cfg (cfg->mqtt.enabled) on the archive file
  * cfg->station.database.  quantities: bit (1u << q) for each quantity the
  * station measures (Home Assistant discovery).  NULL with errno set and a
- * message in err (bad secret file, cannot open the archive).  Connection
- * failures are not errors here: it keeps retrying and reports status. */
+ * message in err only for a bad secret file, no memory or no thread.  An
+ * archive that cannot be opened (yet), a deleted or replaced database and
+ * connection failures are not errors here: its thread keeps retrying, opens
+ * the file at that path when it can, and reports in its status. */
 struct wx_uploader *wx_mqtt_start(const struct wx_config *cfg, uint32_t quantities,
 				  char *err, size_t errlen);
 /* The same for Initial State (cfg->initialstate.enabled). */
@@ -41,7 +44,8 @@ void wx_uploader_kick(struct wx_uploader *u);
 /* A snapshot of its status.  Thread-safe. */
 void wx_uploader_status(struct wx_uploader *u, struct wx_upload_status *out);
 /* Give it up to grace_ms to deliver what is pending, then stop it (MQTT:
- * publish availability offline, disconnect cleanly) and free it. */
+ * publish availability offline, disconnect cleanly) and free it.  Returns
+ * within grace_ms + 0.5 s whatever the network does. */
 void wx_uploader_stop(struct wx_uploader *u, int grace_ms);
 
 /* Tests only: multiply every backoff and slow-retry delay of uploaders

@@ -22,19 +22,30 @@ struct wx_uploader_ops {
 	void (*free_impl)(void *impl);
 };
 
-/* Open the archive, read the cursor, start the thread.  On failure frees
- * impl (with ops->free_impl) and returns NULL with errno set and err filled. */
+/* Start the thread (the archive is opened later, by the thread: see
+ * wx_uploader_archive_check).  On failure (no memory, no thread) frees impl
+ * (with ops->free_impl) and returns NULL with errno set and err filled. */
 struct wx_uploader *wx_uploader_spawn(const struct wx_uploader_ops *ops, void *impl,
 				      const char *database, char *err, size_t errlen);
 
-/* The archive connection owned by the uploader's thread. */
+/* Called by the thread before it uses the archive: opens it when it is not
+ * open (retrying with backoff, the reason in the status), and notices when
+ * the file at the path was deleted or replaced (then opens the new one, with
+ * its own cursor).  1: (re)opened just now (the cursor and backlog were
+ * read: drop whatever was read from or sent out of the previous file);
+ * 0: open as before; -errno: not open, try again in
+ * wx_uploader_archive_retry_ms(). */
+int wx_uploader_archive_check(struct wx_uploader *u);
+int64_t wx_uploader_archive_retry_ms(struct wx_uploader *u);
+/* The archive connection owned by the uploader's thread (NULL while it
+ * could not be opened). */
 struct wx_archive *wx_uploader_archive(struct wx_uploader *u);
 /* The cursor as last stored. */
 int64_t wx_uploader_cursor(struct wx_uploader *u);
 /* Store a new cursor (records up to ts acknowledged, n of them newly) and
  * refresh the backlog and last success.  0 or -errno (logged). */
 int wx_uploader_ack(struct wx_uploader *u, int64_t ts, uint64_t n);
-/* Recount the backlog after the cursor (after a kick). */
+/* Add the records that arrived since the last count (after a kick). */
 void wx_uploader_refresh_backlog(struct wx_uploader *u);
 int64_t wx_uploader_backlog(struct wx_uploader *u);
 
@@ -82,8 +93,10 @@ void wx_backoff_reset(struct wx_backoff *b);
 
 /* MQTT: does this message (topic, payload of payloadlen bytes, not
  * NUL-terminated) say Home Assistant came online, so discovery is sent
- * again?  Only "homeassistant/status" with the exact payload "online". */
-bool wx_mqtt_ha_online(const char *topic, const void *payload, int payloadlen);
+ * again?  Only ha_status ("<ha_prefix>/status", "homeassistant/status" by
+ * default) with the exact payload "online". */
+bool wx_mqtt_ha_online(const char *ha_status, const char *topic, const void *payload,
+		       int payloadlen);
 /* MQTT: the reason at the end of a library/OpenSSL log line ("... ::
  * certificate verify failed" -> "certificate verify failed"): a pointer
  * into line, or line itself when it has no reason part. */

@@ -226,7 +226,8 @@ static void sub_on_message(struct mosquitto *m, void *obj, const struct mosquitt
 	t.payload = malloc((size_t)msg->payloadlen + 1);
 	if (!t.topic || !t.payload)
 		abort();
-	memcpy(t.payload, msg->payload, (size_t)msg->payloadlen);
+	if (msg->payloadlen > 0)	/* an empty message (a deleted retained one) has no payload */
+		memcpy(t.payload, msg->payload, (size_t)msg->payloadlen);
 	t.payload[msg->payloadlen] = '\0';
 	t.retain = msg->retain;
 	pthread_mutex_lock(&s->mu);
