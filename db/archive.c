@@ -869,53 +869,6 @@ int wx_archive_cursor_set(struct wx_archive *a, const char *dest, int64_t ts)
 	return rc;
 }
 
-int wx_archive_shift(struct wx_archive *a, int64_t from_ts, int64_t delta_s, char *err,
-		     size_t errlen)
-{
-	char sql[512];
-	int64_t clash = 0;
-	int rc;
-
-	if (delta_s == 0)
-		return 0;
-	rc = exec(a, "BEGIN IMMEDIATE", "moving records", err, errlen);
-	if (rc)
-		return rc;
-	/* Would a moved record land where one that stays is?  (Records are
-	 * moved as a block, so any staying record inside the block's new span
-	 * is in the way.) */
-	snprintf(sql, sizeof(sql),
-		 "SELECT count(*) FROM archive WHERE ts < %lld AND ts >= "
-		 "(SELECT min(ts) FROM archive WHERE ts >= %lld) + %lld AND ts <= "
-		 "(SELECT max(ts) FROM archive WHERE ts >= %lld) + %lld",
-		 (long long)from_ts, (long long)from_ts, (long long)delta_s, (long long)from_ts,
-		 (long long)delta_s);
-	rc = query_int(a->db, sql, &clash);
-	if (rc != SQLITE_OK) {
-		rc = fail(a, rc, "moving records", err, errlen);
-		sqlite3_exec(a->db, "ROLLBACK", NULL, NULL, NULL);
-		return rc;
-	}
-	if (clash) {
-		sqlite3_exec(a->db, "ROLLBACK", NULL, NULL, NULL);
-		set_msg(a, err, errlen, "archive %s: moving records from ts %lld by %lld s would "
-			"land on %lld stored records", a->path, (long long)from_ts,
-			(long long)delta_s, (long long)clash);
-		return -EEXIST;
-	}
-	/* Through negative keys, so that no intermediate state collides. */
-	snprintf(sql, sizeof(sql),
-		 "UPDATE archive SET ts = -(ts + %lld) WHERE ts >= %lld;"
-		 "UPDATE archive SET ts = -ts WHERE ts < 0;"
-		 "UPDATE upload_cursor SET ts = max(0, ts + %lld) WHERE ts >= %lld;"
-		 "COMMIT",
-		 (long long)delta_s, (long long)from_ts, (long long)delta_s, (long long)from_ts);
-	rc = exec(a, sql, "moving records", err, errlen);
-	if (rc)
-		sqlite3_exec(a->db, "ROLLBACK", NULL, NULL, NULL);
-	return rc;
-}
-
 int wx_archive_relax_sync(struct wx_archive *a)
 {
 	return exec(a, "PRAGMA synchronous = NORMAL", "setting synchronous", NULL, 0);

@@ -65,20 +65,6 @@ int wx_archive_cursor_set(struct wx_archive *a, const char *dest, int64_t ts);
  * an fsync per acknowledgement.  0 or -errno. */
 int wx_archive_relax_sync(struct wx_archive *a);
 
-/* Move the records with ts >= from_ts, and the upload cursors at or past
- * from_ts, by delta_s seconds, in one transaction (after the clock was
- * stepped back: see firmware/daemon.c).  0; -EEXIST, with nothing changed,
- * when a moved record would land on one that stays; else -errno.
- *
- * On its way out (issue 12 item 4): a record once stored, and perhaps
- * sent, is never relabelled; the daemon labels new records after the
- * newest stored one until the clock catches up.  Nothing in uploader/
- * relies on it (uploaders read their cursor once per opened file and move
- * it only on acknowledgement); remove it with its last caller,
- * daemon.c's clock_stepped(), and its two tests in tests/test_archive.c. */
-int wx_archive_shift(struct wx_archive *a, int64_t from_ts, int64_t delta_s, char *err,
-		     size_t errlen);
-
 /* Are the files this connection has open still the ones at its path?  A
  * database deleted or replaced under a running writer would swallow every
  * later record; a deleted WAL holds every record since the last checkpoint

@@ -163,6 +163,8 @@ static void add_edges(struct daemon *d, struct wx_slot *slot, const int64_t *ts,
 		d->wind_total += in;
 	} else {
 		wx_interval_add_rain(d->iv, in);
+		for (size_t k = 0; k < in; k++)
+			d->rain_tip[d->rain_tips_total++ % RAIN_RING] = ts[k];
 	}
 	if (in < n) {
 		if (c->n + (n - in) > c->cap) {

@@ -67,6 +67,22 @@ static double live_wind_kmh(struct daemon *d, int64_t now)
 	return wx_pulse_wind_kmh(n, LIVE_WIND_S, d->cfg->anemometer.kmh_per_hz);
 }
 
+/* Rain over the last 10 minutes, as mm/h. */
+static double live_rain_rate(struct daemon *d, int64_t now)
+{
+	uint64_t n = 0, have = d->rain_tips_total < RAIN_RING ? d->rain_tips_total : RAIN_RING;
+
+	for (uint64_t k = 1; k <= have; k++) {
+		int64_t t = d->rain_tip[(d->rain_tips_total - k) % RAIN_RING];
+
+		if (now - t > LIVE_RAIN_S * WX_NS_PER_S)
+			break;
+		n += t <= now;
+	}
+	return wx_pulse_rain_mm(n, d->cfg->rain.mm_per_tip, d->cfg->rain.catch_factor) *
+	       3600.0 / LIVE_RAIN_S;
+}
+
 static char *answer_read(struct daemon *d)
 {
 	int64_t now = wx_clock_mono_ns(d->clock);
@@ -102,6 +118,7 @@ static char *answer_read(struct daemon *d)
 		today += wx_pulse_rain_mm(wx_interval_rain_tips(d->iv), d->cfg->rain.mm_per_tip,
 					  d->cfg->rain.catch_factor);
 		wx_record_set(&r, WX_RAIN_TODAY_MM, today);
+		wx_record_set(&r, WX_RAIN_RATE_MM_H, live_rain_rate(d, now));
 	}
 	o = wx_record_to_cjson(&r, d->cfg->station.id, WX_IN_LIVE);
 	if (!o)

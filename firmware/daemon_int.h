@@ -19,6 +19,8 @@
 #define EDGE_BATCH 256
 #define SIM_DRAIN_NS (20 * WX_NS_PER_MS)	/* inside the kernel FIFO's reach */
 #define LIVE_WIND_S 10
+#define LIVE_RAIN_S 600			/* rain rate: over the last 10 minutes */
+#define RAIN_RING 1024			/* tips remembered for it (> 10 min at 300 mm/h) */
 #define MAX_POLLFDS 32
 
 struct carry {			/* edges read early, for the next interval */
@@ -63,6 +65,8 @@ struct daemon {
 	int64_t latest_mono[WX_QUANTITY_COUNT];
 	int64_t wind_sec[LIVE_WIND_S + 2];	/* ring of per-second counts */
 	uint32_t wind_cnt[LIVE_WIND_S + 2];
+	int64_t rain_tip[RAIN_RING];	/* ring of tip times (station mono ns) */
+	uint64_t rain_tips_total;
 
 	int64_t started_wall_s;
 	uint64_t watchdog_usec;

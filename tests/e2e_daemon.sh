@@ -88,6 +88,18 @@ case $st in *'"anemometer":{"status":"ok"'*'"edges_lost":0,'*) ok "no edge lost 
 check "$(q "$T/hz.db" 'select count(*) from archive where wind_pulses between 999 and 1001')" 2 "1000 pulses in each 10 s record"
 check "$(q "$T/hz.db" 'select count(*) from archive where ground_temperature_c is not null')" 2 "ground probe read meanwhile"
 
+echo "the live reading's rain today and rain rate (6 mm/h for 12 minutes)"
+c=$(conf rate '[rain]' '[sim]' 'rain_mm_h = 6')
+"$B/wxd" -c "$c" --sim --speed 60 --start 2026-06-01T12:00:00 --duration 15m 2>/dev/null &
+pid=$!
+sleep 12
+out=$("$B/wxctl" -c "$c" read --json)
+kill -TERM $pid; wait $pid
+rate=$(printf '%s' "$out" | sed -n 's/.*"rain_rate_mm_h":\([0-9.]*\).*/\1/p')
+today=$(printf '%s' "$out" | sed -n 's/.*"rain_today_mm":\([0-9.]*\).*/\1/p')
+awk -v r="$rate" 'BEGIN { exit !(r >= 5 && r <= 7) }' && ok "rain rate over the last 10 minutes ($rate mm/h)" || bad "rain rate: $out"
+awk -v r="$today" 'BEGIN { exit !(r >= 0.8 && r <= 1.7) }' && ok "rain today ($today mm)" || bad "rain today: $out"
+
 echo "wxctl read --direct on a real 1-wire sysfs tree and a path that is no I2C bus"
 mkdir -p "$T/w1/28-0316a27949ff" "$T/w1/w1_bus_master1"
 printf '72 01 4b 46 7f ff 0e 10 57 : crc=57 YES\n72 01 4b 46 7f ff 0e 10 57 t=23125\n' > "$T/w1/28-0316a27949ff/w1_slave"

@@ -155,6 +155,18 @@ if [ "$(id -u)" != 0 ] || ! mkdir -p "$MNT" || ! mount -t tmpfs -o size=600k tmp
 	exit 1
 fi
 
+echo "with [mqtt], an archive that cannot be opened at start: the station still samples and holds records"
+c=$(conf upcorrupt "$T" '[mqtt]' 'host = 127.0.0.1' 'port = 9')
+head -c 8192 /dev/urandom > "$T/upcorrupt.db"
+start "$c" 12m 60
+sleep 4
+st=$(status "$T/upcorrupt.sock")
+case $st in *'"storage":{'*'"status":"error"'*'"pending_records":'[1-9]*'"mqtt":{'*) ok "running: storage error in status, records held, mqtt listed" ;;
+	*) bad "status: $st" ;; esac
+rm -f "$T/upcorrupt.db" "$T/upcorrupt.db-wal" "$T/upcorrupt.db-shm"
+wait $pid; check $? 0 "wxd exits 0 (it used to exit 1 at start)"
+check "$(q "$T/upcorrupt.db" 'select count(*) from archive')" 12 "every record of the run stored once the file was replaced"
+
 echo "the disk full, then space freed: nothing lost"
 c=$(conf full "$MNT")
 start "$c" 16m 60

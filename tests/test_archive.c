@@ -774,53 +774,6 @@ static void archive_reports_damaged_pages_naming_the_file(void **state)
 
 /* After the clock was stepped back, the daemon moves what it stored under
  * the old time back, cursors with them. */
-static void archive_shift_moves_records_and_cursors_back(void **state)
-{
-	struct fixture *f = *state;
-	struct wx_archive *a = open_ok(f);
-	struct wx_record r, out[8];
-	int64_t t0 = 1700000040, ts, n;
-
-	for (int i = 0; i < 5; i++) {
-		r = sample(t0 + 60 * i, i);
-		assert_int_equal(wx_archive_insert(a, &r, f->err, sizeof(f->err)), 0);
-	}
-	assert_int_equal(wx_archive_cursor_set(a, "mqtt", t0 + 180), 0);
-	assert_int_equal(wx_archive_cursor_set(a, "initialstate", t0 + 60), 0);
-	/* Move the last three (stored under a clock 1 h ahead) back by an hour. */
-	assert_int_equal(wx_archive_shift(a, t0 + 120, -3600, f->err, sizeof(f->err)), 0);
-	assert_int_equal(wx_archive_count(a, &n), 0);
-	assert_int_equal(n, 5);
-	assert_int_equal(wx_archive_after(a, 0, out, 8), 5);
-	assert_int_equal(out[0].ts, t0 + 120 - 3600);
-	assert_int_equal(out[2].ts, t0 + 240 - 3600);
-	assert_true(out[0].v[WX_TEMPERATURE_C] == 12.25 + 2 * 0.01);	/* values travel along */
-	assert_int_equal(out[3].ts, t0);
-	assert_int_equal(wx_archive_cursor_get(a, "mqtt", &ts), 0);
-	assert_int_equal(ts, t0 + 180 - 3600);
-	assert_int_equal(wx_archive_cursor_get(a, "initialstate", &ts), 0);
-	assert_int_equal(ts, t0 + 60);				/* before the moved block */
-	wx_archive_close(a);
-}
-
-static void archive_shift_refuses_to_land_on_stored_records(void **state)
-{
-	struct fixture *f = *state;
-	struct wx_archive *a = open_ok(f);
-	struct wx_record r, out[4];
-	int64_t t0 = 1700000040;
-
-	for (int i = 0; i < 3; i++) {
-		r = sample(t0 + 60 * i, i);
-		assert_int_equal(wx_archive_insert(a, &r, f->err, sizeof(f->err)), 0);
-	}
-	assert_int_equal(wx_archive_shift(a, t0 + 60, -60, f->err, sizeof(f->err)), -EEXIST);
-	assert_non_null(strstr(f->err, "would land on 1 stored records"));
-	assert_int_equal(wx_archive_after(a, 0, out, 4), 3);	/* nothing changed */
-	assert_int_equal(out[1].ts, t0 + 60);
-	wx_archive_close(a);
-}
-
 static void archive_takes_a_day_of_records_and_passes_integrity_check(void **state)
 {
 	struct fixture *f = *state;
@@ -945,8 +898,6 @@ int main(void)
 		T(archive_refuses_an_sqlite_file_that_is_not_an_archive),
 		T(archive_reports_a_garbage_file_naming_it),
 		T(archive_reports_damaged_pages_naming_the_file),
-		T(archive_shift_moves_records_and_cursors_back),
-		T(archive_shift_refuses_to_land_on_stored_records),
 		T(archive_takes_a_day_of_records_and_passes_integrity_check),
 		T(archive_keeps_every_committed_record_when_killed),
 #undef T
