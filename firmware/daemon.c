@@ -50,8 +50,7 @@ static void kick_uploaders(void *arg)
 {
 	struct daemon *d = arg;
 
-	for (int i = 0; i < d->nup; i++)
-		wx_uploader_kick(d->up[i]);
+	wx_uploaders_kick(d->uploads);
 }
 
 /* ---- intervals ------------------------------------------------------------ */
@@ -335,23 +334,11 @@ static uint32_t measured_quantities(struct daemon *d)
 static int start_uploaders(struct daemon *d)
 {
 	char err[512];
-	uint32_t q = measured_quantities(d);
 
-	if (d->cfg->mqtt.enabled) {
-		d->up[d->nup] = wx_mqtt_start(d->cfg, q, err, sizeof(err));
-		if (!d->up[d->nup]) {
-			wx_log_warnx("%s", err);
-			return -EINVAL;
-		}
-		d->nup++;
-	}
-	if (d->cfg->initialstate.enabled) {
-		d->up[d->nup] = wx_initialstate_start(d->cfg, q, err, sizeof(err));
-		if (!d->up[d->nup]) {
-			wx_log_warnx("%s", err);
-			return -EINVAL;
-		}
-		d->nup++;
+	d->uploads = wx_uploaders_start(d->cfg, measured_quantities(d), err, sizeof(err));
+	if (!d->uploads) {
+		wx_log_warnx("%s", err);
+		return -EINVAL;
 	}
 	return 0;
 }
@@ -432,8 +419,7 @@ static void teardown(struct daemon *d)
 	/* What waits is written if it can be (and kicks the uploaders)... */
 	wx_storage_close(d->storage);
 	/* ... then uploads get up to 10 s to deliver what is pending. */
-	for (int i = 0; i < d->nup; i++)
-		wx_uploader_stop(d->up[i], 10000);
+	wx_uploaders_stop(d->uploads, 10000);
 	wx_live_close(d->live);
 	wx_sim_free(d->sim);
 	wx_clock_free(d->clock);

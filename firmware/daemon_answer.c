@@ -153,12 +153,12 @@ static void add_health(cJSON *sensors, struct wx_slot *slot)
 	}
 }
 
-static void add_upload(cJSON *ups, struct wx_uploader *u)
+static void add_upload(cJSON *ups, struct wx_uploaders *set, int i)
 {
 	struct wx_upload_status st;
 	cJSON *o;
 
-	wx_uploader_status(u, &st);
+	wx_uploaders_status(set, i, &st);
 	o = cJSON_AddObjectToObject(ups, st.name);
 	if (!o)
 		return;
@@ -211,8 +211,8 @@ static char *answer_status(struct daemon *d)
 	for (int i = 0; sensors && i < wx_sensors_count(d->sensors); i++)
 		add_health(sensors, wx_sensors_slot(d->sensors, i));
 	ups = cJSON_AddObjectToObject(o, "uploads");
-	for (int i = 0; ups && i < d->nup; i++)
-		add_upload(ups, d->up[i]);
+	for (int i = 0; ups && i < wx_uploaders_count(d->uploads); i++)
+		add_upload(ups, d->uploads, i);
 	s = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
 	return s;

@@ -1,0 +1,68 @@
+#include "uploader/uploaders.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+static bool mqtt_on(const struct wx_config *cfg) { return cfg->mqtt.enabled; }
+static bool initialstate_on(const struct wx_config *cfg) { return cfg->initialstate.enabled; }
+
+const struct wx_destination wx_destinations[] = {
+	{ "mqtt", "mqtt", mqtt_on, wx_mqtt_start, WX_BACKFILL_ALL },
+	{ "initialstate", "initialstate", initialstate_on, wx_initialstate_start, WX_BACKFILL_ALL },
+};
+const size_t wx_destination_count = sizeof(wx_destinations) / sizeof(wx_destinations[0]);
+
+struct wx_uploaders {
+	int n;
+	struct wx_uploader *up[];
+};
+
+struct wx_uploaders *wx_uploaders_start(const struct wx_config *cfg, uint32_t quantities,
+					char *err, size_t errlen)
+{
+	struct wx_uploaders *set = calloc(1, sizeof(*set) + wx_destination_count * sizeof(set->up[0]));
+
+	if (!set) {
+		snprintf(err, errlen, "uploads: out of memory");
+		return NULL;
+	}
+	for (size_t i = 0; i < wx_destination_count; i++) {
+		const struct wx_destination *d = &wx_destinations[i];
+
+		if (!d->enabled(cfg))
+			continue;
+		set->up[set->n] = d->start(cfg, quantities, err, errlen);
+		if (!set->up[set->n]) {
+			wx_uploaders_stop(set, 0);
+			return NULL;
+		}
+		set->n++;
+	}
+	return set;
+}
+
+void wx_uploaders_kick(struct wx_uploaders *set)
+{
+	for (int i = 0; set && i < set->n; i++)
+		wx_uploader_kick(set->up[i]);
+}
+
+int wx_uploaders_count(const struct wx_uploaders *set)
+{
+	return set ? set->n : 0;
+}
+
+void wx_uploaders_status(struct wx_uploaders *set, int i, struct wx_upload_status *out)
+{
+	wx_uploader_status(set->up[i], out);
+}
+
+void wx_uploaders_stop(struct wx_uploaders *set, int grace_ms)
+{
+	if (!set)
+		return;
+	for (int i = 0; i < set->n; i++)
+		wx_uploader_stop(set->up[i], grace_ms);
+	free(set);
+}
