@@ -150,13 +150,60 @@ static double shower_rate(uint64_t seed, double t_s)
 	       sin(M_PI * pos / len);
 }
 
+/* Daily curve: -1 near 03:00 UTC, +1 near 15:00. */
+static double day_curve(double h)
+{
+	return -cos((h - 3.0) / 24.0 * 2 * M_PI);
+}
+
+/* The wind alone: the edge generator asks for it every 20 ms of wind, and
+ * the whole weather would cost five times as much (issue 15). */
+static double wind_kmh(const struct wx_sim *sim, int64_t t_ns, double t_s, double day)
+{
+	uint64_t seed = (uint64_t)sim->params.seed;
+	double kmh;
+
+	if (sim->params.has_wind_kmh) {
+		kmh = sim->params.wind_kmh;
+	} else {
+		double mean_wind = 12 + 6 * day + 8 * noise(seed, S_WIND_SLOW, t_s, 4 * 3600.0);
+		double gust = 1 + 0.25 * noise(seed, S_WIND_FAST, t_s, 20) +
+			      0.15 * noise(seed, S_WIND_GUST, t_s, 3);
+
+		kmh = fmax(0, mean_wind * gust);
+	}
+	if (t_ns >= atomic_load(&((struct wx_sim *)sim)->gust_from) &&
+	    t_ns < atomic_load(&((struct wx_sim *)sim)->gust_until))
+		kmh = atomic_load(&((struct wx_sim *)sim)->gust_kmh);
+	return kmh;
+}
+
+static double rain_mm_h(const struct wx_sim *sim, double t_s)
+{
+	return sim->params.has_rain_mm_h ? sim->params.rain_mm_h
+					 : shower_rate((uint64_t)sim->params.seed, t_s);
+}
+
+double wx_sim_wind_kmh_at(const struct wx_sim *sim, int64_t t_ns)
+{
+	double t_s = (double)t_ns / 1e9;
+
+	if (sim->params.has_wind_kmh)
+		return wind_kmh(sim, t_ns, t_s, 0);
+	return wind_kmh(sim, t_ns, t_s, day_curve(local_hour((int64_t)floor(t_s))));
+}
+
+double wx_sim_rain_mm_h_at(const struct wx_sim *sim, int64_t t_ns)
+{
+	return rain_mm_h(sim, (double)t_ns / 1e9);
+}
+
 void wx_sim_weather_at(const struct wx_sim *sim, int64_t t_ns, struct wx_sim_weather *w)
 {
 	uint64_t seed = (uint64_t)sim->params.seed;
 	double t_s = (double)t_ns / 1e9;
 	double h = local_hour((int64_t)floor(t_s));
-	/* Daily curve: minimum near 03:00 UTC, maximum near 15:00. */
-	double day = -cos((h - 3.0) / 24.0 * 2 * M_PI);
+	double day = day_curve(h);
 	double mean = 12 + 4 * noise(seed, S_TEMP_DAY, t_s, 5 * 86400.0);
 	double base;
 
@@ -169,21 +216,10 @@ void wx_sim_weather_at(const struct wx_sim *sim, int64_t t_ns, struct wx_sim_wea
 	/* The ground at 10 cm lags the air by about three hours, damped. */
 	w->ground_temperature_c = mean + 2 * -cos((h - 8.0) / 24.0 * 2 * M_PI);
 
-	if (sim->params.has_wind_kmh) {
-		w->wind_kmh = sim->params.wind_kmh;
-	} else {
-		double mean_wind = 12 + 6 * day + 8 * noise(seed, S_WIND_SLOW, t_s, 4 * 3600.0);
-		double gust = 1 + 0.25 * noise(seed, S_WIND_FAST, t_s, 20) +
-			      0.15 * noise(seed, S_WIND_GUST, t_s, 3);
-
-		w->wind_kmh = fmax(0, mean_wind * gust);
-	}
-	if (t_ns >= atomic_load(&sim->gust_from) && t_ns < atomic_load(&sim->gust_until))
-		w->wind_kmh = atomic_load(&sim->gust_kmh);
+	w->wind_kmh = wind_kmh(sim, t_ns, t_s, day);
 	w->wind_dir_deg = fmod(225 + 60 * noise(seed, S_DIR, t_s, 6 * 3600.0) +
 			       15 * noise(seed, S_DIR_FAST, t_s, 30) + 360, 360);
-	w->rain_mm_h = sim->params.has_rain_mm_h ? sim->params.rain_mm_h
-						 : shower_rate(seed, t_s);
+	w->rain_mm_h = rain_mm_h(sim, t_s);
 	if (w->rain_mm_h > 0)
 		w->humidity_pct = fmax(w->humidity_pct, 92);
 	w->humidity_pct = fmin(100, fmax(5, w->humidity_pct));

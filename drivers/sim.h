@@ -39,6 +39,11 @@ const struct wx_config_sim *wx_sim_params(const struct wx_sim *sim);
 /* The weather at station time t_ns (pure: same seed, same t, same answer). */
 void wx_sim_weather_at(const struct wx_sim *sim, int64_t t_ns, struct wx_sim_weather *out);
 
+/* The same wind and rain as wx_sim_weather_at() gives, computed alone
+ * (the pulse generators ask every 20 ms). */
+double wx_sim_wind_kmh_at(const struct wx_sim *sim, int64_t t_ns);
+double wx_sim_rain_mm_h_at(const struct wx_sim *sim, int64_t t_ns);
+
 /* Faults switched on in a running world, by sensor (driver) name, so that
  * tests can make a sensor vanish and come back under the real drivers: the
  * simulated buses are wrapped by sim_fault.c, which consults this board. */

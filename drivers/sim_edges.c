@@ -225,19 +225,15 @@ enum { STREAM_WIND = 0x57494e44, STREAM_RAIN = 0x5241494e };
 static double wind_rate(void *arg, int64_t t_ns)
 {
 	struct sim_edges *s = arg;
-	struct wx_sim_weather w;
 
-	wx_sim_weather_at(s->sim, t_ns, &w);
-	return w.wind_kmh / s->per;
+	return wx_sim_wind_kmh_at(s->sim, t_ns) / s->per;
 }
 
 static double rain_rate(void *arg, int64_t t_ns)
 {
 	struct sim_edges *s = arg;
-	struct wx_sim_weather w;
 
-	wx_sim_weather_at(s->sim, t_ns, &w);
-	return w.rain_mm_h / s->per / 3600.0;
+	return wx_sim_rain_mm_h_at(s->sim, t_ns) / s->per / 3600.0;
 }
 
 static double fixed_rate(void *arg, int64_t t_ns)
