@@ -80,7 +80,7 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(patsubst %.c,$(BUILD)/obj/%.o,$(SUPPO
 DEB_PKGS = build-essential pkg-config libgpiod-dev libi2c-dev libsqlite3-dev \
             libcurl4-openssl-dev libmosquitto-dev libinih-dev libcjson-dev \
             libsystemd-dev libcmocka-dev mosquitto sqlite3 openssl systemd procps \
-            $(FUZZ_DEB_PKGS)
+            $(FUZZ_DEB_PKGS) $(VM_DEB_PKGS)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 deps:
 	@missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \

@@ -1,0 +1,75 @@
+#!/bin/bash
+# VM test "boot": the installed package under systemd as PID 1.
+. /usr/local/lib/wxvm/lib.sh
+
+check "wxd package installed" dpkg-query -W -f='${Status}' wxd
+check "wxd.service enabled" systemctl is-enabled --quiet wxd
+wait_for 40 active || bad "wxd.service not active: $(systemctl status wxd --no-pager 2>&1 | tail -5 | tr '\n' ' ')"
+active && ok "wxd.service active ($(systemctl show -p Type --value wxd): active only after READY=1)"
+[ "$(systemctl show -p Type --value wxd)" = notify ] && ok "Type=notify" || bad "unit type is not notify"
+pid=$(mainpid)
+[ "$(ps -o user= -p "$pid")" = wxd ] && ok "runs as user wxd (pid $pid)" || bad "main process runs as '$(ps -o user= -p "$pid")'"
+# Started by systemd at boot, not by this test: entered active before we ran.
+t_active=$(systemctl show -p ActiveEnterTimestampMonotonic --value wxd)
+t_us=$(awk '{ printf "%d", $1 * 1000000 }' /proc/uptime)
+[ "$t_active" -gt 0 ] && [ "$t_active" -lt "$t_us" ] && [ "$(systemctl show -p NRestarts --value wxd)" = 0 ] &&
+	ok "started at boot ($(awk -v t="$t_active" 'BEGIN { printf "%.1f", t / 1e6 }') s after the kernel), no restart" ||
+	bad "not started at boot (active at ${t_active} us, restarts $(systemctl show -p NRestarts --value wxd))"
+line=$(journalctl -b -u wxd -o cat --no-pager | grep -m1 'station .* started')
+[ -n "$line" ] && ok "journal: $line" || bad "no start line in the journal"
+
+# The sandbox and the udev rule, for real: wxd reads the chip on /dev/i2c-0.
+ls -l /dev/i2c-0 | grep -q ' root i2c ' && stat -c %a /dev/i2c-0 | grep -qx 660 &&
+	ok "udev rule: /dev/i2c-0 root:i2c 0660" || bad "/dev/i2c-0 is $(ls -l /dev/i2c-0)"
+systemctl show -p DeviceAllow --value wxd | grep -q 'char-i2c rw' && ok "DeviceAllow has char-i2c" || bad "DeviceAllow: $(systemctl show -p DeviceAllow --value wxd)"
+wait_for 30 sh -c 'wxctl status --json | tr -d " \n" | grep -q "\"bme280\":{\"status\":\"ok\""' &&
+	ok "bme280 ok under the sandbox (opens /dev/i2c-0)" ||
+	bad "bme280 not ok: $(status_json | grep -o '"bme280":{[^}]*}')"
+
+# wxctl: group wxd may, others may not.
+out=$(runuser -u alice -- wxctl read --json 2>&1) && echo "$out" | grep -q '"temperature_c": *25.08' &&
+	ok "wxctl read as alice (group wxd): $(echo "$out" | grep -o '"temperature_c": *[0-9.]*')" ||
+	bad "wxctl read as alice: $(echo "$out" | tail -2 | tr '\n' ' ')"
+out=$(runuser -u bob -- wxctl read 2>&1) && bad "wxctl read as bob (not in group wxd) succeeded" ||
+	{ echo "$out" | grep -qi 'permission denied\|group' && ok "wxctl read refused for bob: $(echo "$out" | tr '\n' ' ' | cut -c1-300)" ||
+	bad "wxctl read as bob failed without a clear reason: $out"; }
+
+# systemd-analyze security on the running system.
+score=$(systemd-analyze security wxd --no-pager 2>/dev/null | sed -n 's/.*Overall exposure level for wxd.service: \([0-9.]*\).*/\1/p')
+[ -n "$score" ] && awk -v s="$score" 'BEGIN { exit !(s <= 2.0) }' && ok "systemd-analyze security wxd: $score" ||
+	bad "systemd-analyze security wxd: '${score}' (want <= 2.0)"
+
+# SIGSTOP: the watchdog (WatchdogSec=30s) kills it, systemd restarts it.
+pid=$(mainpid); t0=$(date +%s)
+kill -STOP "$pid"
+if wait_for 75 sh -c "[ \"\$(systemctl show -p MainPID --value wxd)\" != $pid ] && [ \"\$(systemctl show -p MainPID --value wxd)\" != 0 ] && systemctl is-active --quiet wxd"; then
+	journalctl -b -u wxd --no-pager | grep -qi 'watchdog timeout' &&
+		ok "SIGSTOP: watchdog timeout, restarted after $(($(date +%s) - t0)) s (pid $pid -> $(mainpid))" ||
+		bad "SIGSTOP: restarted, but the journal shows no watchdog timeout"
+else
+	bad "SIGSTOP: not restarted within 75 s ($(systemctl is-active wxd))"
+fi
+# SIGKILL: restarted (Restart=on-failure, RestartSec=10s).
+pid=$(mainpid); t0=$(date +%s)
+kill -KILL "$pid"
+wait_for 40 sh -c "[ \"\$(systemctl show -p MainPID --value wxd)\" != $pid ] && [ \"\$(systemctl show -p MainPID --value wxd)\" != 0 ] && systemctl is-active --quiet wxd" &&
+	ok "SIGKILL: restarted after $(($(date +%s) - t0)) s (pid $pid -> $(mainpid))" || bad "SIGKILL: not restarted within 40 s"
+
+# A bus whose i2c-dev driver loads after wxd started: DeviceAllow=char-i2c
+# is resolved from /proc/devices when the unit starts.
+systemctl stop wxd wxvm-stub
+rmmod i2c_stub i2c_dev
+grep -qw i2c /proc/devices && note "i2c-dev still registered" 
+systemctl start wxd
+wait_for 20 active
+modprobe i2c-dev
+systemctl start wxvm-stub
+if wait_for 30 sh -c 'wxctl status --json | tr -d " \n" | grep -q "\"bme280\":{\"status\":\"ok\""'; then
+	ok "i2c-dev loaded after wxd started: bme280 ok without a restart"
+else
+	bad "i2c-dev loaded after wxd started: $(status_json | grep -o '"bme280":{[^}]*}' | jget error)"
+	systemctl restart wxd
+	wait_for 30 sh -c 'wxctl status --json | tr -d " \n" | grep -q "\"bme280\":{\"status\":\"ok\""' &&
+		note "(after systemctl restart wxd the bus works)"
+fi
+finish
