@@ -31,10 +31,11 @@ struct i2cdev {
 	unsigned long funcs;	/* I2C_FUNCS of the adapter (0 if unknown) */
 };
 
-/* A NACK shows as ENXIO or EREMOTEIO depending on the adapter driver. */
+/* A NACK shows as ENXIO or EREMOTEIO depending on the adapter driver;
+ * i2c-stub answers ENODEV for an address where it has no chip. */
 static int map_errno(int e)
 {
-	return e == ENXIO || e == EREMOTEIO ? -ENXIO : -e;
+	return e == ENXIO || e == EREMOTEIO || e == ENODEV ? -ENXIO : -e;
 }
 
 /* A transfer of n bytes that moved got bytes. */

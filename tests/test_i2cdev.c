@@ -164,6 +164,8 @@ static void i2cdev_reports_a_nack_as_enxio(void **state)
 	fake.nack = EREMOTEIO;
 	assert_int_equal(bus->read(bus, 0xD0, buf, 1), -ENXIO);
 	assert_int_equal(bus->write(bus, 0xE0, 0xB6), -ENXIO);
+	fake.nack = ENODEV;	/* i2c-stub: no chip at this address */
+	assert_int_equal(bus->read(bus, 0xD0, buf, 1), -ENXIO);
 	bus->close(bus);
 }
 
