@@ -35,15 +35,17 @@ sleep 12
 now=$(date +%s)
 rows=$(q "select ts || ' ' || interval_s from archive order by ts")
 note "records: $(echo $rows | tr '\n' ' ' | cut -c1-400)"
-early=$(q "select count(*) from archive where ts <= $t_set")
+total=$(q "select count(*) from archive where interval_s > 0")
+labelled=$(q "select count(*) from archive where ts >= $((t_start - 1)) and ts <= $((t_set + 10))")
 future=$(q "select count(*) from archive where ts > $now")
 old=$(q "select count(*) from archive where ts < $((t_start - 1))")
-want=$(( (t_set - t_start) / 10 - 1 ))
-[ "$early" -ge "${held:-1}" ] && [ "$early" -ge "$want" ] &&
-	ok "$early records up to the clock set (held $held, at least $want intervals since wxd started)" ||
-	bad "$early records up to the clock set, want >= $held held and >= $want intervals"
+want=$(( (now - t_start) / 10 - 1 ))
+[ "$total" -ge "$want" ] && ok "$total records with an interval since wxd started $((now - t_start)) s ago (want >= $want): none lost" ||
+	bad "$total records with an interval since wxd started $((now - t_start)) s ago, want >= $want"
+[ "$labelled" -ge "${held:-1}" ] && ok "the $held held records got times between wxd's start and the clock set" ||
+	bad "only $labelled records between wxd's start and the clock set (+10 s), $held were held"
 [ "$old" = 0 ] && ok "none stamped before wxd started ($(date -u -d @$t_start +%T))" || bad "$old records stamped before wxd started"
-[ "$future" = 0 ] && ok "none in the future" || bad "$future records in the future (newest $(q 'select max(ts) from archive'), now $now)"
+[ "$future" = 0 ] && ok "none in the future" || bad "$future records in the future (newest $(q 'select max(ts) from archive'), now $now; the interval schedule, issue 10 item 1?)"
 steps=$(q "select count(*) from archive a join archive b on b.ts = (select min(ts) from archive where ts > a.ts) where b.ts - a.ts != 10 or b.interval_s != 10")
 zero=$(q "select count(*) from archive where interval_s <= 0")
 [ "$steps" = 0 ] && [ "$zero" = 0 ] && ok "every record follows the previous by 10 s" ||

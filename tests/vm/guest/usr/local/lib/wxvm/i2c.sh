@@ -7,17 +7,27 @@
 # the host (datasheet: 25.08 C, 100653.27 Pa).
 T=25.0825 P=1006.5326 H=43.8594
 
-newest() { q "select ts, ifnull(temperature_c,'null'), ifnull(pressure_hpa,'null'), ifnull(humidity_pct,'null') from archive order by ts desc limit 1"; }
 bme_status() { status_json | grep -o '"bme280":{[^}]*}'; }
-# a record newer than $1 (Unix s), printed as "ts|t|p|h"
-record_after() { local r; r=$(newest); [ -n "$r" ] && [ "${r%%|*}" -gt "$1" ] && echo "$r"; }
-wait_record_after() { local end=$(($(date +%s) + $2)) r; while [ "$(date +%s)" -lt $end ]; do r=$(record_after "$1") && { echo "$r"; return 0; }; sleep 1; done; return 1; }
+top() { q "select ifnull(max(ts), 0) from archive"; }
+# full_record_after M SECONDS: the second whole record (interval_s 10) stored
+# after the newest one was M (the first may hold samples from before a
+# change), as "ts|t|p|h".  By insertion, not by the clock: records of the
+# interval-schedule bug (issue 10 item 1) run ahead of it.
+full_record_after() {
+	local end=$(($(date +%s) + $2)) r
+	while [ "$(date +%s)" -lt $end ]; do
+		r=$(q "select ts, ifnull(temperature_c,'null'), ifnull(pressure_hpa,'null'), ifnull(humidity_pct,'null')
+		       from archive where ts > $1 and interval_s = 10 order by ts limit 1 offset 1")
+		[ -n "$r" ] && { echo "$r"; return 0; }
+		sleep 1
+	done
+	return 1
+}
 
 wait_for 30 active || bad "wxd not active"
 pid=$(mainpid)
 i2cdetect -l | grep -q '^i2c-0.*SMBus stub' && ok "i2c-stub is /dev/i2c-0" || bad "i2c-0 is not the stub: $(i2cdetect -l)"
-# a whole interval after the test started, so every sample saw the chip
-if r=$(wait_record_after $(( $(date +%s) + 10 )) 35); then
+if r=$(full_record_after 0 40); then
 	IFS='|' read -r ts t p h <<< "$r"
 	near "$t" $T 0.006 && near "$p" $P 0.006 && near "$h" $H 0.006 &&
 		ok "archived T $t C, P $p hPa, H $h % (want $T, $P, $H)" ||
@@ -35,15 +45,14 @@ fi
 fault_regs() { i2cset -y 0 0x76 0xf7 0x80 && i2cset -y 0 0x76 0xf8 0 && i2cset -y 0 0x76 0xf9 0 &&
 	i2cset -y 0 0x76 0xfa 0x80 && i2cset -y 0 0x76 0xfb 0 && i2cset -y 0 0x76 0xfc 0 &&
 	i2cset -y 0 0x76 0xfd 0x80 && i2cset -y 0 0x76 0xfe 0; }
-t_gone=$(date +%s)
+m_gone=$(top)
 if out=$(rmmod i2c_stub 2>&1); then
 	ok "i2c-stub removed while wxd runs"
 else
 	note "rmmod i2c_stub while wxd holds /dev/i2c-0: $out"
 	fault_regs && ok "chip silenced (data registers at their reset values)" || bad "i2cset failed"
 fi
-# the interval in progress may still hold good samples: the next full one cannot
-if r=$(wait_record_after $((t_gone + 10)) 40); then
+if r=$(full_record_after "$m_gone" 40); then
 	IFS='|' read -r ts t p h <<< "$r"
 	[ "$t" = null ] && [ "$p" = null ] && [ "$h" = null ] && ok "record $ts after the fault: nulls" ||
 		bad "record $ts after the fault: T $t P $p H $h (want nulls)"
@@ -65,9 +74,9 @@ if lsmod | grep -q '^i2c_stub'; then
 		note "NOT TESTED: removing i2c-stub under wxd (wxd holds /dev/i2c-0 open: $(rmmod i2c_stub 2>&1))"
 	fi
 fi
-t_back=$(date +%s)
+m_back=$(top)
 /usr/local/lib/wxvm/bme280-stub 0x76 >/dev/null && ok "i2c-stub back at 0x76" || bad "reloading i2c-stub failed"
-if r=$(wait_record_after $((t_back + 10)) 45); then
+if r=$(full_record_after "$m_back" 45); then
 	IFS='|' read -r ts t p h <<< "$r"
 	near "$t" $T 0.006 && near "$p" $P 0.006 && near "$h" $H 0.006 && [ "$(mainpid)" = "$pid" ] &&
 		ok "values back without a restart: record $ts T $t P $p H $h (pid $pid)" ||
@@ -77,6 +86,9 @@ else
 fi
 wait_for 15 sh -c 'wxctl status --json | tr -d " \n" | grep -q "\"bme280\":{\"status\":\"ok\""' &&
 	ok "status: bme280 ok again" || bad "status after return: $(bme_status)"
+
+zero=$(q "select count(*) from archive where interval_s <= 0")
+[ "$zero" = 0 ] || note "known, not counted here: $zero records with interval_s 0 (the interval schedule, issue 10 item 1)"
 
 # The chip answers at 0x77: wxctl probe names the fix.
 systemctl stop wxd

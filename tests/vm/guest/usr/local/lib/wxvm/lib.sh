@@ -27,4 +27,10 @@ status_json() { wxctl status --json 2>/dev/null | tr -d ' \n'; }
 jget() { grep -o "\"$1\":[^,}]*" | head -1 | cut -d: -f2- | tr -d '"'; }
 # |a - b| <= tol
 near() { awk -v a="$1" -v b="$2" -v t="$3" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(a != "" && d <= t) }'; }
-finish() { [ $fails -eq 0 ]; exit; }
+# On failure: what wxd said, for the report.
+diag() {
+	{ journalctl -b -u wxd -o short-monotonic --no-pager | tail -15; timeout 5 wxctl status;
+	  q "select ts, interval_s, temperature_c from archive order by ts desc limit 8"; } 2>&1 |
+		sed 's/^/WXVM   | /'
+}
+finish() { [ $fails -eq 0 ] || diag; [ $fails -eq 0 ]; exit; }
