@@ -68,6 +68,7 @@ test-vm: deps
 	  echo "vm-image: ready in $$(($$(date +%s) - t0)) s"; \
 	else \
 	  tail -15 $(VM_DIR)/build.log; \
-	  echo "building the test machine failed (see $(VM_DIR)/build.log)" > $(VM_DIR)/build-error; \
+	  echo "building the test machine failed: $$(grep -m1 '^mkvm: ' $(VM_DIR)/build.log || echo 'see $(VM_DIR)/build.log')" \
+	    > $(VM_DIR)/build-error; \
 	fi
 	bash tests/vm/run $(VM_DIR) $(VM_TESTS)
