@@ -80,7 +80,7 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(patsubst %.c,$(BUILD)/obj/%.o,$(SUPPO
 DEB_PKGS = build-essential pkg-config libgpiod-dev libi2c-dev libsqlite3-dev \
             libcurl4-openssl-dev libmosquitto-dev libinih-dev libcjson-dev \
             libsystemd-dev libcmocka-dev mosquitto sqlite3 openssl systemd procps \
-            $(FUZZ_DEB_PKGS)
+            $(FUZZ_DEB_PKGS) $(VM_DEB_PKGS)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 deps:
 	@missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
@@ -96,13 +96,15 @@ deps:
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 # Also: the libgpiod 2.x transport built against trixie's headers, the unit
 # file's checks, a short run of every fuzz target, and the unit tests of the
-# arm64 cross build under qemu-user.  tests/run goes last: its line closes.
+# arm64 cross build under qemu-user, and the QEMU/systemd VM tests (mk/vm.mk;
+# tests/run counts their results).  tests/run goes last: its line closes.
 test: deps
 	$(MAKE) all check-tests
 	$(MAKE) BUILD=$(BUILD)/san CFLAGS="$(SAN_FLAGS)" all check-tests
 	$(MAKE) gpiod2-check check-unit fuzz-smoke
 	$(MAKE) deps-cross test-cross CROSS=aarch64-linux-gnu-
-	sh tests/run $(BUILD) $(BUILD)/san
+	-$(MAKE) test-vm
+	WX_VM_RESULTS=$(BUILD)/vm/results sh tests/run $(BUILD) $(BUILD)/san
 
 check-tests: $(addprefix $(BUILD)/tests/,$(TESTS)) $(BUILD)/tests/synced.so
 

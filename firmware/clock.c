@@ -104,10 +104,14 @@ static bool rtc_agrees(void)
 bool wx_clock_synchronised(struct wx_clock *c)
 {
 	struct timex tx = { 0 };
+	int state;
 
 	if (c->sim)
 		return !atomic_load(&c->unsynced);
-	if (adjtimex(&tx) != TIME_ERROR && !(tx.status & STA_UNSYNC))
+	/* A failed adjtimex() (EPERM from a seccomp filter) leaves tx.status
+	 * 0, which would read as synchronised: only the kernel's answer counts. */
+	state = adjtimex(&tx);
+	if (state >= 0 && state != TIME_ERROR && !(tx.status & STA_UNSYNC))
 		return true;
 	return rtc_agrees();
 }

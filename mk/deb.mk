@@ -19,7 +19,7 @@ DEB_STRIP   := $(CROSS)strip
 
 deb: $(DEB_FILE)
 
-$(DEB_FILE): $(BUILD)/wxd $(BUILD)/wxctl $(MAN_GZ) systemd/wxd.service systemd/wxd.sysusers \
+$(DEB_FILE): $(BUILD)/wxd $(BUILD)/wxctl $(MAN_GZ) systemd/wxd.service systemd/wxd.sysusers systemd/wxd.modules-load \
              systemd/wxd.tmpfiles systemd/60-wxd-devices.rules etc/wxd.conf.example \
              debian/control.in debian/postinst debian/prerm debian/postrm debian/conffiles \
              debian/changelog debian/copyright VERSION

@@ -18,6 +18,7 @@ LIBDIR_SD    ?= $(PREFIX)/lib
 UNITDIR      ?= $(LIBDIR_SD)/systemd/system
 SYSUSERSDIR  ?= $(LIBDIR_SD)/sysusers.d
 TMPFILESDIR  ?= $(LIBDIR_SD)/tmpfiles.d
+MODULESLOADDIR ?= $(LIBDIR_SD)/modules-load.d
 UDEVRULESDIR ?= $(LIBDIR_SD)/udev/rules.d
 SYSCONFDIR   ?= /etc
 INSTALL      ?= install
@@ -46,6 +47,7 @@ install: $(BUILD)/wxd $(BUILD)/wxctl $(MAN_GZ) $(BUILD)/wxd.service
 	$(INSTALL) -D -m 0644 $(BUILD)/wxd.service $(DESTDIR)$(UNITDIR)/wxd.service
 	$(INSTALL) -D -m 0644 systemd/wxd.sysusers $(DESTDIR)$(SYSUSERSDIR)/wxd.conf
 	$(INSTALL) -D -m 0644 systemd/wxd.tmpfiles $(DESTDIR)$(TMPFILESDIR)/wxd.conf
+	$(INSTALL) -D -m 0644 systemd/wxd.modules-load $(DESTDIR)$(MODULESLOADDIR)/wxd.conf
 	$(INSTALL) -D -m 0644 systemd/60-wxd-devices.rules $(DESTDIR)$(UDEVRULESDIR)/60-wxd-devices.rules
 	$(INSTALL) -D -m 0644 $(BUILD)/man/wxctl.1.gz $(DESTDIR)$(MANDIR)/man1/wxctl.1.gz
 	$(INSTALL) -D -m 0644 $(BUILD)/man/wxd.conf.5.gz $(DESTDIR)$(MANDIR)/man5/wxd.conf.5.gz
@@ -81,6 +83,7 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/wxd $(DESTDIR)$(BINDIR)/wxctl
 	rm -f $(DESTDIR)$(UNITDIR)/wxd.service
 	rm -f $(DESTDIR)$(SYSUSERSDIR)/wxd.conf $(DESTDIR)$(TMPFILESDIR)/wxd.conf
+	rm -f $(DESTDIR)$(MODULESLOADDIR)/wxd.conf
 	rm -f $(DESTDIR)$(UDEVRULESDIR)/60-wxd-devices.rules
 	rm -f $(DESTDIR)$(MANDIR)/man1/wxctl.1.gz $(DESTDIR)$(MANDIR)/man5/wxd.conf.5.gz \
 	      $(DESTDIR)$(MANDIR)/man8/wxd.8.gz
