@@ -44,6 +44,7 @@ struct wx_storage {
 	/* Shared, under mu. */
 	int64_t last_label;		/* newest label given, 0 = none yet */
 	bool catching_up;
+	bool rain_seeded;		/* rain today read from the archive */
 	long rain_day;
 	double rain_day_mm;
 	struct wx_storage_status st;
@@ -187,8 +188,39 @@ static bool archive_ready(struct wx_storage *s, char *err, size_t errlen)
 		wx_archive_newest_ts(s->archive, &s->last_label);
 	if (!s->st.last_record_ts)
 		s->st.last_record_ts = s->last_label;
+	if (!s->rain_seeded) {
+		/* Rain today so far, from what the archive holds (a restart
+		 * keeps the day's total). */
+		int64_t now = wx_clock_wall_ns(s->clock) / WX_NS_PER_S;
+		double mm = 0;
+
+		if (wx_archive_rain_sum(s->archive, wx_storage_local_midnight(now) + 1, now, &mm) == 0 &&
+		    s->rain_day != wx_storage_local_day(now)) {
+			s->rain_day = wx_storage_local_day(now);
+			s->rain_day_mm = mm;
+		}
+		s->rain_seeded = true;
+	}
 	pthread_mutex_unlock(&s->mu);
 	return true;
+}
+
+/* Open the archive (creating it) without waiting for a record: at start,
+ * and again after a fault, so that status tells of a broken archive before
+ * any record waits for it.  Writer only. */
+static void try_open(struct wx_storage *s)
+{
+	char err[512];
+	int64_t now = real_mono_ns();
+
+	if (s->archive || now < s->retry_at)
+		return;
+	if (!archive_ready(s, err, sizeof(err))) {
+		pthread_mutex_lock(&s->mu);
+		s->retry_at = now + RETRY_NS;
+		fault(s, err);
+		pthread_mutex_unlock(&s->mu);
+	}
 }
 
 /* Write what is waiting, oldest first; stop at the first failure.  Called
@@ -266,6 +298,7 @@ static void *writer(void *arg)
 		struct timespec until;
 
 		pthread_mutex_unlock(&s->mu);
+		try_open(s);
 		flush(s);
 		if (s->archive && wx_archive_check_files(s->archive) != WX_ARCHIVE_FILES_OK) {
 			char err[512];
@@ -294,7 +327,6 @@ struct wx_storage *wx_storage_open(const struct wx_config *cfg, struct wx_clock 
 {
 	struct wx_storage *s = calloc(1, sizeof(*s));
 	pthread_condattr_t ca;
-	char err[512];
 
 	if (!s)
 		return NULL;
@@ -312,21 +344,8 @@ struct wx_storage *wx_storage_open(const struct wx_config *cfg, struct wx_clock 
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&s->cond, &ca);
 	pthread_condattr_destroy(&ca);
-	if (!threaded) {
-		/* Open at once: rain today and the newest record are known from
-		 * the start, as a repeatable run needs. */
-		if (!archive_ready(s, err, sizeof(err)))
-			fault(s, err);
-	}
-	if (s->archive) {
-		int64_t now = wx_clock_wall_ns(clock) / WX_NS_PER_S;
-		double mm = 0;
-
-		if (wx_archive_rain_sum(s->archive, wx_storage_local_midnight(now) + 1, now, &mm) == 0) {
-			s->rain_day = wx_storage_local_day(now);
-			s->rain_day_mm = mm;
-		}
-	}
+	if (!threaded)
+		try_open(s);	/* threaded: the thread opens it first thing */
 	if (threaded) {
 		int rc = pthread_create(&s->thread, NULL, writer, s);
 
