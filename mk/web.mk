@@ -2,7 +2,7 @@
 # files embedded into the library at build time by web/embed.sh, and
 # chromium for the test that looks at the page in a real browser.
 PKGS     += libmicrohttpd
-DEB_PKGS += libmicrohttpd-dev chromium
+DEB_PKGS += libmicrohttpd-dev chromium curl
 CROSS_DEB_PKGS += libmicrohttpd-dev:$(CROSS_DEBARCH)
 # threads and loopback sockets, as test_mqtt
 CROSS_NOT_UNDER_QEMU += test_web

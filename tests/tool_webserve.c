@@ -2,11 +2,16 @@
  * configuration until SIGTERM or SIGINT, as the network side of wxd does,
  * beside a running wxd.  Not part of the product.
  *   tool_webserve CONFIG      prints "listening on PORT" once it is
- *   tool_webserve --free-port prints a loopback port nobody listens on */
+ *   tool_webserve --free-port prints a loopback port nobody listens on
+ *   tool_webserve --idle PORT SECONDS  connects to 127.0.0.1:PORT and sends
+ *                             nothing; prints how long until the server
+ *                             closed (a silent client) */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -29,6 +34,28 @@ static int free_port(void)
 	return port;
 }
 
+static int idle(int port, int seconds)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct timeval tv = { .tv_sec = seconds };
+	time_t t = time(NULL);
+	char c;
+
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		perror("tool_webserve --idle");
+		return 1;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (recv(fd, &c, 1, 0) < 0)
+		printf("still open after %d s\n", seconds);
+	else
+		printf("closed by the server after %lld s\n", (long long)(time(NULL) - t));
+	close(fd);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static struct wx_config cfg;
@@ -42,6 +69,8 @@ int main(int argc, char **argv)
 		printf("%d\n", free_port());
 		return 0;
 	}
+	if (argc == 4 && !strcmp(argv[1], "--idle"))
+		return idle(atoi(argv[2]), atoi(argv[3]));
 	if (argc != 2) {
 		fprintf(stderr, "usage: tool_webserve CONFIG | --free-port\n");
 		return 2;
