@@ -17,3 +17,4 @@ $(BUILD)/gen/web/static_files.c: web/embed.sh $(WEB_STATIC)
 $(BUILD)/obj/web/static_files.o: $(BUILD)/gen/web/static_files.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@
+$(BUILD)/bench/bench_web: | $(BUILD)/tests/tool_webserve
