@@ -640,6 +640,34 @@ static void a_second_server_on_the_port_names_the_address(void **state)
 	assert_null(strchr(err, '\n'));
 }
 
+static void it_listens_on_an_ipv6_address_too(void **state)
+{
+	struct sockaddr_in6 sa = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+	struct wx_config c = cfg;
+	struct wx_web *w6;
+	char err[256], buf[64] = "";
+	const char req[] = "GET /api/station HTTP/1.0\r\n\r\n";
+	int fd;
+
+	(void)state;
+	snprintf(c.web.listen_host, sizeof(c.web.listen_host), "::1");
+	snprintf(c.web.listen, sizeof(c.web.listen), "[::1]:0");
+	c.web.listen_port = 0;
+	w6 = wx_web_start(&c, err, sizeof(err));
+	if (!w6 && (errno == EADDRNOTAVAIL || errno == EAFNOSUPPORT))
+		skip();		/* no IPv6 on this machine */
+	if (!w6)
+		fail_msg("%s", err);
+	sa.sin6_port = htons((uint16_t)wx_web_port(w6));
+	fd = socket(AF_INET6, SOCK_STREAM, 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(send(fd, req, sizeof(req) - 1, 0), (ssize_t)sizeof(req) - 1);
+	assert_true(recv(fd, buf, sizeof(buf) - 1, MSG_WAITALL) > 12);
+	close(fd);
+	assert_true(strncmp(buf, "HTTP/1.1 200", 12) == 0);
+	wx_web_stop(w6);
+}
+
 /* ---- hostile clients ------------------------------------------------------------------------ */
 
 static double now_s(void)
@@ -775,6 +803,7 @@ int main(void)
 		cmocka_unit_test(a_silent_sampler_gives_503_with_the_reason),
 		cmocka_unit_test(a_missing_archive_gives_503_until_it_appears),
 		cmocka_unit_test(a_second_server_on_the_port_names_the_address),
+		cmocka_unit_test(it_listens_on_an_ipv6_address_too),
 		cmocka_unit_test(hostile_clients_never_stop_the_others),
 		cmocka_unit_test(a_silent_client_is_dropped_after_the_timeout),
 	};
