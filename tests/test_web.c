@@ -775,6 +775,32 @@ static void hostile_clients_never_stop_the_others(void **state)
 	assert_true(worst < 2.0);
 }
 
+/* One address cannot take every connection: past 8 it is refused, and
+ * the others are still served. */
+static void one_address_holds_at_most_8_connections(void **state)
+{
+	int fd[10], refused = 0;
+	struct resp r;
+
+	(void)state;
+	for (int i = 0; i < 10; i++)
+		fd[i] = connect_from("127.0.0.4");
+	usleep(300000);
+	for (int i = 0; i < 10; i++) {
+		struct pollfd p = { .fd = fd[i], .events = POLLIN };
+		char c;
+
+		if (poll(&p, 1, 0) == 1 && recv(fd[i], &c, 1, MSG_DONTWAIT) <= 0)
+			refused++;
+	}
+	r = get("/api/station");
+	assert_int_equal(r.status, 200);
+	resp_free(&r);
+	for (int i = 0; i < 10; i++)
+		close(fd[i]);
+	assert_int_equal(refused, 2);
+}
+
 static void a_silent_client_is_dropped_after_the_timeout(void **state)
 {
 	int fd = connect_from("127.0.0.3");
@@ -805,6 +831,7 @@ int main(void)
 		cmocka_unit_test(a_second_server_on_the_port_names_the_address),
 		cmocka_unit_test(it_listens_on_an_ipv6_address_too),
 		cmocka_unit_test(hostile_clients_never_stop_the_others),
+		cmocka_unit_test(one_address_holds_at_most_8_connections),
 		cmocka_unit_test(a_silent_client_is_dropped_after_the_timeout),
 	};
 
