@@ -839,6 +839,105 @@ int wx_archive_rain_sum(struct wx_archive *a, int64_t since, int64_t until, doub
 	return rc;
 }
 
+/* ---- aggregates (the web page's long ranges) ---------------------------- */
+
+/* Three columns per archive quantity, in wx_quantities order: the step's
+ * value, its lowest, its highest. */
+static void agg_columns(sqlite3_str *q)
+{
+	const char *dir = wx_quantities[WX_WIND_DIRECTION_DEG].key;
+	const char *spd = wx_quantities[WX_WIND_SPEED_KMH].key;
+
+	for (int i = 0; i < WX_QUANTITY_COUNT; i++) {
+		const char *k = wx_quantities[i].key;
+
+		if (!in_archive(i))
+			continue;
+		switch (i) {
+		case WX_RAIN_MM:
+		case WX_WIND_PULSES:
+		case WX_RAIN_TIPS:
+			sqlite3_str_appendf(q, ", sum(%s), min(%s), max(%s)", k, k, k);
+			break;
+		case WX_WIND_GUST_KMH:
+			sqlite3_str_appendf(q, ", max(%s), min(%s), max(%s)", k, k, k);
+			break;
+		case WX_WIND_DIRECTION_DEG:
+			/* Each record's direction is already a vector mean over its
+			 * interval; weight it by that interval's mean speed (1 when
+			 * there is no anemometer), as the interval weights its samples. */
+			sqlite3_str_appendf(q,
+				", CASE WHEN total(CASE WHEN %s IS NOT NULL THEN coalesce(%s, 1) END) > 0"
+				" THEN mod(degrees(atan2(total(coalesce(%s, 1) * sin(radians(%s))),"
+				" total(coalesce(%s, 1) * cos(radians(%s))))) + 360, 360) END, NULL, NULL",
+				dir, spd, spd, dir, spd, dir);
+			break;
+		default:
+			sqlite3_str_appendf(q, ", avg(%s), min(%s), max(%s)", k, k, k);
+		}
+	}
+}
+
+int wx_archive_aggregate(struct wx_archive *a, int64_t since, int64_t until, int64_t step_s,
+			 wx_archive_step_cb cb, void *arg)
+{
+	sqlite3_str *q = sqlite3_str_new(a->db);
+	sqlite3_stmt *s = NULL;
+	struct wx_archive_step g;
+	char *sql;
+	int rc;
+
+	if (step_s < 1)
+		return -EINVAL;
+	/* ?1 since, ?2 until, ?3 step: integer division rounds the step's end up. */
+	sqlite3_str_appendf(q, "SELECT ?1 + ((ts - ?1 + ?3 - 1) / ?3) * ?3 AS step_end, count(*)");
+	agg_columns(q);
+	sqlite3_str_appendf(q, " FROM archive WHERE ts > ?1 AND ts <= ?2 GROUP BY step_end ORDER BY step_end");
+	sql = sqlite3_str_finish(q);
+	if (!sql)
+		return -ENOMEM;
+	rc = sqlite3_prepare_v2(a->db, sql, -1, &s, NULL);
+	sqlite3_free(sql);
+	if (rc != SQLITE_OK)
+		return fail(a, rc, "aggregating records", NULL, 0);
+	sqlite3_bind_int64(s, 1, since);
+	sqlite3_bind_int64(s, 2, until);
+	sqlite3_bind_int64(s, 3, step_s);
+	for (;;) {
+		int col = 2;
+
+		rc = sqlite3_step(s);
+		if (rc == SQLITE_DONE) {
+			rc = 0;
+			break;
+		}
+		if (rc != SQLITE_ROW) {
+			rc = fail(a, rc, "aggregating records", NULL, 0);
+			break;
+		}
+		wx_record_init(&g.mean, sqlite3_column_int64(s, 0));
+		wx_record_init(&g.lo, g.mean.ts);
+		wx_record_init(&g.hi, g.mean.ts);
+		g.mean.interval_s = g.lo.interval_s = g.hi.interval_s = (int32_t)step_s;
+		g.n = sqlite3_column_int64(s, 1);
+		for (int i = 0; i < WX_QUANTITY_COUNT; i++) {
+			struct wx_record *out[3] = { &g.mean, &g.lo, &g.hi };
+
+			if (!in_archive(i))
+				continue;
+			for (int j = 0; j < 3; j++, col++)
+				if (sqlite3_column_type(s, col) != SQLITE_NULL)
+					wx_record_set(out[j], (enum wx_quantity)i,
+						      sqlite3_column_double(s, col));
+		}
+		rc = cb(&g, arg);
+		if (rc)
+			break;
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
 /* ---- upload cursors ------------------------------------------------------ */
 
 int wx_archive_cursor_get(struct wx_archive *a, const char *dest, int64_t *ts)

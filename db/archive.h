@@ -52,6 +52,26 @@ int wx_archive_tail(struct wx_archive *a, int64_t after_ts, int64_t *n, int64_t 
 /* Sum of rain_mm over since <= ts <= until into *mm (0 when none).  0 or -errno. */
 int wx_archive_rain_sum(struct wx_archive *a, int64_t since, int64_t until, double *mm);
 
+/* One step of wx_archive_aggregate(): mean.ts is the end of the step,
+ * mean.interval_s the step; mean holds the means (rain_mm, wind_pulses and
+ * rain_tips summed, wind_gust_kmh the highest, wind_direction_deg the
+ * wind-weighted vector mean, null when calm throughout), lo and hi the
+ * lowest and highest value of each quantity (direction: none), n the
+ * number of records in it. */
+struct wx_archive_step {
+	struct wx_record mean, lo, hi;
+	int64_t n;
+};
+typedef int (*wx_archive_step_cb)(const struct wx_archive_step *g, void *arg);
+
+/* Aggregate the records with since < ts <= until in steps of step_s
+ * seconds, computed in SQL: step k (1, 2, ...) holds since + (k-1)*step_s <
+ * ts <= since + k*step_s and ends at since + k*step_s.  Steps without a
+ * record are left out.  cb is called oldest first, as wx_archive_each().
+ * 0 or -errno (-EINVAL for step_s < 1). */
+int wx_archive_aggregate(struct wx_archive *a, int64_t since, int64_t until, int64_t step_s,
+			 wx_archive_step_cb cb, void *arg);
+
 /* Upload cursor of destination dest ("mqtt", "initialstate"): the ts of the
  * newest record it acknowledged.  A destination seen for the first time
  * starts at 0 (sends the whole archive).  0 or -errno. */

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -29,7 +30,7 @@
 /* T_SECRET: a *_file key naming a file whose first line is a secret; with
  * WX_CONFIG_CHECK_SECRETS the file must be there (and readable). */
 enum type { T_STR, T_INT, T_ADDR, T_DOUBLE, T_OPT_DOUBLE, T_BOOL, T_UNITS, T_PROFILE,
-	    T_STATION_ID, T_TOPIC, T_URL, T_AIR_TEMP, T_VANE_ADC, T_SECRET };
+	    T_STATION_ID, T_TOPIC, T_URL, T_AIR_TEMP, T_VANE_ADC, T_SECRET, T_LISTEN };
 
 struct key {
 	const char *section;
@@ -123,6 +124,9 @@ static const struct key schema[] = {
 	NUM("initialstate", "events_per_request", T_INT, initialstate.events_per_request, 1, 100),
 	NUM("initialstate", "requests_per_min", T_INT, initialstate.requests_per_min, 1, 6000),
 
+	NUM("web", "enabled", T_BOOL, web.enabled, 0, 0),
+	TYPED("web", "listen", T_LISTEN, web.listen),
+
 	NUM("sim", "seed", T_INT, sim.seed, 0, 2147483647),
 	OPT("sim", "wind_kmh", sim.wind_kmh, sim.has_wind_kmh, 0, 250),
 	OPT("sim", "rain_mm_h", sim.rain_mm_h, sim.has_rain_mm_h, 0, 300),
@@ -151,6 +155,7 @@ static const struct section {
 	{ "air_quality", OFF(air_quality.enabled), true, HAT },
 	{ "mqtt", OFF(mqtt.enabled), false, 0 },
 	{ "initialstate", OFF(initialstate.enabled), false, 0 },
+	{ "web", OFF(web.enabled), false, 0 },
 	{ "sim", 0, false, 0 },
 };
 #define N_SECTIONS (sizeof(sections) / sizeof(sections[0]))
@@ -206,6 +211,10 @@ static void defaults_byo(struct wx_config *c)
 		 "/etc/wxd/initialstate.key");
 	c->initialstate.events_per_request = 10;
 	c->initialstate.requests_per_min = 60;
+
+	snprintf(c->web.listen, sizeof(c->web.listen), "0.0.0.0:8080");
+	snprintf(c->web.listen_host, sizeof(c->web.listen_host), "0.0.0.0");
+	c->web.listen_port = 8080;
 
 	c->sim.seed = 1;
 	c->sim.bounce = true;
@@ -621,6 +630,47 @@ static bool valid_url(const char *s)
 	return true;
 }
 
+/* [web] listen: "ADDRESS:PORT" with a numeric IPv4 address, or
+ * "[ADDRESS]:PORT" for IPv6; port 1..65535.  Host names are refused: the
+ * page must not wait for DNS at boot. */
+static bool parse_listen(const char *s, struct wx_config_web *w)
+{
+	const char *colon, *h = s;
+	size_t hl;
+	unsigned char buf[16];
+	char host[WX_NAME_LEN], *end;
+	long port;
+	bool v6 = *s == '[';
+
+	if (v6) {
+		const char *close = strchr(s, ']');
+
+		if (!close || close[1] != ':')
+			return false;
+		h = s + 1;
+		hl = (size_t)(close - h);
+		colon = close + 1;
+	} else {
+		colon = strrchr(s, ':');
+		if (!colon)
+			return false;
+		hl = (size_t)(colon - s);
+	}
+	if (hl == 0 || hl >= sizeof(host))
+		return false;
+	memcpy(host, h, hl);
+	host[hl] = '\0';
+	if (inet_pton(v6 ? AF_INET6 : AF_INET, host, buf) != 1)
+		return false;
+	errno = 0;
+	port = strtol(colon + 1, &end, 10);
+	if (!colon[1] || *end || errno || port < 1 || port > 65535)
+		return false;
+	memcpy(w->listen_host, host, hl + 1);
+	w->listen_port = (int)port;
+	return true;
+}
+
 static void apply_range(struct parse *p, const struct entry *e, const struct key *k,
 			double v, bool *ok)
 {
@@ -754,6 +804,14 @@ static void apply(struct parse *p, struct wx_config *cfg, const struct entry *e)
 		else
 			fail(p, e->line, "[%s] %s: \"%s\" is not mcp3008 or mcp3427", e->section,
 			     e->key, e->value);
+		return;
+	case T_LISTEN:
+		if (strlen(e->value) >= k->size || !parse_listen(e->value, &cfg->web)) {
+			fail(p, e->line, "[%s] %s: \"%s\" is not ADDRESS:PORT (like 0.0.0.0:8080, "
+			     "[::]:8080 or 127.0.0.1:8080)", e->section, e->key, e->value);
+			return;
+		}
+		memcpy(dst, e->value, strlen(e->value) + 1);
 		return;
 	case T_PROFILE:
 		/* Read before the other keys (see wx_config_parse); checked here. */

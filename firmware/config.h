@@ -108,6 +108,14 @@ struct wx_config_initialstate {
 	int requests_per_min;
 };
 
+/* [web]: the station's own page and JSON API (web/web.c). */
+struct wx_config_web {
+	bool enabled;
+	char listen[WX_NAME_LEN];	/* as written: "0.0.0.0:8080", "[::]:8080" */
+	char listen_host[WX_NAME_LEN];	/* numeric address, no brackets: "::" */
+	int listen_port;
+};
+
 struct wx_config_sim {
 	long seed;
 	bool has_wind_kmh;
@@ -131,6 +139,7 @@ struct wx_config {
 	struct wx_config_windvane windvane;
 	struct wx_config_mqtt mqtt;
 	struct wx_config_initialstate initialstate;
+	struct wx_config_web web;
 	struct wx_config_sim sim;
 };
 
