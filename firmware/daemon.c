@@ -123,8 +123,16 @@ static void finish_interval(struct daemon *d)
 	wx_interval_finish(d->iv, ts, &r);
 	wx_storage_put(d->storage, &r, end, ts);
 	if (d->reanchor || (!d->anchor_synced && synced)) {
+		/* Aimed anew: the record just stored is labelled with the
+		 * boundary nearest its end, and the next ends one interval
+		 * after that label (between half and one and a half intervals
+		 * away), so labels stay one interval apart. */
+		int64_t wall = wx_clock_wall_at(d->clock, end);
+		int64_t next = (wx_storage_label(d->clock, end, (int)i) + i) * WX_NS_PER_S;
+
 		d->reanchor = false;
-		anchor_interval(d, end);
+		d->anchor_synced = synced;
+		begin_interval(d, end, end + (next - wall), next);
 	} else {
 		begin_interval(d, end, end + i * WX_NS_PER_S, d->end_wall_ns + i * WX_NS_PER_S);
 	}

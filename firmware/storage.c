@@ -83,7 +83,9 @@ int64_t wx_storage_local_midnight(int64_t ts)
 int64_t wx_storage_label(struct wx_clock *clock, int64_t end_mono, int interval_s)
 {
 	int64_t i_ns = (int64_t)interval_s * WX_NS_PER_S;
-	int64_t wall = wx_clock_wall_at(clock, end_mono) + WX_NS_PER_MS;
+	/* Half way between two boundaries goes to the earlier one: the next
+	 * interval is then the shorter, not the longer. */
+	int64_t wall = wx_clock_wall_at(clock, end_mono) + i_ns / 2 - 1;
 	int64_t b = wall / i_ns - (wall % i_ns < 0);
 
 	return b * interval_s;

@@ -63,9 +63,10 @@ void wx_storage_status(struct wx_storage *s, struct wx_storage_status *out);
 /* Rain of the records stored for local day (yyyymmdd), mm.  Thread-safe. */
 double wx_storage_rain_day(struct wx_storage *s, long day);
 
-/* The interval boundary at or before the wall time of end_mono (with 1 ms
- * of slack, so that two clock reads a few ns apart around a boundary never
- * pick the one before): the label of a record whose schedule is not known. */
+/* The interval boundary nearest the wall time of end_mono: the label of a
+ * record whose schedule was not aimed at this clock's boundaries (held
+ * while the clock was unset, or in progress when it was stepped), off by
+ * at most half an interval. */
 int64_t wx_storage_label(struct wx_clock *clock, int64_t end_mono, int interval_s);
 
 /* Local date of ts as yyyymmdd; local midnight at or before ts. */

@@ -38,16 +38,24 @@ note "records: $(echo $rows | tr '\n' ' ' | cut -c1-400)"
 total=$(q "select count(*) from archive where interval_s > 0")
 labelled=$(q "select count(*) from archive where ts >= $((t_start - 1)) and ts <= $((t_set + 10))")
 future=$(q "select count(*) from archive where ts > $now")
-old=$(q "select count(*) from archive where ts < $((t_start - 1))")
+# A held record is labelled with the boundary nearest its true end (the
+# schedule was aimed at the wrong clock's boundaries): at most half an
+# interval off.
+old=$(q "select count(*) from archive where ts < $((t_start - 5))")
 want=$(( (now - t_start) / 10 - 1 ))
 [ "$total" -ge "$want" ] && ok "$total records with an interval since wxd started $((now - t_start)) s ago (want >= $want): none lost" ||
 	bad "$total records with an interval since wxd started $((now - t_start)) s ago, want >= $want"
 [ "$labelled" -ge "${held:-1}" ] && ok "the $held held records got times between wxd's start and the clock set" ||
 	bad "only $labelled records between wxd's start and the clock set (+10 s), $held were held"
-[ "$old" = 0 ] && ok "none stamped before wxd started ($(date -u -d @$t_start +%T))" || bad "$old records stamped before wxd started"
+[ "$old" = 0 ] && ok "none stamped before wxd started ($(date -u -d @$t_start +%T), half an interval allowed)" || bad "$old records stamped before wxd started"
 [ "$future" = 0 ] && ok "none in the future" || bad "$future records in the future (newest $(q 'select max(ts) from archive'), now $now; the interval schedule, issue 10 item 1?)"
-steps=$(q "select count(*) from archive a join archive b on b.ts = (select min(ts) from archive where ts > a.ts) where b.ts - a.ts != 10 or b.interval_s != 10")
+# Labels one interval apart throughout; the one interval that realigns the
+# schedule to the set clock's boundaries (the first that ends after the
+# set) may cover 5 to 15 s.
+steps=$(q "select count(*) from archive a join archive b on b.ts = (select min(ts) from archive where ts > a.ts)
+	where b.ts - a.ts != 10 or (b.interval_s != 10 and not (b.ts = (select min(ts) from archive where ts > $t_set)
+	and b.interval_s between 5 and 15))")
 zero=$(q "select count(*) from archive where interval_s <= 0")
-[ "$steps" = 0 ] && [ "$zero" = 0 ] && ok "every record follows the previous by 10 s" ||
-	bad "$steps records do not follow the previous by exactly 10 s, $zero with interval_s <= 0 (the interval schedule, issue 10 item 1?)"
+[ "$steps" = 0 ] && [ "$zero" = 0 ] && ok "every record follows the previous by 10 s (one realigning interval of 5-15 s)" ||
+	bad "$steps records do not follow the previous by exactly 10 s, $zero with interval_s <= 0"
 finish
