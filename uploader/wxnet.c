@@ -367,6 +367,9 @@ static enum wx_net_answer http_send(struct wx_net *n, const struct wx_record *r,
 {
 	char query[MAX_QUERY], url[WX_PATH_LEN + MAX_QUERY + 2], line[128];
 	int64_t left = wx_uploader_grace_left_ms(n->u);
+	/* Scaled in tests (at least a second), so a hung server is a short test. */
+	int64_t total = wx_uploader_scaled_ms(TOTAL_TIMEOUT_MS) < 1000 ? 1000 :
+			wx_uploader_scaled_ms(TOTAL_TIMEOUT_MS);
 	long code = 0;
 	CURLcode rc;
 	CURL *c;
@@ -392,8 +395,7 @@ static enum wx_net_answer http_send(struct wx_net *n, const struct wx_record *r,
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)CONNECT_TIMEOUT_MS);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS,
-			 (long)(left < TOTAL_TIMEOUT_MS ? (left > 0 ? left : 1) : TOTAL_TIMEOUT_MS));
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(left < total ? (left > 0 ? left : 1) : total));
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, n->curl_err);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, keep_body);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, n);
