@@ -130,23 +130,29 @@ static int wait_fd(struct wx_uploader *u, int fd, short events, int timeout_ms)
 }
 
 /* Read what the server says within timeout_ms (the banner, the logresp):
- * up to the first newline, into line. */
-static void read_line(struct wx_uploader *u, int fd, char *line, size_t len, int timeout_ms)
+ * up to the first newline, into line.  1 a line (or part of one), 0
+ * nothing said in time, -1 the server closed the connection. */
+static int read_line(struct wx_uploader *u, int fd, char *line, size_t len, int timeout_ms)
 {
 	size_t n = 0;
+	int rc = 0;
 
 	line[0] = '\0';
 	while (n + 1 < len && wait_fd(u, fd, POLLIN, timeout_ms) == 1) {
 		ssize_t r = read(fd, line + n, 1);
 
-		if (r <= 0)
+		if (r <= 0) {
+			rc = -1;
 			break;
+		}
+		rc = 1;
 		if (line[n] == '\n')
 			break;
 		if (line[n] != '\r')
 			n++;
 	}
 	line[n] = '\0';
+	return rc;
 }
 
 static int write_all(struct wx_uploader *u, int fd, const char *buf, size_t len)
@@ -223,14 +229,19 @@ static enum wx_net_answer send_packet(struct wx_net *n, const struct wx_record *
 	fd = connect_to(u, c->host, c->port, why, whylen);
 	if (fd < 0)
 		return WX_NET_RETRY;
-	read_line(u, fd, line, sizeof(line), READ_TIMEOUT_MS);	/* "# aprsc 2.1 ..." */
-	rc = write_all(u, fd, login, strlen(login));
+	/* "# aprsc 2.1 ..."; a server that hangs up at once (full, or
+	 * refusing us) must not pass for one that took the packet. */
+	rc = read_line(u, fd, line, sizeof(line), READ_TIMEOUT_MS) < 0 ? -ECONNRESET : 0;
+	if (!rc)
+		rc = write_all(u, fd, login, strlen(login));
 	if (!rc) {
 		/* "# logresp CALL unverified, server ...": unverified is what
 		 * pass -1 gets, and CWOP takes weather from it. */
-		read_line(u, fd, line, sizeof(line), READ_TIMEOUT_MS);
-		rc = write_all(u, fd, packet, strlen(packet));
+		if (read_line(u, fd, line, sizeof(line), READ_TIMEOUT_MS) < 0)
+			rc = -ECONNRESET;
 	}
+	if (!rc)
+		rc = write_all(u, fd, packet, strlen(packet));
 	shutdown(fd, SHUT_WR);
 	close(fd);
 	if (rc) {
