@@ -871,8 +871,11 @@ static void cwop_retries_when_the_server_turns_it_away(void **state)
 	 * packet; either way it is retried. */
 	for (int i = 0; i < 1000 && test_aprsis_connections(f->is) < 2; i++)
 		sleep_ms(10);
-	assert_true(test_aprsis_connections(f->is) >= 2);
 	wx_uploader_status(u, &st);
+	if (test_aprsis_connections(f->is) < 2)
+		fail_msg("%zu connections; cursor %lld, sent %llu, skipped %llu, error \"%s\"",
+			 test_aprsis_connections(f->is), (long long)st.cursor_ts,
+			 (unsigned long long)st.sent, (unsigned long long)st.skipped, st.last_error);
 	assert_int_equal(st.cursor_ts, 0);
 	test_aprsis_refuse(f->is, false);
 	st = wait_cursor(u, f->t_end, 10000);

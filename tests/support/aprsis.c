@@ -100,7 +100,6 @@ static void *server(void *arg)
 
 		pthread_mutex_lock(&s->mu);
 		stop = s->stop;
-		refuse = s->refuse;
 		pthread_mutex_unlock(&s->mu);
 		if (stop)
 			return NULL;
@@ -111,6 +110,7 @@ static void *server(void *arg)
 			continue;
 		pthread_mutex_lock(&s->mu);
 		s->conns++;
+		refuse = s->refuse;	/* as it is now, not before the poll */
 		pthread_mutex_unlock(&s->mu);
 		if (!refuse)
 			serve(s, c);
