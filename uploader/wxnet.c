@@ -423,8 +423,9 @@ static enum wx_net_answer http_send(struct wx_net *n, const struct wx_record *r,
 		snprintf(why, whylen, "accepted, not stored: %s", line);
 		break;
 	case WX_NET_CREDENTIALS:
-		snprintf(why, whylen, "HTTP %ld %s: the station id or key was refused "
-			 "(check the key file; data kept, retrying every 5 minutes)", code, line);
+		snprintf(why, whylen, "HTTP %ld%s%s: the station id or key was refused "
+			 "(check the key file; data kept, retrying every 5 minutes)", code,
+			 line[0] ? " " : "", line);
 		break;
 	case WX_NET_RATE:
 		snprintf(why, whylen, "HTTP %ld: too many requests (backing off)", code);
