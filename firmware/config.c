@@ -30,7 +30,7 @@
 /* T_SECRET: a *_file key naming a file whose first line is a secret; with
  * WX_CONFIG_CHECK_SECRETS the file must be there (and readable). */
 enum type { T_STR, T_INT, T_ADDR, T_DOUBLE, T_OPT_DOUBLE, T_BOOL, T_UNITS, T_PROFILE,
-	    T_STATION_ID, T_TOPIC, T_URL, T_AIR_TEMP, T_VANE_ADC, T_SECRET, T_LISTEN };
+	    T_STATION_ID, T_TOPIC, T_URL, T_AIR_TEMP, T_VANE_ADC, T_SECRET, T_LISTEN, T_CALLSIGN };
 
 struct key {
 	const char *section;
@@ -126,6 +126,31 @@ static const struct key schema[] = {
 
 	NUM("web", "enabled", T_BOOL, web.enabled, 0, 0),
 	TYPED("web", "listen", T_LISTEN, web.listen),
+	/* Weather networks */
+	NUM("wunderground", "enabled", T_BOOL, wunderground.enabled, 0, 0),
+	TYPED("wunderground", "url", T_URL, wunderground.url),
+	STR("wunderground", "station_id", wunderground.station_id),
+	TYPED("wunderground", "password_file", T_SECRET, wunderground.key_file),
+	NUM("wunderground", "backfill_days", T_INT, wunderground.backfill_days, 0, 365),
+	NUM("pwsweather", "enabled", T_BOOL, pwsweather.enabled, 0, 0),
+	TYPED("pwsweather", "url", T_URL, pwsweather.url),
+	STR("pwsweather", "station_id", pwsweather.station_id),
+	TYPED("pwsweather", "key_file", T_SECRET, pwsweather.key_file),
+	NUM("pwsweather", "backfill_days", T_INT, pwsweather.backfill_days, 0, 365),
+	NUM("wow", "enabled", T_BOOL, wow.enabled, 0, 0),
+	TYPED("wow", "url", T_URL, wow.url),
+	STR("wow", "site_id", wow.site_id),
+	TYPED("wow", "key_file", T_SECRET, wow.key_file),
+	NUM("wow", "backfill_days", T_INT, wow.backfill_days, 0, 365),
+	NUM("windy", "enabled", T_BOOL, windy.enabled, 0, 0),
+	TYPED("windy", "url", T_URL, windy.url),
+	STR("windy", "station_id", windy.station_id),
+	TYPED("windy", "password_file", T_SECRET, windy.password_file),
+	NUM("cwop", "enabled", T_BOOL, cwop.enabled, 0, 0),
+	STR("cwop", "server", cwop.server),
+	TYPED("cwop", "callsign", T_CALLSIGN, cwop.callsign),
+	NUM("cwop", "latitude", T_DOUBLE, cwop.latitude, -90, 90),
+	NUM("cwop", "longitude", T_DOUBLE, cwop.longitude, -180, 180),
 
 	NUM("sim", "seed", T_INT, sim.seed, 0, 2147483647),
 	OPT("sim", "wind_kmh", sim.wind_kmh, sim.has_wind_kmh, 0, 250),
@@ -156,6 +181,11 @@ static const struct section {
 	{ "mqtt", OFF(mqtt.enabled), false, 0 },
 	{ "initialstate", OFF(initialstate.enabled), false, 0 },
 	{ "web", OFF(web.enabled), false, 0 },
+	{ "wunderground", OFF(wunderground.enabled), false, 0 },
+	{ "pwsweather", OFF(pwsweather.enabled), false, 0 },
+	{ "wow", OFF(wow.enabled), false, 0 },
+	{ "windy", OFF(windy.enabled), false, 0 },
+	{ "cwop", OFF(cwop.enabled), false, 0 },
 	{ "sim", 0, false, 0 },
 };
 #define N_SECTIONS (sizeof(sections) / sizeof(sections[0]))
@@ -215,6 +245,21 @@ static void defaults_byo(struct wx_config *c)
 	snprintf(c->web.listen, sizeof(c->web.listen), "0.0.0.0:8080");
 	snprintf(c->web.listen_host, sizeof(c->web.listen_host), "0.0.0.0");
 	c->web.listen_port = 8080;
+	snprintf(c->wunderground.url, sizeof(c->wunderground.url),
+		 "https://weatherstation.wunderground.com/weatherstation/updateweatherstation.php");
+	snprintf(c->wunderground.key_file, sizeof(c->wunderground.key_file), "/etc/wxd/wunderground.key");
+	c->wunderground.backfill_days = 7;
+	snprintf(c->pwsweather.url, sizeof(c->pwsweather.url),
+		 "https://pwsupdate.pwsweather.com/api/v1/submitwx");
+	snprintf(c->pwsweather.key_file, sizeof(c->pwsweather.key_file), "/etc/wxd/pwsweather.key");
+	c->pwsweather.backfill_days = 7;
+	snprintf(c->wow.url, sizeof(c->wow.url), "https://wow.metoffice.gov.uk/automaticreading");
+	snprintf(c->wow.key_file, sizeof(c->wow.key_file), "/etc/wxd/wow.key");
+	c->wow.backfill_days = 7;
+	snprintf(c->windy.url, sizeof(c->windy.url),
+		 "https://stations.windy.com/api/v2/observation/update");
+	snprintf(c->windy.password_file, sizeof(c->windy.password_file), "/etc/wxd/windy.key");
+	snprintf(c->cwop.server, sizeof(c->cwop.server), "cwop.aprs.net:14580");
 
 	c->sim.seed = 1;
 	c->sim.bounce = true;
@@ -620,6 +665,24 @@ static bool valid_topic(const char *s)
 	return true;
 }
 
+/* APRS-IS login names: 3 to 6 capital letters and digits with at least
+ * one digit (CWOP ids EW1234, CW0003, ham calls K1ABC), then an optional
+ * -SSID of 1 to 2 characters. */
+static bool valid_callsign(const char *s)
+{
+	size_t n = strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789");
+	const char *ssid = s + n;
+
+	if (n < 3 || n > 6 || strcspn(s, "0123456789") >= n)
+		return false;
+	if (!*ssid)
+		return true;
+	if (*ssid != '-')
+		return false;
+	n = strspn(ssid + 1, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789");
+	return n >= 1 && n <= 2 && !ssid[1 + n];
+}
+
 static bool valid_url(const char *s)
 {
 	if (strncmp(s, "https://", 8) != 0 && strncmp(s, "http://", 7) != 0)
@@ -710,6 +773,7 @@ static void apply(struct parse *p, struct wx_config *cfg, const struct entry *e)
 	case T_STATION_ID:
 	case T_TOPIC:
 	case T_URL:
+	case T_CALLSIGN:
 		if (strlen(e->value) >= k->size) {
 			fail(p, e->line, "[%s] %s: value longer than %zu characters", e->section,
 			     e->key, k->size - 1);
@@ -723,6 +787,12 @@ static void apply(struct parse *p, struct wx_config *cfg, const struct entry *e)
 		if (k->type == T_TOPIC && *e->value && !valid_topic(e->value)) {
 			fail(p, e->line, "[%s] %s: \"%s\" is not a topic prefix (no '+', '#', "
 			     "leading or trailing '/')", e->section, e->key, e->value);
+			return;
+		}
+		if (k->type == T_CALLSIGN && !valid_callsign(e->value)) {
+			fail(p, e->line, "[%s] %s: \"%s\" is not a callsign (a CWOP id like EW1234, "
+			     "or a ham callsign with an optional -SSID like K1ABC-13)",
+			     e->section, e->key, e->value);
 			return;
 		}
 		if (k->type == T_URL && !valid_url(e->value)) {

@@ -116,6 +116,39 @@ struct wx_config_web {
 	int listen_port;
 };
 
+/* Weather networks (DESIGN.md "Weather networks").  [wunderground] and
+ * [pwsweather] speak the same protocol: one struct, key_file holds
+ * wunderground's password_file and pwsweather's key_file. */
+struct wx_config_pws {
+	bool enabled;
+	char url[WX_PATH_LEN];
+	char station_id[64];
+	char key_file[WX_PATH_LEN];
+	int backfill_days;
+};
+
+struct wx_config_wow {
+	bool enabled;
+	char url[WX_PATH_LEN];
+	char site_id[64];
+	char key_file[WX_PATH_LEN];
+	int backfill_days;
+};
+
+struct wx_config_windy {
+	bool enabled;
+	char url[WX_PATH_LEN];
+	char station_id[64];
+	char password_file[WX_PATH_LEN];
+};
+
+struct wx_config_cwop {
+	bool enabled;
+	char server[WX_PATH_LEN];	/* host:port */
+	char callsign[16];
+	double latitude, longitude;	/* decimal degrees, north and east positive */
+};
+
 struct wx_config_sim {
 	long seed;
 	bool has_wind_kmh;
@@ -140,6 +173,10 @@ struct wx_config {
 	struct wx_config_mqtt mqtt;
 	struct wx_config_initialstate initialstate;
 	struct wx_config_web web;
+	struct wx_config_pws wunderground, pwsweather;
+	struct wx_config_wow wow;
+	struct wx_config_windy windy;
+	struct wx_config_cwop cwop;
 	struct wx_config_sim sim;
 };
 

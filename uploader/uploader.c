@@ -379,7 +379,8 @@ void wx_uploader_refresh_backlog(struct wx_uploader *u)
 	pthread_mutex_unlock(&u->mu);
 }
 
-int wx_uploader_ack(struct wx_uploader *u, int64_t ts, uint64_t n)
+/* Move the cursor to ts past n records: sent (acknowledged) or skipped. */
+static int move_cursor(struct wx_uploader *u, int64_t ts, uint64_t n, bool skipped)
 {
 	int64_t left;
 	int rc = 0;
@@ -397,8 +398,12 @@ int wx_uploader_ack(struct wx_uploader *u, int64_t ts, uint64_t n)
 		u->counted_to = u->cursor;
 	pthread_mutex_lock(&u->mu);
 	u->st.cursor_ts = u->cursor;
-	u->st.sent += n;
-	u->st.last_success_s = wall_s();
+	if (skipped) {
+		u->st.skipped += n;
+	} else {
+		u->st.sent += n;
+		u->st.last_success_s = wall_s();
+	}
 	u->st.backlog -= (int64_t)n;
 	left = u->st.backlog;
 	pthread_mutex_unlock(&u->mu);
@@ -408,6 +413,16 @@ int wx_uploader_ack(struct wx_uploader *u, int64_t ts, uint64_t n)
 	if (left <= 0)
 		recount(u);
 	return rc;
+}
+
+int wx_uploader_ack(struct wx_uploader *u, int64_t ts, uint64_t n)
+{
+	return move_cursor(u, ts, n, false);
+}
+
+int wx_uploader_skip(struct wx_uploader *u, int64_t ts, uint64_t n)
+{
+	return move_cursor(u, ts, n, true);
 }
 
 void wx_uploader_set_connected(struct wx_uploader *u, bool connected)

@@ -19,6 +19,9 @@ struct wx_upload_status {
 	int64_t cursor_ts;		/* newest record acknowledged */
 	int64_t backlog;		/* records waiting */
 	uint64_t sent;			/* records acknowledged since start */
+	uint64_t skipped;		/* records passed over on purpose since start
+					 * (weather networks: too old, or inside the
+					 * 5-minute spacing) */
 	int64_t last_success_s;		/* wall time, 0 = never */
 	int64_t last_error_s;		/* wall time, 0 = none */
 	char last_error[256];		/* one line, never containing a secret */
@@ -38,6 +41,18 @@ struct wx_uploader *wx_mqtt_start(const struct wx_config *cfg, uint32_t quantiti
 /* The same for Initial State (cfg->initialstate.enabled). */
 struct wx_uploader *wx_initialstate_start(const struct wx_config *cfg, uint32_t quantities,
 					  char *err, size_t errlen);
+/* The weather networks (uploader/wxnet.h): cfg->wunderground,
+ * ->pwsweather, ->wow, ->windy, ->cwop. */
+struct wx_uploader *wx_wunderground_start(const struct wx_config *cfg, uint32_t quantities,
+					  char *err, size_t errlen);
+struct wx_uploader *wx_pwsweather_start(const struct wx_config *cfg, uint32_t quantities,
+					char *err, size_t errlen);
+struct wx_uploader *wx_wow_start(const struct wx_config *cfg, uint32_t quantities,
+				 char *err, size_t errlen);
+struct wx_uploader *wx_windy_start(const struct wx_config *cfg, uint32_t quantities,
+				   char *err, size_t errlen);
+struct wx_uploader *wx_cwop_start(const struct wx_config *cfg, uint32_t quantities,
+				  char *err, size_t errlen);
 
 /* A new record is in the archive.  Never blocks. */
 void wx_uploader_kick(struct wx_uploader *u);

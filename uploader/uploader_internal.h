@@ -45,6 +45,10 @@ int64_t wx_uploader_cursor(struct wx_uploader *u);
 /* Store a new cursor (records up to ts acknowledged, n of them newly) and
  * refresh the backlog and last success.  0 or -errno (logged). */
 int wx_uploader_ack(struct wx_uploader *u, int64_t ts, uint64_t n);
+/* The same for n records passed over on purpose (too old for the
+ * destination, or inside its minimum spacing): counted in the status's
+ * skipped, never in sent. */
+int wx_uploader_skip(struct wx_uploader *u, int64_t ts, uint64_t n);
 /* Add the records that arrived since the last count (after a kick). */
 void wx_uploader_refresh_backlog(struct wx_uploader *u);
 int64_t wx_uploader_backlog(struct wx_uploader *u);

@@ -6,10 +6,21 @@
 
 static bool mqtt_on(const struct wx_config *cfg) { return cfg->mqtt.enabled; }
 static bool initialstate_on(const struct wx_config *cfg) { return cfg->initialstate.enabled; }
+static bool wunderground_on(const struct wx_config *cfg) { return cfg->wunderground.enabled; }
+static bool pwsweather_on(const struct wx_config *cfg) { return cfg->pwsweather.enabled; }
+static bool wow_on(const struct wx_config *cfg) { return cfg->wow.enabled; }
+static bool windy_on(const struct wx_config *cfg) { return cfg->windy.enabled; }
+static bool cwop_on(const struct wx_config *cfg) { return cfg->cwop.enabled; }
 
 const struct wx_destination wx_destinations[] = {
 	{ "mqtt", "mqtt", mqtt_on, wx_mqtt_start, WX_BACKFILL_ALL },
 	{ "initialstate", "initialstate", initialstate_on, wx_initialstate_start, WX_BACKFILL_ALL },
+	/* Weather networks (uploader/wxnet.h) */
+	{ "wunderground", "wunderground", wunderground_on, wx_wunderground_start, WX_BACKFILL_DAYS },
+	{ "pwsweather", "pwsweather", pwsweather_on, wx_pwsweather_start, WX_BACKFILL_DAYS },
+	{ "wow", "wow", wow_on, wx_wow_start, WX_BACKFILL_DAYS },
+	{ "windy", "windy", windy_on, wx_windy_start, WX_BACKFILL_NONE },
+	{ "cwop", "cwop", cwop_on, wx_cwop_start, WX_BACKFILL_NONE },
 };
 const size_t wx_destination_count = sizeof(wx_destinations) / sizeof(wx_destinations[0]);
 

@@ -25,6 +25,8 @@ struct test_httpd {
 	size_t nreq, capreq;
 	struct test_http_event *evs;
 	size_t nev, capev;
+	test_httpd_handler handler;
+	void *handler_arg;
 };
 
 static int64_t now_ms(void)
@@ -153,9 +155,50 @@ static const char *reason(int status)
 	case 402: return "Payment Required";
 	case 403: return "Forbidden";
 	case 429: return "Too Many Requests";
+	case 200: return "OK";
+	case 500: return "Internal Server Error";
 	case 503: return "Service Unavailable";
 	default: return "Whatever";
 	}
+}
+
+static void record(struct test_httpd *h, const struct test_http_request *rq)
+{
+	if (h->nreq == h->capreq) {
+		h->capreq = h->capreq ? h->capreq * 2 : 64;
+		h->reqs = realloc(h->reqs, h->capreq * sizeof(*h->reqs));
+		if (!h->reqs)
+			abort();
+	}
+	h->reqs[h->nreq++] = *rq;
+}
+
+/* A handler answers: the whole target goes to it, its body comes back. */
+static void serve_handler(struct test_httpd *h, int c, char *buf, struct test_http_request *rq)
+{
+	char target[8192] = "", body[1024] = "", out[1400];
+	test_httpd_handler fn;
+	void *arg;
+	int delay;
+
+	sscanf(buf, "%*15s %8191s", target);
+	pthread_mutex_lock(&h->mu);
+	fn = h->handler;
+	arg = h->handler_arg;
+	delay = h->delay_ms;
+	pthread_mutex_unlock(&h->mu);
+	rq->status = fn(arg, rq->method, target, body, sizeof(body));
+	pthread_mutex_lock(&h->mu);
+	record(h, rq);
+	pthread_mutex_unlock(&h->mu);
+	free(buf);
+	if (delay)
+		sleep_ms(delay);
+	snprintf(out, sizeof(out), "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\n"
+		 "Content-Length: %zu\r\nConnection: close\r\n\r\n%s", rq->status,
+		 reason(rq->status), strlen(body), body);
+	if (write(c, out, strlen(out)) < 0)
+		return;
 }
 
 static void serve(struct test_httpd *h, int c)
@@ -165,12 +208,20 @@ static void serve(struct test_httpd *h, int c)
 	char *buf = read_request(c, &head_len, &body_len);
 	char out[256];
 	int retry = 0, delay;
+	bool handled;
 
 	if (!buf)
 		return;
 	rq.t_ms = now_ms();
 	buf[head_len - 2] = '\0';
 	sscanf(buf, "%15s %127s", rq.method, rq.path);
+	pthread_mutex_lock(&h->mu);
+	handled = h->handler != NULL;
+	pthread_mutex_unlock(&h->mu);
+	if (handled) {
+		serve_handler(h, c, buf, &rq);
+		return;
+	}
 	header(buf, "X-IS-AccessKey", rq.access_key, sizeof(rq.access_key));
 	header(buf, "X-IS-BucketKey", rq.bucket_key, sizeof(rq.bucket_key));
 	header(buf, "Accept-Version", rq.accept_version, sizeof(rq.accept_version));
@@ -192,13 +243,7 @@ static void serve(struct test_httpd *h, int c)
 		rq.status = 204;
 		parse_events(h, buf + head_len, body_len, true);
 	}
-	if (h->nreq == h->capreq) {
-		h->capreq = h->capreq ? h->capreq * 2 : 64;
-		h->reqs = realloc(h->reqs, h->capreq * sizeof(*h->reqs));
-		if (!h->reqs)
-			abort();
-	}
-	h->reqs[h->nreq++] = rq;
+	record(h, &rq);
 	delay = h->delay_ms;
 	pthread_mutex_unlock(&h->mu);
 	free(buf);
@@ -289,6 +334,14 @@ void test_httpd_fail_next(struct test_httpd *h, int n, int status, int retry_aft
 	h->fail_n = n;
 	h->fail_status = status;
 	h->retry_after_s = retry_after_s;
+	pthread_mutex_unlock(&h->mu);
+}
+
+void test_httpd_set_handler(struct test_httpd *h, test_httpd_handler fn, void *arg)
+{
+	pthread_mutex_lock(&h->mu);
+	h->handler = fn;
+	h->handler_arg = arg;
 	pthread_mutex_unlock(&h->mu);
 }
 

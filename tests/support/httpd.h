@@ -31,6 +31,16 @@ struct test_http_event {
 	int64_t epoch;
 };
 
+/* Another service than Initial State (the weather networks): every
+ * request goes to fn with its method and whole target ("/path?query"), and
+ * fn returns the status and writes the answer's body (NUL-terminated) into
+ * body.  The request is still recorded (path truncated) and
+ * test_httpd_delay still applies; the Initial State checks and scripted
+ * failures do not.  fn runs on the server's thread.  NULL turns it off. */
+typedef int (*test_httpd_handler)(void *arg, const char *method, const char *target,
+				  char *body, size_t bodylen);
+void test_httpd_set_handler(struct test_httpd *h, test_httpd_handler fn, void *arg);
+
 /* Listen on a free port; the accepted access key is access_key.  NULL on
  * failure.  Free with test_httpd_stop. */
 struct test_httpd *test_httpd_start(const char *access_key);
