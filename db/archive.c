@@ -841,6 +841,13 @@ int wx_archive_rain_sum(struct wx_archive *a, int64_t since, int64_t until, doub
 
 /* ---- upload cursors ------------------------------------------------------ */
 
+int wx_archive_data_version(struct wx_archive *a, int64_t *v)
+{
+	int rc = query_int(a->db, "PRAGMA data_version", v);
+
+	return rc == SQLITE_OK ? 0 : fail(a, rc, "reading data_version", NULL, 0);
+}
+
 int wx_archive_cursor_get(struct wx_archive *a, const char *dest, int64_t *ts)
 {
 	sqlite3_stmt *s = a->st[ST_CURSOR_GET];

@@ -32,6 +32,10 @@ int wx_archive_insert(struct wx_archive *a, const struct wx_record *r, char *err
 
 /* The newest record's ts into *ts (0 when empty).  0 or -errno. */
 int wx_archive_newest_ts(struct wx_archive *a, int64_t *ts);
+/* SQLite's PRAGMA data_version of this connection into *v: it changes when
+ * another connection committed to the file (the network side polls it to
+ * learn of new records).  0 or -errno. */
+int wx_archive_data_version(struct wx_archive *a, int64_t *v);
 /* Number of records into *n.  0 or -errno. */
 int wx_archive_count(struct wx_archive *a, int64_t *n);
 

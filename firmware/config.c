@@ -954,6 +954,11 @@ bool wx_config_schema_key(size_t i, const char **section, const char **key)
 	return true;
 }
 
+bool wx_config_network_wanted(const struct wx_config *cfg)
+{
+	return cfg->mqtt.enabled || cfg->initialstate.enabled;
+}
+
 void wx_config_enable_all_sensors(struct wx_config *cfg)
 {
 	unsigned build = 1u << cfg->station.profile;

@@ -17,7 +17,7 @@
 #include "firmware/log.h"
 
 #define MAX_CLIENTS 16
-#define LINE_MAX_LEN 256
+#define LINE_MAX_LEN 4096	/* net-status reports (netside.h) */
 #define CLIENT_TIMEOUT_S 5
 
 struct client {
