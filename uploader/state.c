@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define BUSY_TIMEOUT_MS 2000
 
@@ -151,4 +153,36 @@ int wx_upload_state_cursor_get(struct wx_upload_state *s, const char *dest,
 		return rc;
 	}
 	return wx_upload_state_cursor_set(s, dest, archive_id, *ts);
+}
+
+int wx_upload_state_cursor_peek(const char *database, const char *dest, int64_t *ts)
+{
+	char path[4096 + 64], id[48];
+	sqlite3 *db = NULL;
+	sqlite3_stmt *q = NULL;
+	struct stat st;
+	int rc = 0;
+
+	*ts = 0;
+	if (stat(database, &st) != 0)
+		return -errno;
+	snprintf(id, sizeof(id), "%llu:%llu", (unsigned long long)st.st_dev,
+		 (unsigned long long)st.st_ino);
+	if (wx_upload_state_path(database, ".uploads", path, sizeof(path)))
+		return -ENAMETOOLONG;
+	if (access(path, F_OK) != 0)
+		return 0;
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "SELECT ts FROM upload_cursor WHERE name = ?1 AND archive = ?2",
+			       -1, &q, NULL) != SQLITE_OK) {
+		rc = -EIO;
+	} else {
+		sqlite3_bind_text(q, 1, dest, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 2, id, -1, SQLITE_STATIC);
+		if (sqlite3_step(q) == SQLITE_ROW)
+			*ts = sqlite3_column_int64(q, 0);
+	}
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	return rc;
 }

@@ -44,6 +44,9 @@ int wx_upload_state_cursor_get(struct wx_upload_state *s, const char *dest,
  * lost).  0 or -errno. */
 int wx_upload_state_cursor_set(struct wx_upload_state *s, const char *dest,
 			       const char *archive_id, int64_t ts);
+/* Tests and tools: the cursor of dest for the archive file now at
+ * database, as the state file has it (0 when it has none).  0 or -errno. */
+int wx_upload_state_cursor_peek(const char *database, const char *dest, int64_t *ts);
 /* The message of the last failed call, naming the file. */
 const char *wx_upload_state_errmsg(const struct wx_upload_state *s);
 
