@@ -17,6 +17,10 @@ struct wx_archive;
 struct wx_archive *wx_archive_open(const char *path, char *err, size_t errlen);
 /* Open an existing database read-only (wxctl history/status). */
 struct wx_archive *wx_archive_open_ro(const char *path, char *err, size_t errlen);
+/* The same for a process that must not be able to write the archive (the
+ * network side): every file descriptor it opens, the -wal and -shm too, is
+ * O_RDONLY. */
+struct wx_archive *wx_archive_open_reader(const char *path, char *err, size_t errlen);
 void wx_archive_close(struct wx_archive *a);
 
 /* The message of the last failed call on a, naming the file (for the calls

@@ -71,7 +71,7 @@ static bool archive_changed(const char *path, struct wx_archive **a, int64_t *la
 		*a = NULL;
 	}
 	if (!*a) {
-		if (access(path, F_OK) != 0 || !(*a = wx_archive_open_ro(path, err, sizeof(err))))
+		if (access(path, F_OK) != 0 || !(*a = wx_archive_open_reader(path, err, sizeof(err))))
 			return false;	/* the uploaders say why in their status */
 		wx_archive_data_version(*a, last);
 		return true;

@@ -209,7 +209,7 @@ static int archive_open(struct wx_uploader *u)
 			return rc ? rc : -EIO;
 		}
 	}
-	u->archive = wx_archive_open_ro(u->database, err, sizeof(err));
+	u->archive = wx_archive_open_reader(u->database, err, sizeof(err));
 	if (!u->archive) {
 		rc = -errno;
 		wx_uploader_error(u, "%s: %s (retrying)", u->ops->name, err);
