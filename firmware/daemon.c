@@ -421,7 +421,7 @@ static void wait_and_serve(struct daemon *d, int64_t due)
 	struct pollfd fds[MAX_POLLFDS];
 	int n = 0, nlive, timeout_ms, live_at;
 	int64_t wait_ns = wx_clock_real_wait_ns(d->clock, due);
-	bool flat_out = d->opts.sim && d->opts.speed == 0;
+	bool flat_out = d->opts.sim && d->opts.speed == 0, sigchld = false;
 
 	fds[n++] = (struct pollfd){ .fd = d->sigfd, .events = POLLIN };
 	if (wx_sensors_fd(d->sensors) >= 0)
@@ -461,13 +461,15 @@ static void wait_and_serve(struct daemon *d, int64_t due)
 		struct signalfd_siginfo si;
 
 		while (read(d->sigfd, &si, sizeof(si)) == sizeof(si)) {
-			if (si.ssi_signo == SIGCHLD)
-				continue;	/* reaped below */
+			if (si.ssi_signo == SIGCHLD) {
+				sigchld = true;	/* reaped below */
+				continue;
+			}
 			wx_log_info("signal %u: stopping", si.ssi_signo);
 			d->stop = true;
 		}
 	}
-	wx_netside_poll(d->net);
+	wx_netside_poll(d->net, sigchld);
 	wx_live_serve(d->live, fds + live_at, nlive);
 	wx_sensors_collect(d->sensors, on_sample, d);
 }

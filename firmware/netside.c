@@ -122,7 +122,7 @@ struct wx_netside *wx_netside_open(const struct wx_config *cfg, const char *conf
 	return n;
 }
 
-void wx_netside_poll(struct wx_netside *n)
+void wx_netside_poll(struct wx_netside *n, bool sigchld)
 {
 	int status;
 	pid_t r;
@@ -130,6 +130,8 @@ void wx_netside_poll(struct wx_netside *n)
 	if (!n || !n->supervise)
 		return;
 	if (n->pid > 0) {
+		if (!sigchld)
+			return;
 		r = waitpid(n->pid, &status, WNOHANG);
 		if (r != n->pid)
 			return;

@@ -28,9 +28,10 @@ struct wx_netside;
  * without memory. */
 struct wx_netside *wx_netside_open(const struct wx_config *cfg, const char *config_path,
 				   bool sim, bool verbose);
-/* Reap a child that exited (after SIGCHLD) and start it again when its
- * backoff is over; cheap, never blocks: call every turn of the loop. */
-void wx_netside_poll(struct wx_netside *n);
+/* sigchld: SIGCHLD came, reap a child that exited.  Then start it again
+ * when its backoff is over.  Never blocks, and without sigchld makes no
+ * system call: call every turn of the loop. */
+void wx_netside_poll(struct wx_netside *n, bool sigchld);
 /* "net-status {json}" from the live socket: untrusted, kept only in part.
  * 0, or -EINVAL for a report that is not understood. */
 int wx_netside_report(struct wx_netside *n, const char *json);
