@@ -47,7 +47,7 @@ FUZZ_SRC_uploader := uploader/mqtt.c uploader/initialstate.c uploader/uploader.c
 FUZZ_OPTS_config   := -max_len=4096 -dict=fuzz/config.dict
 FUZZ_OPTS_w1_slave := -max_len=256
 FUZZ_OPTS_time     := -max_len=64
-FUZZ_OPTS_live     := -max_len=1024
+FUZZ_OPTS_live     := -max_len=8192
 FUZZ_OPTS_reply    := -max_len=4096 -dict=fuzz/reply.dict
 FUZZ_OPTS_uploader := -max_len=2048 -dict=fuzz/uploader.dict
 
