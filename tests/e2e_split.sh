@@ -98,7 +98,7 @@ check "$(q "$T/wx.db" 'select count(*) from upload_cursor')" 0 "nothing written 
 echo "SIGSTOP of the network side: the sampler keeps counting, status stays prompt"
 n0=$(records)
 kill -STOP "$np"
-sleep 5
+sleep 6
 n1=$(records)
 [ "$n1" -ge $((n0 + 2)) ] && ok "records went on ($n0 -> $n1)" || bad "records stalled: $n0 -> $n1"
 t0=$(date +%s%N); status >/dev/null; t1=$(date +%s%N)
