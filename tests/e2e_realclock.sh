@@ -56,7 +56,7 @@ while kill -0 $pid 2>/dev/null; do
 	# About 40 s in, a 72 km/h burst from 2 s before a boundary to 2 s after.
 	if [ $burst = 0 ] && [ "$(wc -l < "$T/seen")" -ge 4 ]; then
 		b=$(( ($(date +%s) / 10 + 2) * 10 ))
-		sleep "$(awk -v b="$b" -v t="$(now)" 'BEGIN { d = b - 2 - t; printf "%.3f", d > 0 ? d : 0 }')"
+		sleep "$(awk -v b="$b" -v t="$(now)" 'BEGIN { d = b - 2 - t; printf "%.3f", (d > 0 ? d : 0) }')"
 		"$B/tests/tool_wxsock" "$T/rc.sock" "sim gust 72 4" >/dev/null || bad "sim gust"
 		burst=$b
 	fi
