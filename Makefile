@@ -22,7 +22,10 @@ CC       ?= cc
 PKG_CONFIG ?= pkg-config
 BUILD    ?= build
 
-PKGS     := libgpiod sqlite3 libcurl libmosquitto inih libcjson
+# Two sides (README "Processes"): wxd, the sampler, links no network
+# library; wxd-net, the network side, adds libcurl and libmosquitto.
+PKGS     := libgpiod sqlite3 inih libcjson
+NET_PKGS := libcurl libmosquitto
 TEST_PKGS := cmocka
 
 # libgpiod 1.x and 2.x have different APIs; pick the transport by version.
@@ -39,19 +42,21 @@ CFLAGS   ?= -O2 -g -fstack-protector-strong -D_FORTIFY_SOURCE=2
 LDFLAGS  ?= -Wl,-z,relro,-z,now
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -I. \
              -DWX_VERSION='"$(VERSION)"' \
-             $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+             $(shell $(PKG_CONFIG) --cflags $(PKGS) $(NET_PKGS) 2>/dev/null)
 LIBS     = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -li2c -lpthread -lm
+NET_LIBS = $(shell $(PKG_CONFIG) --libs $(NET_PKGS) 2>/dev/null) $(LIBS)
 
-MAINS    := firmware/wxd_main.c firmware/wxctl_main.c
+MAINS    := firmware/wxd_main.c firmware/wxctl_main.c firmware/wxd_net_main.c
 LIB_SRC  := $(filter-out $(MAINS) drivers/gpio_v1.c drivers/gpio_v2.c, \
-              $(sort $(wildcard firmware/*.c drivers/*.c db/*.c uploader/*.c))) $(wildcard $(GPIO_SRC))
+              $(sort $(wildcard firmware/*.c drivers/*.c db/*.c))) $(wildcard $(GPIO_SRC))
+NET_SRC  := $(sort $(wildcard uploader/*.c))
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
 SUPPORT_SRC := $(sort $(wildcard tests/support/*.c))
 TESTS    := $(patsubst tests/%.c,%,$(TEST_SRC) $(sort $(wildcard tests/tool_*.c)))
 
 .PHONY: all deps test check-tests demo bench clean
 .SECONDARY:
-all: $(BUILD)/wxd $(BUILD)/wxctl
+all: $(BUILD)/wxd $(BUILD)/wxd-net $(BUILD)/wxctl
 
 # ---- objects (one pattern for the plain and the sanitizer build) -------
 # VERSION is compiled in (-DWX_VERSION): a new version rebuilds every object,
@@ -64,15 +69,22 @@ $(BUILD)/libwx.a: $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRC))
 	@rm -f $@
 	$(AR) rcs $@ $^
 
+$(BUILD)/libwxnet.a: $(patsubst %.c,$(BUILD)/obj/%.o,$(NET_SRC))
+	@rm -f $@
+	$(AR) rcs $@ $^
+
 $(BUILD)/wxd: $(BUILD)/obj/firmware/wxd_main.o $(BUILD)/libwx.a
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) $^ $(LIBS) -o $@
+
+$(BUILD)/wxd-net: $(BUILD)/obj/firmware/wxd_net_main.o $(BUILD)/libwxnet.a $(BUILD)/libwx.a
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) $^ $(NET_LIBS) -o $@
 
 $(BUILD)/wxctl: $(BUILD)/obj/firmware/wxctl_main.o $(BUILD)/libwx.a
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) $^ $(LIBS) -o $@
 
-$(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(patsubst %.c,$(BUILD)/obj/%.o,$(SUPPORT_SRC)) $(BUILD)/libwx.a
+$(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(patsubst %.c,$(BUILD)/obj/%.o,$(SUPPORT_SRC)) $(BUILD)/libwxnet.a $(BUILD)/libwx.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) $^ $(LIBS) $(shell $(PKG_CONFIG) --libs $(TEST_PKGS)) -o $@
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) $^ $(NET_LIBS) $(shell $(PKG_CONFIG) --libs $(TEST_PKGS)) -o $@
 
 -include $(shell find $(BUILD) -type f -name '*.d' 2>/dev/null)
 
@@ -120,9 +132,9 @@ demo: deps
 	sh firmware/demo.sh $(BUILD)
 
 BENCH_SRC := $(sort $(wildcard bench/bench_*.c))
-$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(patsubst %.c,$(BUILD)/obj/%.o,$(SUPPORT_SRC)) $(BUILD)/libwx.a
+$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(patsubst %.c,$(BUILD)/obj/%.o,$(SUPPORT_SRC)) $(BUILD)/libwxnet.a $(BUILD)/libwx.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) $^ $(LIBS) $(shell $(PKG_CONFIG) --libs $(TEST_PKGS)) -o $@
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) $^ $(NET_LIBS) $(shell $(PKG_CONFIG) --libs $(TEST_PKGS)) -o $@
 
 bench: deps
 	$(MAKE) all $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))

@@ -29,6 +29,7 @@
 
 #include "bench/support.h"
 #include "db/archive.h"
+#include "uploader/state.h"
 #include "tests/support/broker.h"
 
 #define PER_STATION 1440	/* a day of one-minute records */
@@ -96,7 +97,7 @@ static void read_archive(struct station *s)
 		return;
 	}
 	wx_archive_count(a, &s->archived);
-	wx_archive_cursor_get(a, "mqtt", &s->cursor);
+	wx_upload_state_cursor_peek(path, "mqtt", &s->cursor);	/* wxd-net's state file */
 	wx_archive_newest_ts(a, &s->newest);
 	wx_archive_close(a);
 }

@@ -25,6 +25,7 @@
 
 #include "bench/support.h"
 #include "db/archive.h"
+#include "uploader/state.h"
 #include "firmware/live.h"
 #include "tests/support/broker.h"
 
@@ -240,7 +241,7 @@ int main(int argc, char **argv)
 	a = wx_archive_open_ro(db, err, sizeof(err));
 	if (a) {
 		wx_archive_count(a, &archived);
-		wx_archive_cursor_get(a, "mqtt", &cursor);
+		wx_upload_state_cursor_peek(db, "mqtt", &cursor);	/* wxd-net's state file */
 		wx_archive_newest_ts(a, &newest);
 		wx_archive_close(a);
 	} else {

@@ -55,6 +55,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -568,8 +569,44 @@ int wx_archive_checkpoint(struct wx_archive *a, char *err, size_t errlen)
 	return rc == SQLITE_OK ? 0 : fail(a, rc, "checkpointing the WAL", err, errlen);
 }
 
-static struct wx_archive *open_common(const char *path, bool read_only, char *err, size_t errlen)
+/* The network side's reader.  A read-only SQLite connection still opens
+ * the -wal (and -shm) read-write when it can; through this VFS every file
+ * is opened O_RDONLY, and "readonly_shm=1" makes the -shm read-only too
+ * (SQLite then reads the WAL index into memory: its "unreliable shm"
+ * path, made for readers without write access). */
+static int (*unix_open)(sqlite3_vfs *, const char *, sqlite3_file *, int, int *);
+
+static int reader_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *f, int flags, int *out)
 {
+	(void)vfs;
+	flags &= ~(SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_DELETEONCLOSE);
+	flags |= SQLITE_OPEN_READONLY;
+	return unix_open(sqlite3_vfs_find(NULL), name, f, flags, out);
+}
+
+static pthread_once_t reader_once = PTHREAD_ONCE_INIT;
+static sqlite3_vfs reader_vfs;
+
+static void reader_register(void)
+{
+	sqlite3_vfs *base = sqlite3_vfs_find(NULL);
+
+	if (!base)
+		return;
+	reader_vfs = *base;
+	reader_vfs.zName = "wx-reader";
+	reader_vfs.pNext = NULL;
+	unix_open = base->xOpen;
+	reader_vfs.xOpen = reader_open;
+	sqlite3_vfs_register(&reader_vfs, 0);
+}
+
+/* mode 0: read-write (created), 1: read-only, 2: read-only with every
+ * descriptor O_RDONLY (the wx-reader VFS). */
+static struct wx_archive *open_common(const char *path, int mode, char *err, size_t errlen)
+{
+	bool read_only = mode != 0;
+	char *uri = NULL;
 	size_t n = strlen(path);
 	struct wx_archive *a = calloc(1, sizeof(*a) + n + 1);
 	int flags = read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
@@ -582,7 +619,17 @@ static struct wx_archive *open_common(const char *path, bool read_only, char *er
 		return NULL;
 	}
 	memcpy(a->path, path, n + 1);
-	rc = sqlite3_open_v2(path, &a->db, flags, NULL);
+	if (mode == 2) {
+		/* A URI needs '?', '#' and '%' escaped in the path: such a
+		 * name is opened plainly read-only. */
+		uri = strpbrk(path, "?#%") ? NULL : sqlite3_mprintf("file:%s?readonly_shm=1", path);
+	}
+	if (uri) {
+		rc = sqlite3_open_v2(uri, &a->db, flags | SQLITE_OPEN_URI, "wx-reader");
+		sqlite3_free(uri);
+	} else {
+		rc = sqlite3_open_v2(path, &a->db, flags, NULL);
+	}
 	if (rc != SQLITE_OK) {
 		int e = read_only ? 0 : cannot_create(path);
 
@@ -622,12 +669,18 @@ fail:
 
 struct wx_archive *wx_archive_open(const char *path, char *err, size_t errlen)
 {
-	return open_common(path, false, err, errlen);
+	return open_common(path, 0, err, errlen);
 }
 
 struct wx_archive *wx_archive_open_ro(const char *path, char *err, size_t errlen)
 {
-	return open_common(path, true, err, errlen);
+	return open_common(path, 1, err, errlen);
+}
+
+struct wx_archive *wx_archive_open_reader(const char *path, char *err, size_t errlen)
+{
+	pthread_once(&reader_once, reader_register);
+	return open_common(path, reader_vfs.zName ? 2 : 1, err, errlen);
 }
 
 void wx_archive_close(struct wx_archive *a)
@@ -939,6 +992,13 @@ int wx_archive_aggregate(struct wx_archive *a, int64_t since, int64_t until, int
 }
 
 /* ---- upload cursors ------------------------------------------------------ */
+
+int wx_archive_data_version(struct wx_archive *a, int64_t *v)
+{
+	int rc = query_int(a->db, "PRAGMA data_version", v);
+
+	return rc == SQLITE_OK ? 0 : fail(a, rc, "reading data_version", NULL, 0);
+}
 
 int wx_archive_cursor_get(struct wx_archive *a, const char *dest, int64_t *ts)
 {

@@ -17,6 +17,10 @@ struct wx_archive;
 struct wx_archive *wx_archive_open(const char *path, char *err, size_t errlen);
 /* Open an existing database read-only (wxctl history/status). */
 struct wx_archive *wx_archive_open_ro(const char *path, char *err, size_t errlen);
+/* The same for a process that must not be able to write the archive (the
+ * network side): every file descriptor it opens, the -wal and -shm too, is
+ * O_RDONLY. */
+struct wx_archive *wx_archive_open_reader(const char *path, char *err, size_t errlen);
 void wx_archive_close(struct wx_archive *a);
 
 /* The message of the last failed call on a, naming the file (for the calls
@@ -32,6 +36,10 @@ int wx_archive_insert(struct wx_archive *a, const struct wx_record *r, char *err
 
 /* The newest record's ts into *ts (0 when empty).  0 or -errno. */
 int wx_archive_newest_ts(struct wx_archive *a, int64_t *ts);
+/* SQLite's PRAGMA data_version of this connection into *v: it changes when
+ * another connection committed to the file (the network side polls it to
+ * learn of new records).  0 or -errno. */
+int wx_archive_data_version(struct wx_archive *a, int64_t *v);
 /* Number of records into *n.  0 or -errno. */
 int wx_archive_count(struct wx_archive *a, int64_t *n);
 

@@ -1082,6 +1082,14 @@ bool wx_config_schema_key(size_t i, const char **section, const char **key)
 	return true;
 }
 
+bool wx_config_network_wanted(const struct wx_config *cfg)
+{
+	/* Every row of uploader/uploaders.c's table, and the web page. */
+	return cfg->mqtt.enabled || cfg->initialstate.enabled || cfg->wunderground.enabled ||
+	       cfg->pwsweather.enabled || cfg->wow.enabled || cfg->windy.enabled ||
+	       cfg->cwop.enabled || cfg->web.enabled;
+}
+
 void wx_config_enable_all_sensors(struct wx_config *cfg)
 {
 	unsigned build = 1u << cfg->station.profile;

@@ -222,6 +222,11 @@ bool wx_config_schema_key(size_t i, const char **section, const char **key);
  * windvane on the MCP3427, air_quality, anemometer, rain, ds18b20). */
 void wx_config_enable_all_sensors(struct wx_config *cfg);
 
+/* Does cfg give the network side (wxd-net) any work: an upload section
+ * turned on (later [web] too)?  A new destination in uploader/uploaders.c
+ * adds its enabled flag here as well. */
+bool wx_config_network_wanted(const struct wx_config *cfg);
+
 /* Read a secret file (password_file, access_key_file): the first line,
  * without its newline.  Warns (once per call) when the file is readable by
  * others.  Returns 0 or -errno with a message in err naming the file. */

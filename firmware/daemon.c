@@ -1,7 +1,10 @@
 /* The station daemon.
  *
  * One thread runs the loop below; sampled sensors read in threads of their
- * own (sensors.c) and uploaders in theirs (uploader/).  Everything is timed
+ * own (sensors.c).  The network side (uploads, later the web page) is
+ * another process, wxd-net, which wxd starts and supervises when the
+ * configuration gives it work (netside.h) and which reads the archive by
+ * itself: nothing here waits for the network.  Everything is timed
  * on the station clock: real, or simulated at some speed, or simulated flat
  * out (speed 0), where the loop jumps from one due event to the next.
  *
@@ -41,16 +44,6 @@ int64_t wx_daemon_real_mono_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * WX_NS_PER_S + ts.tv_nsec;
-}
-
-/* ---- storage ------------------------------------------------------------- */
-
-/* Called by the storage path after records were stored. */
-static void kick_uploaders(void *arg)
-{
-	struct daemon *d = arg;
-
-	wx_uploaders_kick(d->uploads);
 }
 
 /* ---- intervals ------------------------------------------------------------ */
@@ -319,36 +312,12 @@ static int open_signals(void)
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGCHLD);	/* the network side, when it is our child */
 	/* Blocked before any thread starts, so that every thread inherits it. */
 	if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0)
 		return -1;
 	signal(SIGPIPE, SIG_IGN);
 	return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-}
-
-static uint32_t measured_quantities(struct daemon *d)
-{
-	uint32_t q = 0;
-
-	for (int i = 0; i < wx_sensors_count(d->sensors); i++)
-		q |= wx_slot_driver(wx_sensors_slot(d->sensors, i))->quantities;
-	if ((q & WX_Q(WX_TEMPERATURE_C)) && (q & WX_Q(WX_HUMIDITY_PCT)))
-		q |= WX_Q(WX_DEW_POINT_C);
-	if ((q & WX_Q(WX_TEMPERATURE_C)) && (q & WX_Q(WX_PRESSURE_HPA)))
-		q |= WX_Q(WX_SEA_LEVEL_PRESSURE_HPA);
-	return q;
-}
-
-static int start_uploaders(struct daemon *d)
-{
-	char err[512];
-
-	d->uploads = wx_uploaders_start(d->cfg, measured_quantities(d), err, sizeof(err));
-	if (!d->uploads) {
-		wx_log_warnx("%s", err);
-		return -EINVAL;
-	}
-	return 0;
 }
 
 /* Tests only: WXD_SIM_REAL_CLOCK=1 runs the simulated devices on the real
@@ -396,11 +365,10 @@ static int setup(struct daemon *d)
 		return -ENOMEM;
 	d->wind = wx_sensors_find(d->sensors, "anemometer");
 	d->rain = wx_sensors_find(d->sensors, "rain");
-	if (start_uploaders(d))
-		return -EINVAL;
 	/* A station whose archive cannot be opened still samples: records wait
-	 * in memory (status says so) until it can be written. */
-	d->storage = wx_storage_open(d->cfg, d->clock, threaded, kick_uploaders, d);
+	 * in memory (status says so) until it can be written.  The network side
+	 * learns of new records from the archive itself. */
+	d->storage = wx_storage_open(d->cfg, d->clock, threaded, NULL, NULL);
 	if (!d->storage)
 		return -errno;
 
@@ -417,6 +385,9 @@ static int setup(struct daemon *d)
 	d->started_wall_s = wx_clock_wall_ns(d->clock) / WX_NS_PER_S;
 	anchor_interval(d, d->start_mono);
 	d->watchdog_usec = wx_notify_watchdog_usec();
+	d->net = wx_netside_open(d->cfg, d->opts.config_path, d->opts.sim, d->opts.verbose);
+	if (!d->net)
+		return -ENOMEM;
 	return 0;
 }
 
@@ -424,10 +395,11 @@ static void teardown(struct daemon *d)
 {
 	if (d->sensors)
 		wx_sensors_close(d->sensors);
-	/* What waits is written if it can be (and kicks the uploaders)... */
+	/* What waits is written if it can be... */
 	wx_storage_close(d->storage);
-	/* ... then uploads get up to 10 s to deliver what is pending. */
-	wx_uploaders_stop(d->uploads, 10000);
+	/* ... then the network side gets up to 10 s to deliver what is pending
+	 * (and is killed at 11 s). */
+	wx_netside_close(d->net);
 	wx_live_close(d->live);
 	wx_sim_free(d->sim);
 	wx_clock_free(d->clock);
@@ -457,7 +429,7 @@ static void wait_and_serve(struct daemon *d, int64_t due)
 	struct pollfd fds[MAX_POLLFDS];
 	int n = 0, nlive, timeout_ms, live_at;
 	int64_t wait_ns = wx_clock_real_wait_ns(d->clock, due);
-	bool flat_out = d->opts.sim && d->opts.speed == 0;
+	bool flat_out = d->opts.sim && d->opts.speed == 0, sigchld = false;
 
 	fds[n++] = (struct pollfd){ .fd = d->sigfd, .events = POLLIN };
 	if (wx_sensors_fd(d->sensors) >= 0)
@@ -496,11 +468,16 @@ static void wait_and_serve(struct daemon *d, int64_t due)
 	if (fds[0].revents) {
 		struct signalfd_siginfo si;
 
-		if (read(d->sigfd, &si, sizeof(si)) == sizeof(si)) {
+		while (read(d->sigfd, &si, sizeof(si)) == sizeof(si)) {
+			if (si.ssi_signo == SIGCHLD) {
+				sigchld = true;	/* reaped below */
+				continue;
+			}
 			wx_log_info("signal %u: stopping", si.ssi_signo);
 			d->stop = true;
 		}
 	}
+	wx_netside_poll(d->net, sigchld);
 	wx_live_serve(d->live, fds + live_at, nlive);
 	wx_sensors_collect(d->sensors, on_sample, d);
 }

@@ -15,6 +15,8 @@ struct wx_daemon_opts {
 	int64_t duration_s;	/* stop after this much station time; 0 = never */
 	bool has_start;		/* sim: --start given */
 	int64_t start_s;	/* sim: station time starts here (Unix seconds), not now */
+	const char *config_path; /* passed on to the network side (wxd-net -c) */
+	bool verbose;		/* -v: passed on too */
 };
 
 /* Run until SIGTERM/SIGINT or the end of the duration.  Returns 0 after a

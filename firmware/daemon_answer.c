@@ -1,5 +1,6 @@
 /* What the live socket answers: "read" (the latest values and their ages),
- * "status" (health of sensors, storage, clock and uploads) and, with --sim
+ * "status" (health of sensors, storage, clock and uploads), "net-status"
+ * (the network side's report of its uploads) and, with --sim
  * only, the "sim ..." commands the fault tests use. */
 #include <errno.h>
 #include <stdlib.h>
@@ -153,31 +154,10 @@ static void add_health(cJSON *sensors, struct wx_slot *slot)
 	}
 }
 
-static void add_upload(cJSON *ups, struct wx_uploaders *set, int i)
-{
-	struct wx_upload_status st;
-	cJSON *o;
-
-	wx_uploaders_status(set, i, &st);
-	o = cJSON_AddObjectToObject(ups, st.name);
-	if (!o)
-		return;
-	if (!strcmp(st.name, "mqtt"))
-		cJSON_AddBoolToObject(o, "connected", st.connected);
-	cJSON_AddNumberToObject(o, "backlog", (double)st.backlog);
-	cJSON_AddNumberToObject(o, "cursor_ts", (double)st.cursor_ts);
-	cJSON_AddNumberToObject(o, "sent", (double)st.sent);
-	cJSON_AddNumberToObject(o, "last_success", (double)st.last_success_s);
-	if (st.last_error_s) {
-		cJSON_AddStringToObject(o, "last_error", st.last_error);
-		cJSON_AddNumberToObject(o, "last_error_at", (double)st.last_error_s);
-	}
-}
-
 static char *answer_status(struct daemon *d)
 {
 	int64_t wall = wx_clock_wall_ns(d->clock) / WX_NS_PER_S;
-	cJSON *o = cJSON_CreateObject(), *sensors, *ups, *st;
+	cJSON *o = cJSON_CreateObject(), *sensors, *st;
 	struct wx_storage_status ss;
 	char *s;
 
@@ -210,9 +190,8 @@ static char *answer_status(struct daemon *d)
 	sensors = cJSON_AddObjectToObject(o, "sensors");
 	for (int i = 0; sensors && i < wx_sensors_count(d->sensors); i++)
 		add_health(sensors, wx_sensors_slot(d->sensors, i));
-	ups = cJSON_AddObjectToObject(o, "uploads");
-	for (int i = 0; ups && i < wx_uploaders_count(d->uploads); i++)
-		add_upload(ups, d->uploads, i);
+	/* uploads (as the network side last reported them) and network. */
+	wx_netside_status(d->net, o);
 	s = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
 	return s;
@@ -226,6 +205,9 @@ char *wx_daemon_answer(const char *command, void *arg)
 		return answer_read(d);
 	if (strcmp(command, "status") == 0)
 		return answer_status(d);
+	/* The network side's report: untrusted, see netside.c. */
+	if (strncmp(command, "net-status ", 11) == 0)
+		return wx_netside_report(d->net, command + 11) == 0 ? strdup("{\"ok\":true}") : NULL;
 	if (strncmp(command, "sim ", 4) == 0)
 		return answer_sim(d, command);
 	return NULL;

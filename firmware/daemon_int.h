@@ -14,7 +14,7 @@
 #include "firmware/live.h"
 #include "firmware/sensors.h"
 #include "firmware/storage.h"
-#include "uploader/uploaders.h"
+#include "firmware/netside.h"
 
 #define EDGE_BATCH 256
 #define SIM_DRAIN_NS (20 * WX_NS_PER_MS)	/* inside the kernel FIFO's reach */
@@ -38,7 +38,7 @@ struct daemon {
 	struct wx_storage *storage;
 	struct wx_interval *iv;
 	struct wx_live *live;
-	struct wx_uploaders *uploads;
+	struct wx_netside *net;		/* the network side: see netside.h */
 	int sigfd;
 	bool stop;
 

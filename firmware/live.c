@@ -17,7 +17,7 @@
 #include "firmware/log.h"
 
 #define MAX_CLIENTS 16
-#define LINE_MAX_LEN 256
+#define LINE_MAX_LEN WX_LIVE_LINE_MAX
 #define CLIENT_TIMEOUT_S 5
 
 struct client {

@@ -8,6 +8,10 @@
 #include <poll.h>
 #include <stddef.h>
 
+/* The longest command line the server takes, with its newline (a
+ * "net-status" report of the network side is the longest). */
+#define WX_LIVE_LINE_MAX 4096
+
 /* Answer one command: a malloc'd JSON text (no newline) the server frees. */
 typedef char *(*wx_live_answer)(const char *command, void *arg);
 

@@ -10,6 +10,20 @@
 
 #include "firmware/log.h"
 
+uint32_t wx_sensors_quantities(const struct wx_config *cfg)
+{
+	uint32_t q = 0;
+
+	for (size_t i = 0; wx_sensor_drivers[i]; i++)
+		if (wx_sensor_drivers[i]->enabled(cfg))
+			q |= wx_sensor_drivers[i]->quantities;
+	if ((q & WX_Q(WX_TEMPERATURE_C)) && (q & WX_Q(WX_HUMIDITY_PCT)))
+		q |= WX_Q(WX_DEW_POINT_C);
+	if ((q & WX_Q(WX_TEMPERATURE_C)) && (q & WX_Q(WX_PRESSURE_HPA)))
+		q |= WX_Q(WX_SEA_LEVEL_PRESSURE_HPA);
+	return q;
+}
+
 #define REOPEN_PULSE_NS (10 * WX_NS_PER_S)
 #define LOST_LOG_NS (60 * WX_NS_PER_S)	/* at most one "edges lost" line a minute */
 

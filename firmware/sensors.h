@@ -27,6 +27,11 @@ struct wx_slot;
 
 struct wx_sensors;
 
+/* The quantities cfg's enabled sensors measure, as bits (1u << q), with
+ * dew point and sea-level pressure when they can be derived; opens
+ * nothing (the network side's Home Assistant discovery). */
+uint32_t wx_sensors_quantities(const struct wx_config *cfg);
+
 /* Open every enabled sensor of env->cfg (real or simulated per env->sim),
  * on clock: one slot for each enabled row of the driver table
  * (wx_sensor_drivers), however many there are.  A sensor that fails to open

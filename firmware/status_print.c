@@ -38,6 +38,7 @@ void wx_status_print(FILE *out, const cJSON *o)
 {
 	const cJSON *sensors = cJSON_GetObjectItemCaseSensitive(o, "sensors");
 	const cJSON *ups = cJSON_GetObjectItemCaseSensitive(o, "uploads");
+	const cJSON *net = cJSON_GetObjectItemCaseSensitive(o, "network");
 
 	/* Only objects have named members: an array here is a malformed answer. */
 	if (!cJSON_IsObject(sensors))
@@ -76,12 +77,26 @@ void wx_status_print(FILE *out, const cJSON *o)
 		fprintf(out, "uploads: none configured\n");
 	else
 		fprintf(out, "uploads:\n");
+	if (cJSON_IsObject(net) && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(net, "configured"))) {
+		const char *s = str(net, "status");
+
+		if (!strcmp(s, "running") || !strcmp(s, "starting"))
+			fprintf(out, "network side: %s (wxd-net%s)\n", s,
+			        !strcmp(str(net, "process"), "unit") ? ", its own unit" : "");
+		else
+			fprintf(out, "network side: NOT running (%s; last report %s): uploads below are as it last said\n",
+			        s, num(net, "report_age_s") > 0 ?
+			        ago(b1, sizeof(b1), now - num(net, "report_age_s"), now) : "never");
+	}
 	cJSON_ArrayForEach(it, ups) {
 		const cJSON *conn = cJSON_GetObjectItemCaseSensitive(it, "connected");
 
 		fprintf(out, "  %-12s %s%.0f records waiting, last success %s\n", it->string,
 		             cJSON_IsBool(conn) ? (cJSON_IsTrue(conn) ? "connected, " : "disconnected, ") : "",
 		             num(it, "backlog"), ago(b1, sizeof(b1), num(it, "last_success"), now));
+		if (num(it, "skipped") > 0)
+			fprintf(out, "  %-12s %.0f records skipped (older than it takes, or within its 5 minutes)\n",
+			        "", num(it, "skipped"));
 		if (*str(it, "last_error"))
 			fprintf(out, "  %-12s last error %s: %s\n", "",
 			       ago(b2, sizeof(b2), num(it, "last_error_at"), now), str(it, "last_error"));
@@ -100,6 +115,7 @@ bool wx_status_in_error(const cJSON *o, char *why, size_t whylen)
 	const cJSON *sensors = cJSON_GetObjectItemCaseSensitive(o, "sensors");
 	const cJSON *ups = cJSON_GetObjectItemCaseSensitive(o, "uploads");
 	const cJSON *st = cJSON_GetObjectItemCaseSensitive(o, "storage");
+	const cJSON *net = cJSON_GetObjectItemCaseSensitive(o, "network");
 	const cJSON *it;
 
 	if (why && whylen)
@@ -117,5 +133,9 @@ bool wx_status_in_error(const cJSON *o, char *why, size_t whylen)
 			if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(it, "last_error_at")) &&
 			    num(it, "last_error_at") > num(it, "last_success"))
 				return say(why, whylen, "upload", it->string);
+	/* Uploads configured but nobody uploading is an upload in error. */
+	if (cJSON_IsObject(net) && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(net, "configured")) &&
+	    strcmp(str(net, "status"), "running") && strcmp(str(net, "status"), "starting"))
+		return say(why, whylen, "upload network side not running", NULL);
 	return false;
 }

@@ -37,9 +37,9 @@ struct wx_storage_status {
 
 struct wx_storage;
 
-/* Storage for cfg's archive on clock.  written(arg) is called (from the
- * storage thread when threaded) after records were stored, to kick the
- * uploaders.  An archive that cannot be opened is not an error here:
+/* Storage for cfg's archive on clock.  written(arg) (may be NULL) is
+ * called (from the storage thread when threaded) after records were
+ * stored.  An archive that cannot be opened is not an error here:
  * records wait and it is retried.  NULL with errno set on allocation or
  * thread failure. */
 struct wx_storage *wx_storage_open(const struct wx_config *cfg, struct wx_clock *clock,

@@ -93,7 +93,7 @@ int main(int argc, char **argv)
 		case 'd': opts.duration_s = parse_span_or_die(optarg); break;
 		case 't': opts.start_s = parse_start_or_die(optarg); opts.has_start = true; break;
 		case 'k': check = true; break;
-		case 'v': wx_log_verbose(1); break;
+		case 'v': wx_log_verbose(1); opts.verbose = true; break;
 		case 'V': printf("wxd %s\n", WX_VERSION); return 0;
 		case 'h': usage_and_exit(0); break;
 		default: usage_and_exit(EXIT_USAGE);
@@ -125,5 +125,6 @@ int main(int argc, char **argv)
 		printf("%s: ok\n", path);
 		return 0;
 	}
+	opts.config_path = path;
 	return wx_daemon_run(&cfg, &opts) == 0 ? 0 : 1;
 }

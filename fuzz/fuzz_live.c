@@ -28,7 +28,7 @@ static char sock_dir[64];
 static char *answer(const char *command, void *arg)
 {
 	(void)arg;
-	if (strlen(command) >= 256 || strpbrk(command, "\r\n"))
+	if (strlen(command) >= WX_LIVE_LINE_MAX || strpbrk(command, "\r\n"))
 		abort();
 	if (strcmp(command, "read") == 0)
 		return strdup("{\"ts\":1700000000,\"station\":\"fuzz\",\"temperature_c\":12.5}");

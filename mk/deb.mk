@@ -19,7 +19,8 @@ DEB_STRIP   := $(CROSS)strip
 
 deb: $(DEB_FILE)
 
-$(DEB_FILE): $(BUILD)/wxd $(BUILD)/wxctl $(MAN_GZ) systemd/wxd.service systemd/wxd.sysusers systemd/wxd.modules-load \
+$(DEB_FILE): $(BUILD)/wxd $(BUILD)/wxd-net $(BUILD)/wxctl $(MAN_GZ) systemd/wxd.service \
+             systemd/wxd-net.service systemd/wxd.sysusers systemd/wxd.modules-load \
              systemd/wxd.tmpfiles systemd/60-wxd-devices.rules etc/wxd.conf.example \
              debian/control.in debian/postinst debian/prerm debian/postrm debian/conffiles \
              debian/changelog debian/copyright VERSION
@@ -34,7 +35,7 @@ $(DEB_FILE): $(BUILD)/wxd $(BUILD)/wxctl $(MAN_GZ) systemd/wxd.service systemd/w
 	echo "  staged make install PREFIX=/usr into $(DEB_ROOT)"; \
 	: "as dh_strip does: no debug symbols or build notes in the package"; \
 	$(DEB_STRIP) --remove-section=.comment --remove-section=.note --strip-unneeded \
-	  $(DEB_ROOT)/usr/bin/wxd $(DEB_ROOT)/usr/bin/wxctl; \
+	  $(DEB_ROOT)/usr/bin/wxd $(DEB_ROOT)/usr/bin/wxd-net $(DEB_ROOT)/usr/bin/wxctl; \
 	install -D -m 0644 debian/copyright $(DEB_ROOT)/usr/share/doc/wxd/copyright; \
 	gzip -9n < debian/changelog > $(DEB_ROOT)/usr/share/doc/wxd/changelog.gz; \
 	chmod 0644 $(DEB_ROOT)/usr/share/doc/wxd/changelog.gz; \
@@ -45,7 +46,7 @@ $(DEB_FILE): $(BUILD)/wxd $(BUILD)/wxctl $(MAN_GZ) systemd/wxd.service systemd/w
 	mkdir -p $(DEB_WORK)/debian; \
 	printf 'Source: wxd\n\nPackage: wxd\nArchitecture: any\n' > $(DEB_WORK)/debian/control; \
 	deps=$$(cd $(DEB_WORK) && dpkg-shlibdeps -O $(abspath $(DEB_ROOT))/usr/bin/wxd \
-	  $(abspath $(DEB_ROOT))/usr/bin/wxctl | sed -n 's/^shlibs:Depends=//p'); \
+	  $(abspath $(DEB_ROOT))/usr/bin/wxd-net $(abspath $(DEB_ROOT))/usr/bin/wxctl | sed -n 's/^shlibs:Depends=//p'); \
 	[ -n "$$deps" ]; \
 	(cd $(DEB_ROOT) && find . -path ./DEBIAN -prune -o -type f -printf '%P\0' | LC_ALL=C sort -z \
 	  | xargs -0 md5sum > DEBIAN/md5sums); \

@@ -39,7 +39,7 @@ FUZZ_SRC_time     := firmware/timeparse.c
 FUZZ_SRC_oracle_csv := firmware/oracle_import.c firmware/record.c
 FUZZ_SRC_live     := firmware/live.c firmware/log.c
 FUZZ_SRC_reply    := firmware/record_json.c firmware/status_print.c firmware/record.c
-FUZZ_SRC_uploader := uploader/mqtt.c uploader/initialstate.c uploader/uploader.c \
+FUZZ_SRC_uploader := uploader/mqtt.c uploader/initialstate.c uploader/uploader.c uploader/state.c \
                      db/archive.c firmware/record.c firmware/record_json.c \
                      firmware/config.c firmware/log.c
 
@@ -47,7 +47,7 @@ FUZZ_SRC_uploader := uploader/mqtt.c uploader/initialstate.c uploader/uploader.c
 FUZZ_OPTS_config   := -max_len=4096 -dict=fuzz/config.dict
 FUZZ_OPTS_w1_slave := -max_len=256
 FUZZ_OPTS_time     := -max_len=64
-FUZZ_OPTS_live     := -max_len=1024
+FUZZ_OPTS_live     := -max_len=8192
 FUZZ_OPTS_reply    := -max_len=4096 -dict=fuzz/reply.dict
 FUZZ_OPTS_uploader := -max_len=2048 -dict=fuzz/uploader.dict
 
@@ -60,7 +60,7 @@ $(FUZZ_DIR)/obj/%.o: %.c VERSION
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
 
 $(FUZZ_DIR)/fuzz_%: $(FUZZ_DIR)/obj/fuzz/fuzz_%.o
-	$(FUZZ_CC) $(FUZZ_LDFLAGS) $^ $(LIBS) -o $@
+	$(FUZZ_CC) $(FUZZ_LDFLAGS) $^ $(NET_LIBS) -o $@
 
 # Each target's binary also depends on its project objects.
 $(foreach t,$(FUZZ_TARGETS),$(eval $(FUZZ_DIR)/fuzz_$(t): \

@@ -2,7 +2,7 @@
 #
 #   make install [PREFIX=/usr/local] [DESTDIR=]
 #   make uninstall [PREFIX=/usr/local] [DESTDIR=]
-#   make check-unit        systemd-analyze verify + security of wxd.service
+#   make check-unit        systemd-analyze verify + security of both units
 #
 # Binaries, man pages and docs go under PREFIX; the unit, sysusers.d,
 # tmpfiles.d and udev files go to PREFIX/lib/..., which systemd and udev
@@ -23,7 +23,8 @@ UDEVRULESDIR ?= $(LIBDIR_SD)/udev/rules.d
 SYSCONFDIR   ?= /etc
 INSTALL      ?= install
 
-MAN_PAGES := man/wxctl.1 man/wxd.conf.5 man/wxd.8
+MAN_PAGES := man/wxctl.1 man/wxd.conf.5 man/wxd.8 man/wxd-net.8
+UNITS     := wxd.service wxd-net.service
 MAN_GZ    := $(patsubst man/%,$(BUILD)/man/%.gz,$(MAN_PAGES))
 HW_DOCS   := $(wildcard hardware/*.md hardware/config.txt hardware/wiring.svg)
 
@@ -36,15 +37,17 @@ $(BUILD)/man/%.gz: man/%
 	@mkdir -p $(dir $@)
 	gzip -9n < $< > $@
 
-# The unit names /usr/bin/wxd; point it at this install's bindir.
-$(BUILD)/wxd.service: systemd/wxd.service
+# The units name /usr/bin/wxd and /usr/bin/wxd-net; point them at this
+# install's bindir.
+$(BUILD)/%.service: systemd/%.service
 	@mkdir -p $(dir $@)
-	sed 's|^ExecStart=/usr/bin/wxd |ExecStart=$(BINDIR)/wxd |' $< > $@
+	sed 's|^ExecStart=/usr/bin/|ExecStart=$(BINDIR)/|' $< > $@
 
-install: $(BUILD)/wxd $(BUILD)/wxctl $(MAN_GZ) $(BUILD)/wxd.service
+install: $(BUILD)/wxd $(BUILD)/wxd-net $(BUILD)/wxctl $(MAN_GZ) $(addprefix $(BUILD)/,$(UNITS))
 	$(INSTALL) -d $(DESTDIR)$(BINDIR)
-	$(INSTALL) -m 0755 $(BUILD)/wxd $(BUILD)/wxctl $(DESTDIR)$(BINDIR)/
+	$(INSTALL) -m 0755 $(BUILD)/wxd $(BUILD)/wxd-net $(BUILD)/wxctl $(DESTDIR)$(BINDIR)/
 	$(INSTALL) -D -m 0644 $(BUILD)/wxd.service $(DESTDIR)$(UNITDIR)/wxd.service
+	$(INSTALL) -D -m 0644 $(BUILD)/wxd-net.service $(DESTDIR)$(UNITDIR)/wxd-net.service
 	$(INSTALL) -D -m 0644 systemd/wxd.sysusers $(DESTDIR)$(SYSUSERSDIR)/wxd.conf
 	$(INSTALL) -D -m 0644 systemd/wxd.tmpfiles $(DESTDIR)$(TMPFILESDIR)/wxd.conf
 	$(INSTALL) -D -m 0644 systemd/wxd.modules-load $(DESTDIR)$(MODULESLOADDIR)/wxd.conf
@@ -52,6 +55,7 @@ install: $(BUILD)/wxd $(BUILD)/wxctl $(MAN_GZ) $(BUILD)/wxd.service
 	$(INSTALL) -D -m 0644 $(BUILD)/man/wxctl.1.gz $(DESTDIR)$(MANDIR)/man1/wxctl.1.gz
 	$(INSTALL) -D -m 0644 $(BUILD)/man/wxd.conf.5.gz $(DESTDIR)$(MANDIR)/man5/wxd.conf.5.gz
 	$(INSTALL) -D -m 0644 $(BUILD)/man/wxd.8.gz $(DESTDIR)$(MANDIR)/man8/wxd.8.gz
+	$(INSTALL) -D -m 0644 $(BUILD)/man/wxd-net.8.gz $(DESTDIR)$(MANDIR)/man8/wxd-net.8.gz
 	$(INSTALL) -D -m 0644 etc/wxd.conf.example $(DESTDIR)$(DOCDIR)/wxd.conf.example
 	$(if $(HW_DOCS),$(INSTALL) -d $(DESTDIR)$(DOCDIR)/hardware)
 	$(if $(HW_DOCS),$(INSTALL) -m 0644 $(HW_DOCS) $(DESTDIR)$(DOCDIR)/hardware/)
@@ -80,31 +84,35 @@ uninstall:
 	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ] && \
 	    systemctl cat wxd.service >/dev/null 2>&1; then \
 	  echo "systemctl disable --now wxd.service"; systemctl disable --now wxd.service || true; fi
-	rm -f $(DESTDIR)$(BINDIR)/wxd $(DESTDIR)$(BINDIR)/wxctl
-	rm -f $(DESTDIR)$(UNITDIR)/wxd.service
+	rm -f $(DESTDIR)$(BINDIR)/wxd $(DESTDIR)$(BINDIR)/wxd-net $(DESTDIR)$(BINDIR)/wxctl
+	rm -f $(DESTDIR)$(UNITDIR)/wxd.service $(DESTDIR)$(UNITDIR)/wxd-net.service
 	rm -f $(DESTDIR)$(SYSUSERSDIR)/wxd.conf $(DESTDIR)$(TMPFILESDIR)/wxd.conf
 	rm -f $(DESTDIR)$(MODULESLOADDIR)/wxd.conf
 	rm -f $(DESTDIR)$(UDEVRULESDIR)/60-wxd-devices.rules
 	rm -f $(DESTDIR)$(MANDIR)/man1/wxctl.1.gz $(DESTDIR)$(MANDIR)/man5/wxd.conf.5.gz \
-	      $(DESTDIR)$(MANDIR)/man8/wxd.8.gz
+	      $(DESTDIR)$(MANDIR)/man8/wxd.8.gz $(DESTDIR)$(MANDIR)/man8/wxd-net.8.gz
 	rm -rf $(DESTDIR)$(DOCDIR)
 	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemctl daemon-reload; fi
-	@echo "kept $(SYSCONFDIR)/wxd and /var/lib/wxd (configuration and archive) and the wxd user"
+	@echo "kept $(SYSCONFDIR)/wxd, /var/lib/wxd and /var/lib/wxd-net (configuration, archive, upload progress) and the wxd user"
 
-# Both checks on the unit as the repository has it.  verify needs
-# ExecStart= to exist: use the built daemon, or /bin/true when it is not
-# built yet.  The Documentation= man pages are looked up in our own tree.
-# security fails above exposure 2.0 (its --threshold is in tenths).
+# Both checks on each unit as the repository has it.  verify needs
+# ExecStart= to exist: use the built programs, or /bin/true when they are
+# not built yet.  The Documentation= man pages are looked up in our own
+# tree.  security fails above exposure 2.0 (its --threshold is in tenths).
 UNIT_CHECK_DIR := $(BUILD)/unit-check
 check-unit: $(MAN_GZ)
 	@command -v systemd-analyze >/dev/null || { echo "check-unit: systemd-analyze not found (apt-get install systemd)" >&2; exit 1; }
 	@rm -rf $(UNIT_CHECK_DIR) && mkdir -p $(UNIT_CHECK_DIR)/man/man1 $(UNIT_CHECK_DIR)/man/man5 $(UNIT_CHECK_DIR)/man/man8
 	@cp $(BUILD)/man/wxctl.1.gz $(UNIT_CHECK_DIR)/man/man1/ && cp $(BUILD)/man/wxd.conf.5.gz $(UNIT_CHECK_DIR)/man/man5/ && \
-	  cp $(BUILD)/man/wxd.8.gz $(UNIT_CHECK_DIR)/man/man8/
-	@exe=$$( [ -x $(BUILD)/wxd ] && echo $(abspath $(BUILD)/wxd) || echo /bin/true ); \
-	  echo "check-unit: ExecStart stand-in $$exe"; \
-	  sed "s|^ExecStart=/usr/bin/wxd |ExecStart=$$exe |" systemd/wxd.service > $(UNIT_CHECK_DIR)/wxd.service
-	MANPATH=$(abspath $(UNIT_CHECK_DIR)/man) systemd-analyze verify $(UNIT_CHECK_DIR)/wxd.service
-	systemd-analyze security --offline=true --threshold=20 --no-pager $(UNIT_CHECK_DIR)/wxd.service | tail -1
-	@systemd-analyze security --offline=true --threshold=20 --no-pager $(UNIT_CHECK_DIR)/wxd.service >/dev/null
+	  cp $(BUILD)/man/wxd.8.gz $(BUILD)/man/wxd-net.8.gz $(UNIT_CHECK_DIR)/man/man8/
+	@for p in wxd wxd-net; do \
+	  exe=$$( [ -x $(BUILD)/$$p ] && echo $(abspath $(BUILD))/$$p || echo /bin/true ); \
+	  echo "check-unit: $$p.service ExecStart stand-in $$exe"; \
+	  sed "s|^ExecStart=/usr/bin/$$p |ExecStart=$$exe |" systemd/$$p.service > $(UNIT_CHECK_DIR)/$$p.service; \
+	done
+	cd $(UNIT_CHECK_DIR) && MANPATH=$(abspath $(UNIT_CHECK_DIR)/man) systemd-analyze verify $(UNITS)
+	@for u in $(UNITS); do \
+	  systemd-analyze security --offline=true --threshold=20 --no-pager $(UNIT_CHECK_DIR)/$$u | tail -1; \
+	  systemd-analyze security --offline=true --threshold=20 --no-pager $(UNIT_CHECK_DIR)/$$u >/dev/null || exit 1; \
+	done
 	@echo "check-unit: ok"

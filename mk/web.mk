@@ -1,14 +1,14 @@
 # The web page and JSON API (web/, issue 13): libmicrohttpd, the page's
 # files embedded into the library at build time by web/embed.sh, and
 # chromium for the test that looks at the page in a real browser.
-PKGS     += libmicrohttpd
+NET_PKGS += libmicrohttpd
 DEB_PKGS += libmicrohttpd-dev chromium curl
 CROSS_DEB_PKGS += libmicrohttpd-dev:$(CROSS_DEBARCH)
 # threads and loopback sockets, as test_mqtt
 CROSS_NOT_UNDER_QEMU += test_web
 
 WEB_STATIC := $(sort $(wildcard web/static/*))
-$(BUILD)/libwx.a: $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard web/*.c)) $(BUILD)/obj/web/static_files.o
+$(BUILD)/libwxnet.a: $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard web/*.c)) $(BUILD)/obj/web/static_files.o
 
 $(BUILD)/gen/web/static_files.c: web/embed.sh $(WEB_STATIC)
 	@mkdir -p $(dir $@)

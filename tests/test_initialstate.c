@@ -21,6 +21,7 @@
 #include "firmware/record.h"
 #include "tests/support/broker.h"
 #include "tests/support/httpd.h"
+#include "uploader/state.h"
 #include "uploader/uploader.h"
 #include "uploader/uploader_internal.h"
 
@@ -229,7 +230,7 @@ static void initialstate_posts_each_non_null_quantity_as_an_event(void **state)
 	assert_int_equal(rq.events, 10);
 	assert_int_equal(rq.status, 204);
 	check_events(f->h, 5);
-	assert_int_equal(wx_archive_cursor_get(f->a, "initialstate", &cursor), 0);
+	assert_int_equal(wx_upload_state_cursor_peek(f->cfg.station.database, "initialstate", &cursor), 0);
 	assert_int_equal(cursor, T0 + 4 * 60);
 }
 
@@ -321,7 +322,7 @@ static void initialstate_reports_401_and_keeps_the_data(void **state)
 	sleep_ms(500);
 	assert_int_equal(test_httpd_request_count(f->h), 1);
 	wx_uploader_stop(u, 200);
-	assert_int_equal(wx_archive_cursor_get(f->a, "initialstate", &cursor), 0);
+	assert_int_equal(wx_upload_state_cursor_peek(f->cfg.station.database, "initialstate", &cursor), 0);
 	assert_int_equal(cursor, 0);
 	assert_int_equal(test_httpd_event_count(f->h), 0);
 
@@ -398,7 +399,7 @@ static void initialstate_stop_gives_up_on_a_slow_server_after_the_grace(void **s
 	wx_uploader_stop(u, 300);
 	assert_true(now_ms() - t < 1500);
 	/* The answer never came: the data stays for next time. */
-	assert_int_equal(wx_archive_cursor_get(f->a, "initialstate", &cursor), 0);
+	assert_int_equal(wx_upload_state_cursor_peek(f->cfg.station.database, "initialstate", &cursor), 0);
 	assert_int_equal(cursor, 0);
 }
 

@@ -33,6 +33,7 @@
 #include "firmware/record.h"
 #include "firmware/record_json.h"
 #include "tests/support/broker.h"
+#include "uploader/state.h"
 #include "uploader/uploader.h"
 
 #define T0 1700000000LL
@@ -312,8 +313,8 @@ static void mqtt_publishes_each_record_as_json_with_the_contract_keys(void **sta
 	}
 	assert_int_equal(check_all_arrived_in_order(f->sub, 7), 0);
 	wx_uploader_stop(u, 2000);
-	/* The cursor is in the archive, for the next start. */
-	assert_int_equal(wx_archive_cursor_get(f->a, "mqtt", &cursor), 0);
+	/* The cursor is in the network side's state file, for the next start. */
+	assert_int_equal(wx_upload_state_cursor_peek(f->cfg.station.database, "mqtt", &cursor), 0);
 	assert_int_equal(cursor, T0 + 6 * 60);
 }
 
@@ -494,7 +495,7 @@ static void mqtt_resumes_from_its_cursor_after_a_restart_mid_backlog(void **stat
 	u = start(f, 0);
 	assert_true(test_sub_wait(f->sub, PREFIX "/record", 300, 5000) >= 300);
 	wx_uploader_stop(u, 0);		/* in the middle of the backlog */
-	assert_int_equal(wx_archive_cursor_get(f->a, "mqtt", &cursor), 0);
+	assert_int_equal(wx_upload_state_cursor_peek(f->cfg.station.database, "mqtt", &cursor), 0);
 	assert_true(cursor >= T0 + 100 * 60);
 	assert_true(cursor < T0 + (n - 1) * 60);
 
@@ -1178,9 +1179,44 @@ static void mqtt_follows_a_replaced_archive_by_itself(void **state)
 	assert_int_equal(test_sub_wait(f->sub, PREFIX "/record", 9, 2000), 9);
 	a = wx_archive_open(f->cfg.station.database, err, sizeof(err));
 	assert_non_null(a);
-	assert_int_equal(wx_archive_cursor_get(a, "mqtt", &cursor), 0);
+	assert_int_equal(wx_upload_state_cursor_peek(f->cfg.station.database, "mqtt", &cursor), 0);
 	assert_int_equal(cursor, T0 + 21 * 60);
 	wx_archive_close(a);
+}
+
+/* Issue 16: the network side keeps its cursors in its own state file.  An
+ * upgraded station's cursor is taken from the archive's upload_cursor
+ * table once (nothing is sent again), and the archive is never written:
+ * its table keeps the old value. */
+static void mqtt_imports_the_archive_cursor_once_and_never_writes_the_archive(void **state)
+{
+	struct fixture *f = *state;
+	struct wx_upload_status st;
+	struct wx_uploader *u;
+	struct test_msg m;
+	int64_t cursor;
+
+	insert_range(f, 0, 6);
+	assert_int_equal(wx_archive_cursor_set(f->a, "mqtt", T0 + 2 * 60), 0);
+	u = start(f, 0);
+	st = wait_cursor(u, T0 + 5 * 60, 5000);
+	assert_int_equal(st.cursor_ts, T0 + 5 * 60);
+	assert_int_equal(st.sent, 3);
+	assert_int_equal(test_sub_wait(f->sub, PREFIX "/record", 3, 2000), 3);
+	assert_true(test_sub_get(f->sub, PREFIX "/record", 0, &m));
+	check_payload(m.payload, 3);
+	test_msg_free(&m);
+	wx_uploader_stop(u, 2000);
+	assert_int_equal(wx_upload_state_cursor_peek(f->cfg.station.database, "mqtt", &cursor), 0);
+	assert_int_equal(cursor, T0 + 5 * 60);
+	assert_int_equal(wx_archive_cursor_get(f->a, "mqtt", &cursor), 0);
+	assert_int_equal(cursor, T0 + 2 * 60);
+	/* A second start goes on from the state file, not the archive. */
+	insert_range(f, 6, 7);
+	u = start(f, 0);
+	st = wait_cursor(u, T0 + 6 * 60, 5000);
+	assert_int_equal(st.sent, 1);
+	wx_uploader_stop(u, 2000);
 }
 
 /* ---- backlog bookkeeping (issue 12 item 5) ---------------------------- */
@@ -1353,7 +1389,7 @@ static void mqtt_stop_returns_within_the_grace_when_the_broker_is_a_black_hole(v
 	{
 		int64_t cursor;
 
-		assert_int_equal(wx_archive_cursor_get(f->a, "mqtt", &cursor), 0);
+		assert_int_equal(wx_upload_state_cursor_peek(f->cfg.station.database, "mqtt", &cursor), 0);
 		assert_int_equal(cursor, 0);
 	}
 	black_hole_close(&h);
@@ -1406,6 +1442,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(mqtt_state_has_null_rain_today_without_a_gauge, setup, teardown),
 		cmocka_unit_test_setup_teardown(mqtt_starts_without_an_archive_and_sends_once_it_opens, setup, teardown),
 		cmocka_unit_test_setup_teardown(mqtt_follows_a_replaced_archive_by_itself, setup, teardown),
+		cmocka_unit_test_setup_teardown(mqtt_imports_the_archive_cursor_once_and_never_writes_the_archive,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(mqtt_counts_a_large_backlog_once_while_draining_it, setup, teardown),
 		cmocka_unit_test_setup_teardown(mqtt_stop_returns_within_the_grace_when_the_broker_is_a_black_hole, setup, teardown),
 		cmocka_unit_test_setup_teardown(mqtt_stop_returns_within_the_grace_when_connack_never_comes, setup, teardown),

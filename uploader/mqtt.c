@@ -48,6 +48,7 @@
 #include <unistd.h>
 
 #include "firmware/record_json.h"
+#include "uploader/state.h"
 
 #define WINDOW 20		/* records in flight at once */
 #define KEEPALIVE_S 60
@@ -78,7 +79,9 @@ struct mqtt {
 	uint32_t quantities;
 	char ha_prefix[WX_PATH_LEN];
 	char ha_status[WX_PATH_LEN + 8];	/* <ha_prefix>/status */
-	char ha_file[WX_PATH_LEN + 16];		/* <database>.ha-discovery */
+	char ha_file[WX_PATH_LEN + 48];		/* <state dir>/<archive>.ha-discovery */
+	char ha_old[WX_PATH_LEN + 16];		/* <database>.ha-discovery (before the split) */
+	bool ha_import;				/* read ha_old until ha_file is written */
 	char (*ha_want)[HA_TOPIC_LEN];		/* the configs that apply now */
 	enum wx_quantity ha_want_q[WX_QUANTITY_COUNT];
 	int ha_nwant;
@@ -438,10 +441,11 @@ static char *discovery_config(const struct mqtt *q, enum wx_quantity k)
 /* The topics in the state file into out (up to max); how many. */
 static int ha_file_read(const struct mqtt *q, char (*out)[HA_TOPIC_LEN], int max)
 {
-	FILE *f = fopen(q->ha_file, "r");
+	FILE *f;
 	char line[HA_TOPIC_LEN + 2];
 	int n = 0;
 
+	f = fopen(q->ha_import ? q->ha_old : q->ha_file, "r");
 	if (!f)
 		return 0;
 	while (n < max && fgets(line, sizeof(line), f)) {
@@ -477,8 +481,10 @@ static int ha_file_write(struct mqtt *q, char (*extra)[HA_TOPIC_LEN], int nextra
 	int e;
 
 	if (nextra == 0 && q->ha_nwant == 0) {
-		if (unlink(q->ha_file) == 0 || errno == ENOENT)
+		if (unlink(q->ha_file) == 0 || errno == ENOENT) {
+			q->ha_import = false;
 			return 0;
+		}
 		e = errno;
 		goto fail;
 	}
@@ -500,8 +506,10 @@ static int ha_file_write(struct mqtt *q, char (*extra)[HA_TOPIC_LEN], int nextra
 		e = errno;
 	if (!e && rename(tmp, q->ha_file) != 0)
 		e = errno;
-	if (!e)
+	if (!e) {
+		q->ha_import = false;
 		return 0;
+	}
 	unlink(tmp);
 fail:
 	errno = e;
@@ -882,7 +890,17 @@ struct wx_uploader *wx_mqtt_start(const struct wx_config *cfg, uint32_t quantiti
 	snprintf(q->ha_prefix, sizeof(q->ha_prefix), "%s",
 		 cfg->mqtt.ha_prefix[0] ? cfg->mqtt.ha_prefix : "homeassistant");
 	snprintf(q->ha_status, sizeof(q->ha_status), "%s/status", q->ha_prefix);
-	snprintf(q->ha_file, sizeof(q->ha_file), "%s.ha-discovery", cfg->station.database);
+	/* Beside the upload cursors (state.h); a station upgraded from a
+	 * version that kept it beside the archive gets it moved there. */
+	if (wx_upload_state_path(cfg->station.database, ".ha-discovery", q->ha_file,
+				 sizeof(q->ha_file)) == 0) {
+		snprintf(q->ha_old, sizeof(q->ha_old), "%s.ha-discovery", cfg->station.database);
+		if (strcmp(q->ha_old, q->ha_file) != 0 && access(q->ha_file, F_OK) != 0 &&
+		    access(q->ha_old, R_OK) == 0)
+			q->ha_import = true;
+	} else {
+		snprintf(q->ha_file, sizeof(q->ha_file), "%s.ha-discovery", cfg->station.database);
+	}
 	q->ha_want = calloc(WX_QUANTITY_COUNT, HA_TOPIC_LEN);
 	if (!q->ha_want) {
 		snprintf(err, errlen, "mqtt: out of memory");

@@ -22,6 +22,7 @@
  * STOP_MARGIN_MS for the thread; a thread still held by the network after
  * that (a DNS lookup, say) is left to finish and free itself. */
 #include "uploader/uploader_internal.h"
+#include "uploader/state.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -50,7 +51,9 @@ struct wx_uploader {
 	char *database;
 
 	/* The thread's own: */
-	struct wx_archive *archive;	/* NULL until it opens */
+	struct wx_archive *archive;	/* NULL until it opens, read-only */
+	struct wx_upload_state *state;	/* the cursors: see state.h */
+	char archive_id[48];		/* "st_dev:st_ino" of the archive open */
 	dev_t db_dev;
 	ino_t db_ino;
 	int64_t next_open_ms, next_check_ms;
@@ -100,6 +103,7 @@ static void destroy(struct wx_uploader *u)
 {
 	u->ops->free_impl(u->impl);
 	wx_archive_close(u->archive);
+	wx_upload_state_close(u->state);
 	close(u->kick_fd);
 	pthread_cond_destroy(&u->done_cv);
 	pthread_mutex_destroy(&u->mu);
@@ -188,8 +192,24 @@ static int archive_open(struct wx_uploader *u)
 				  u->database, strerror(-rc));
 		return rc;
 	}
-	/* Read-write for now: the upload cursors live in the archive. */
-	u->archive = wx_archive_open(u->database, err, sizeof(err));
+	/* Read-only: the sampler alone writes the archive; the cursors live
+	 * in the network side's own state file. */
+	if (!u->state) {
+		char path[WX_PATH_LEN + 32];
+
+		if (wx_upload_state_path(u->database, ".uploads", path, sizeof(path))) {
+			wx_uploader_error(u, "%s: state file for %s: name too long", u->ops->name,
+					  u->database);
+			return -ENAMETOOLONG;
+		}
+		u->state = wx_upload_state_open(path, err, sizeof(err));
+		if (!u->state) {
+			rc = -errno;
+			wx_uploader_error(u, "%s: %s (retrying)", u->ops->name, err);
+			return rc ? rc : -EIO;
+		}
+	}
+	u->archive = wx_archive_open_reader(u->database, err, sizeof(err));
 	if (!u->archive) {
 		rc = -errno;
 		wx_uploader_error(u, "%s: %s (retrying)", u->ops->name, err);
@@ -197,11 +217,18 @@ static int archive_open(struct wx_uploader *u)
 	}
 	u->db_dev = st.st_dev;
 	u->db_ino = st.st_ino;
-	/* Cursor moves need not be durable on their own: see archive.h. */
-	wx_archive_relax_sync(u->archive);
-	rc = wx_archive_cursor_get(u->archive, u->ops->name, &u->cursor);
-	if (!rc)
-		rc = wx_archive_tail(u->archive, u->cursor, &backlog, &newest);
+	snprintf(u->archive_id, sizeof(u->archive_id), "%llu:%llu",
+		 (unsigned long long)st.st_dev, (unsigned long long)st.st_ino);
+	rc = wx_upload_state_cursor_get(u->state, u->ops->name, u->archive_id, u->archive,
+					&u->cursor);
+	if (rc) {
+		wx_uploader_error(u, "%s: %s (retrying)", u->ops->name,
+				  wx_upload_state_errmsg(u->state));
+		wx_archive_close(u->archive);
+		u->archive = NULL;
+		return rc;
+	}
+	rc = wx_archive_tail(u->archive, u->cursor, &backlog, &newest);
 	if (rc) {
 		wx_uploader_error(u, "%s: %s (retrying)", u->ops->name,
 				  wx_archive_errmsg(u->archive));
@@ -386,7 +413,8 @@ static int move_cursor(struct wx_uploader *u, int64_t ts, uint64_t n, bool skipp
 	int rc = 0;
 
 	if (ts > u->cursor) {
-		rc = u->archive ? wx_archive_cursor_set(u->archive, u->ops->name, ts) : -ENOENT;
+		rc = u->archive ? wx_upload_state_cursor_set(u->state, u->ops->name, u->archive_id, ts)
+				: -ENOENT;
 		if (rc < 0) {
 			errno = -rc;
 			wx_log_warn("%s: cannot store the upload cursor (records will be sent again)",
