@@ -106,8 +106,12 @@ static int take(struct wx_slot *slot, struct wx_record *r, char *err, size_t err
 	}
 	wx_record_init(r, 0);
 	rc = slot->drv->sample(slot->dev, r, err, errlen);
-	if (rc == -ENODEV || rc == -ENOENT) {
-		/* The device went away; open it afresh next time. */
+	if (rc < 0) {
+		/* Let go of the bus and open it afresh next time: a chip
+		 * unplugged and plugged back (perhaps another one) is probed
+		 * and calibrated again, and a bus driver can be unloaded and
+		 * loaded again under the running daemon (i2c-dev holds the
+		 * adapter's module while its /dev node is open). */
 		slot->drv->close(slot->dev);
 		slot->dev = NULL;
 	}

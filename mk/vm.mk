@@ -28,7 +28,7 @@ VM_DIR       := $(BUILD)/vm
 VM_TESTS     ?= boot i2c clock powercut
 VM_DEB_PKGS  := qemu-system-x86 qemu-utils debootstrap e2fsprogs kmod cpio xz-utils
 # The station's run-time libraries are in the base so dpkg -i needs no network.
-VM_BASE_PKGS := systemd-sysv,udev,kmod,dbus,procps,i2c-tools,sqlite3,libi2c0,libgpiod2,libsqlite3-0,libcurl4,libmosquitto1,libinih1,libcjson1,libsystemd0
+VM_BASE_PKGS := systemd-sysv,udev,kmod,dbus,procps,i2c-tools,sqlite3,libi2c0,libgpiod2,libsqlite3-0,libcurl4,libmosquitto1,libinih1,libcjson1,libmicrohttpd12
 VM_GUEST     := $(shell find tests/vm/guest -type f 2>/dev/null)
 
 .PHONY: test-vm vm-image FORCE
