@@ -1,7 +1,7 @@
 /* The station daemon.
  *
  * One thread runs the loop below; sampled sensors read in threads of their
- * own (sensors.c).  The network side (uploads, later the web page) is
+ * own (sensors.c).  The network side (uploads, the web page) is
  * another process, wxd-net, which wxd starts and supervises when the
  * configuration gives it work (netside.h) and which reads the archive by
  * itself: nothing here waits for the network.  Everything is timed
