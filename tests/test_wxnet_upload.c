@@ -955,38 +955,8 @@ static void a_day_offline_gives_wow_every_5th_record_and_windy_only_the_current(
 	assert_int_equal(st.skipped, 1439);
 }
 
-/* qemu-user (make test-cross) hangs on threaded loopback servers, as it
- * does for test_initialstate, which mk/cross.mk leaves out by name.  Until
- * this test is named there too, it says so itself: an ARM build that reads
- * an x86 /proc/cpuinfo runs under emulation.  On a Pi it runs. */
-static bool emulated_on_another_cpu(void)
-{
-#if defined(__aarch64__) || defined(__arm__)
-	FILE *fp = fopen("/proc/cpuinfo", "r");
-	char line[256];
-	bool x86 = false;
-
-	while (fp && fgets(line, sizeof(line), fp))
-		x86 |= strncmp(line, "vendor_id", 9) == 0;
-	if (fp)
-		fclose(fp);
-	return x86;
-#else
-	return false;
-#endif
-}
-
-static void uploads_are_not_tested_under_cpu_emulation(void **state)
-{
-	(void)state;
-	skip();
-}
-
 int main(void)
 {
-	const struct CMUnitTest emulated[] = {
-		cmocka_unit_test(uploads_are_not_tested_under_cpu_emulation),
-	};
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(wunderground_sends_every_record_oldest_first_with_rain_totals, setup, teardown),
 		cmocka_unit_test_setup_teardown(wunderground_skips_records_older_than_backfill_days, setup, teardown),
@@ -1003,8 +973,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(a_day_offline_gives_wow_every_5th_record_and_windy_only_the_current, setup, teardown),
 	};
 
-	if (emulated_on_another_cpu())
-		return cmocka_run_group_tests(emulated, NULL, NULL);
 	setenv("TZ", "UTC", 1);
 	tzset();
 	wx_log_quiet(1);
