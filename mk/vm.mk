@@ -6,6 +6,9 @@
 #                     which tests/run counts when make test runs it.
 #   make vm-image     only build the machine (kernel, modules, root image)
 #   make test-vm VM_TESTS="boot i2c"   a subset
+#   (pulses, pulses2, storage: the anemometer and rain gauge on gpio-sim
+#   with libgpiod 1.6 and 2.x, and under slow, locked and failing storage;
+#   their measurements go to $(BUILD)/vm/figures)
 #
 # The machine (tests/vm/mkvm does each step, tests/vm/run boots it):
 #   - kernel: the version linux-image-amd64 names when first built; its
@@ -25,7 +28,7 @@
 # over, picking up a newer kernel.
 
 VM_DIR       := $(BUILD)/vm
-VM_TESTS     ?= boot i2c clock powercut
+VM_TESTS     ?= boot i2c clock powercut pulses pulses2 storage
 VM_DEB_PKGS  := qemu-system-x86 qemu-utils debootstrap e2fsprogs kmod cpio xz-utils
 # The station's run-time libraries are in the base so dpkg -i needs no network.
 VM_BASE_PKGS := systemd-sysv,udev,kmod,dbus,procps,i2c-tools,sqlite3,libi2c0,libgpiod2,libsqlite3-0,libcurl4,libmosquitto1,libinih1,libcjson1,libsystemd0,dmsetup,gpiod

@@ -7,7 +7,8 @@
 # wind_pulses, rain_tips and wind_gust_kmh must equal what was injected in
 # its interval, computed here from the injector's CLOCK_REALTIME log the way
 # drivers/pulse.c does (250 ms bins, the best 12 in a row, x 2.4 / 3).
-# Then 60 s at 5 Hz: wxd's wakeups per thread (voluntary context switches).
+# Then (libgpiod 1.6) 60 s at 5 Hz: wxd's wakeups per thread (voluntary
+# context switches).
 . /usr/local/lib/wxvm/lib.sh
 V=${WXVM_GPIOD:-1}
 PLAN=${WXVM_PLAN:-"0.5 1 2 4 8 20 40 80 8/1 0"}
@@ -61,6 +62,9 @@ note "figure: edges_lost libgpiod $V after 80 Hz with bounce: $lost80 (rejected 
 [ "${lost80:-x}" = 0 ] && ok "edges_lost 0 after 80 Hz with bounce" || bad "edges_lost $lost80 after 80 Hz"
 
 # Wakeups at 5 Hz with bounce: voluntary context switches per thread.
+# Measured with libgpiod 1.6 only, to keep make test short (2.x gave the
+# same within 1/s: see the README).
+[ "$V" = 1 ] || finish
 pid=$(mainpid)
 snap() { for t in /proc/$pid/task/*; do echo "$([ ${t##*/} = $pid ] && echo main || echo thread) ${t##*/} $(sed -n 's/^voluntary_ctxt_switches:\s*//p' $t/status)"; done; }
 wxvm-pulse $WPULL $RPULL 5 5 5 5 5 5 5 > /run/wxvm-5hz.log &
