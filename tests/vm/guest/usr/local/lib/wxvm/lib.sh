@@ -2,7 +2,14 @@
 fails=0
 DB=/var/lib/wxd/wx.db
 ok()  { echo "WXVM   ok: $*"; }
-bad() { echo "WXVM   FAIL: $*"; fails=$((fails + 1)); }
+bad() { echo "WXVM   FAIL: $*"; fails=$((fails + 1)); part_bad=${part_bad:-$*}; }
+# part NAME: one boot, several tests: NAME passes if nothing failed since
+# the previous part; the host counts each "WXVM PART" line as a test.
+part_fails=0 part_bad=
+part() {
+	if [ $fails -eq $part_fails ]; then echo "WXVM PART $1 PASS"; else echo "WXVM PART $1 FAIL: $part_bad"; fi
+	part_fails=$fails part_bad=
+}
 note() { echo "WXVM   $*"; }
 # check DESCRIPTION COMMAND...: ok or FAIL with the command's last output.
 check() {
