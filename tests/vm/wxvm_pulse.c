@@ -12,9 +12,9 @@
  *
  * Closures are placed so that what wxd must count is unambiguous:
  *   - none within 50 ms of an interval boundary (ts - 10, ts];
- *   - wind closures sit at a phase of half a period (at most 125 ms) after
- *     a boundary of wxd's 250 ms gust bins, so none is near a bin edge: the
- *     rates are those whose period divides 250 ms or is a multiple of it;
+ *   - closures sit half of gcd(period, 250 ms) away from the edges of
+ *     wxd's 250 ms gust bins, so none is near a bin edge (use rates whose
+ *     period shares a good part of 250 ms: 80 Hz 6.25 ms, 5 Hz 25 ms);
  *   - a closure that would come less than 11 ms after the previous one
  *     (the one before ran late) is not made, so wxd's 9.6 ms plausibility
  *     window never has to reject a real closure.
@@ -101,6 +101,17 @@ static void add(int64_t t, int line, int close)
 	acts[nact++] = (struct act){ t, line, close };
 }
 
+static int64_t gcd(int64_t a, int64_t b)
+{
+	while (b) {
+		int64_t t = a % b;
+
+		a = b;
+		b = t;
+	}
+	return a;
+}
+
 /* Closures of one line in [start, start + INTERVAL) at hz. */
 static void plan(int64_t start, int line, double hz)
 {
@@ -109,7 +120,9 @@ static void plan(int64_t start, int line, double hz)
 	if (hz <= 0)
 		return;
 	period = (int64_t)(NS / hz + 0.5);
-	phase = (period < BIN ? period : BIN) / 2;
+	/* Half the step at which closures meet the 250 ms grid: 6.25 ms at
+	 * 80 Hz, 25 ms at 5 Hz (200 ms: 100 ms would hit 500 ms), 125 ms at 1 Hz. */
+	phase = gcd(period, BIN) / 2;
 	for (int64_t t = start + phase; t < start + INTERVAL; t += period) {
 		if (t - start < EDGE_GUARD || start + INTERVAL - t < EDGE_GUARD)
 			continue;
@@ -172,7 +185,9 @@ int main(int argc, char **argv)
 			continue;
 		}
 		pull(a->line, 1);
-		last_close[a->line] = t;
+		/* The kernel stamps the edge somewhere between t and now: the
+		 * next closure keeps 11 ms from the latest it can be. */
+		last_close[a->line] = now_ns();
 		/* 1-3 extra falling edges, 0.5 ms apart: the contact bouncing */
 		seed = seed * 1103515245u + 12345u;
 		for (int b = 0, nb = 1 + (int)((seed >> 16) % 3); b < nb; b++) {
