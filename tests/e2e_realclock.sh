@@ -48,8 +48,8 @@ grep -q "(simulated)" "$T/rc.log" || { bad "wxd did not start: $(cat "$T/rc.log"
 : > "$T/seen"
 burst=0 last=0
 while kill -0 $pid 2>/dev/null; do
-	t=$(now)
 	ts=$(q 'select coalesce(max(ts), 0) from archive')
+	t=$(now)	# after the query: the record was written before this moment
 	if [ -n "$ts" ] && [ "$ts" != "$last" ] && [ "$ts" != 0 ]; then
 		echo "$ts $t" >> "$T/seen"; last=$ts
 	fi
