@@ -15,6 +15,7 @@
  * network errors back off exponentially with jitter up to 5 minutes; 401, 402, 403 and other
  * 4xx keep the data and retry every 5 minutes. */
 #include "uploader/uploader_internal.h"
+#include "uploader/wxnet.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -31,7 +32,6 @@
 #define CONNECT_TIMEOUT_MS 10000
 #define TOTAL_TIMEOUT_MS 30000
 #define MAX_EVENTS 1000
-#define POLL_MS 50		/* how often a request in progress looks for a stop */
 
 struct is {
 	struct wx_uploader *u;
@@ -219,45 +219,6 @@ static void handle_response(struct is *s, CURL *c, const struct batch *b, CURLco
 	}
 }
 
-/* One request through the multi interface, so that a stop is noticed within
- * POLL_MS whatever the server does (the easy interface's progress callback
- * comes only about once a second while a server says nothing). */
-static CURLcode perform(struct is *s, CURL *c)
-{
-	CURLM *mh = curl_multi_init();
-	CURLcode rc = CURLE_OUT_OF_MEMORY;
-	int running = 1;
-
-	if (!mh)
-		return rc;
-	if (curl_multi_add_handle(mh, c) != CURLM_OK) {
-		curl_multi_cleanup(mh);
-		return rc;
-	}
-	for (;;) {
-		CURLMsg *msg;
-		int left;
-
-		if (curl_multi_perform(mh, &running) != CURLM_OK) {
-			rc = CURLE_FAILED_INIT;
-			break;
-		}
-		if (!running) {
-			msg = curl_multi_info_read(mh, &left);
-			rc = msg && msg->msg == CURLMSG_DONE ? msg->data.result : CURLE_FAILED_INIT;
-			break;
-		}
-		if (wx_uploader_stopping(s->u) && wx_uploader_grace_left_ms(s->u) == 0) {
-			rc = CURLE_ABORTED_BY_CALLBACK;
-			break;
-		}
-		curl_multi_poll(mh, NULL, 0, POLL_MS, NULL);
-	}
-	curl_multi_remove_handle(mh, c);
-	curl_multi_cleanup(mh);
-	return rc;
-}
-
 static void send_batch(struct is *s, const struct batch *b)
 {
 	int64_t left = wx_uploader_grace_left_ms(s->u);
@@ -274,7 +235,7 @@ static void send_batch(struct is *s, const struct batch *b)
 	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(b->body));
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS,
 			 (long)(left < TOTAL_TIMEOUT_MS ? (left > 0 ? left : 1) : TOTAL_TIMEOUT_MS));
-	rc = perform(s, c);
+	rc = wx_net_perform(s->u, c);
 	if (rc == CURLE_OK)
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
 	handle_response(s, c, b, rc, code);
@@ -353,24 +314,6 @@ static void free_impl(void *impl)
 
 static const struct wx_uploader_ops is_ops = { "initialstate", run, free_impl };
 
-static void host_of(const char *url, char *out, size_t outlen)
-{
-	CURLU *h = curl_url();
-	char *host = NULL, *port = NULL;
-
-	snprintf(out, outlen, "%s", url);
-	if (h && curl_url_set(h, CURLUPART_URL, url, 0) == CURLUE_OK &&
-	    curl_url_get(h, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
-		if (curl_url_get(h, CURLUPART_PORT, &port, 0) == CURLUE_OK)
-			snprintf(out, outlen, "%s:%s", host, port);
-		else
-			snprintf(out, outlen, "%s", host);
-	}
-	curl_free(host);
-	curl_free(port);
-	curl_url_cleanup(h);
-}
-
 static int setup_curl(struct is *s)
 {
 	s->curl = curl_easy_init();
@@ -417,7 +360,7 @@ struct wx_uploader *wx_initialstate_start(const struct wx_config *cfg, uint32_t 
 	}
 	pthread_once(&curl_once, curl_init_once);
 	snprintf(s->url, sizeof(s->url), "%s", c->url);
-	host_of(c->url, s->host, sizeof(s->host));
+	wx_net_host_of(c->url, s->host, sizeof(s->host));
 	s->events_per_request = c->events_per_request > 0 ? c->events_per_request : 10;
 	if (s->events_per_request > MAX_EVENTS)
 		s->events_per_request = MAX_EVENTS;

@@ -314,8 +314,10 @@ static size_t keep_body(char *p, size_t size, size_t nmemb, void *arg)
 	return len;
 }
 
-/* One GET through the multi interface: a stop is noticed within POLL_MS. */
-static CURLcode perform(struct wx_net *n, CURL *c)
+/* The multi interface rather than curl_easy_perform(): the easy interface's
+ * progress callback comes only about once a second while a server says
+ * nothing, too late for the stop's grace. */
+CURLcode wx_net_perform(struct wx_uploader *u, CURL *c)
 {
 	CURLM *mh = curl_multi_init();
 	CURLcode rc = CURLE_OUT_OF_MEMORY;
@@ -340,7 +342,7 @@ static CURLcode perform(struct wx_net *n, CURL *c)
 			rc = msg && msg->msg == CURLMSG_DONE ? msg->data.result : CURLE_FAILED_INIT;
 			break;
 		}
-		if (wx_uploader_stopping(n->u) && wx_uploader_grace_left_ms(n->u) == 0) {
+		if (wx_uploader_stopping(u) && wx_uploader_grace_left_ms(u) == 0) {
 			rc = CURLE_ABORTED_BY_CALLBACK;
 			break;
 		}
@@ -400,7 +402,7 @@ static enum wx_net_answer http_send(struct wx_net *n, const struct wx_record *r,
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, keep_body);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, n);
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "wxd/" WX_VERSION);
-	rc = perform(n, c);
+	rc = wx_net_perform(n->u, c);
 	if (rc == CURLE_OK)
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
 	curl_easy_cleanup(c);

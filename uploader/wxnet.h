@@ -21,6 +21,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <curl/curl.h>
+
 #include "firmware/record.h"
 #include "uploader/uploader_internal.h"
 #include "uploader/uploaders.h"
@@ -140,6 +142,11 @@ void wx_net_run(struct wx_uploader *u, void *impl);
 void wx_net_free(void *impl);
 /* For send(): the uploader (stop checks, grace) of n. */
 struct wx_uploader *wx_net_uploader(struct wx_net *n);
+/* One HTTP request on c through libcurl's multi interface, for u's thread:
+ * a stop past u's grace is noticed within 50 ms whatever the server does
+ * (CURLE_ABORTED_BY_CALLBACK).  Used by every HTTP destination. */
+CURLcode wx_net_perform(struct wx_uploader *u, CURL *c);
+
 /* "host:port" or host of a URL, for messages. */
 void wx_net_host_of(const char *url, char *out, size_t outlen);
 /* Read a secret file for a destination: 0, or -1 with err filled. */
