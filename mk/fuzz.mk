@@ -38,7 +38,7 @@ FUZZ_SRC_w1_slave := drivers/ds18b20.c drivers/sim_ds18b20.c drivers/w1sysfs.c d
 FUZZ_SRC_time     := firmware/timeparse.c
 FUZZ_SRC_oracle_csv := firmware/oracle_import.c firmware/record.c
 FUZZ_SRC_live     := firmware/live.c firmware/log.c
-FUZZ_SRC_reply    := firmware/record_json.c firmware/status_print.c firmware/record.c
+FUZZ_SRC_reply    := firmware/record_json.c firmware/status_print.c firmware/status.c firmware/record.c
 FUZZ_SRC_uploader := uploader/mqtt.c uploader/initialstate.c uploader/wxnet.c uploader/uploader.c uploader/state.c \
                      db/archive.c firmware/record.c firmware/record_json.c \
                      firmware/config.c firmware/log.c
