@@ -130,6 +130,23 @@ struct wx_status_upload *wx_status_add_upload(struct wx_status *st, const char *
 	return u;
 }
 
+/* Fields are reached through byte offsets: copy, never cast (alignment). */
+static int64_t load_i64(const char *p)
+{
+	int64_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static double load_dbl(const char *p)
+{
+	double v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
 /* ---- to JSON ------------------------------------------------------------ */
 
 /* The plain fields of table t that has marks, from the struct at base, into
@@ -144,11 +161,13 @@ static bool put_fields(cJSON *o, const struct field *t, unsigned has, const void
 			continue;
 		switch (t->type) {
 		case F_STR: v = cJSON_CreateString(p); break;
-		case F_INT: v = cJSON_CreateNumber((double)*(const int64_t *)p); break;
+		case F_INT: v = cJSON_CreateNumber((double)load_i64(p)); break;
 		case F_BOOL: v = cJSON_CreateBool(*(const bool *)p); break;
-		case F_DBL: v = cJSON_CreateNumber(*(const double *)p); break;
+		case F_DBL: v = cJSON_CreateNumber(load_dbl(p)); break;
 		case F_HEALTH: {
-			enum wx_status_health h = *(const enum wx_status_health *)p;
+			enum wx_status_health h;
+
+			memcpy(&h, p, sizeof(h));
 
 			v = cJSON_CreateString(h <= WX_STATUS_ERROR ? health_names[h] : "");
 			break;
@@ -353,7 +372,11 @@ static void get_fields(struct ctx *c, const char *where, const cJSON *o, const s
 					where, f->key);
 				continue;
 			}
-			*(int64_t *)p = (int64_t)v->valuedouble;
+			{
+				int64_t n = (int64_t)v->valuedouble;
+
+				memcpy(p, &n, sizeof(n));
+			}
 			break;
 		case F_DBL:
 			if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0 && v->valuedouble < NUM_MAX)) {
@@ -361,7 +384,7 @@ static void get_fields(struct ctx *c, const char *where, const cJSON *o, const s
 					where, f->key);
 				continue;
 			}
-			*(double *)p = v->valuedouble;
+			memcpy(p, &v->valuedouble, sizeof(double));
 			break;
 		case F_BOOL:
 			if (!cJSON_IsBool(v)) {
@@ -381,7 +404,11 @@ static void get_fields(struct ctx *c, const char *where, const cJSON *o, const s
 					where, f->key);
 				continue;
 			}
-			*(enum wx_status_health *)p = (enum wx_status_health)h;
+			{
+				enum wx_status_health e = (enum wx_status_health)h;
+
+				memcpy(p, &e, sizeof(e));
+			}
 			break;
 		}
 		case F_OBJ:
@@ -566,7 +593,7 @@ static bool same_fields(const struct field *t, unsigned has, const void *a, cons
 		if (!(has & t->bit) || t->type == F_OBJ)
 			continue;
 		if (t->type == F_STR ? strcmp(p, q) != 0 :
-		    t->type == F_DBL ? *(const double *)p != *(const double *)q :
+		    t->type == F_DBL ? load_dbl(p) != load_dbl(q) :
 		    memcmp(p, q, t->size) != 0)
 			return false;
 	}
