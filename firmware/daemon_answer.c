@@ -14,6 +14,7 @@
 #include "firmware/daemon_int.h"
 #include "firmware/log.h"
 #include "firmware/record_json.h"
+#include "firmware/status.h"
 
 /* Simulation only: tests make sensors fail and the clock misbehave. */
 static char *answer_sim(struct daemon *d, const char *command)
@@ -134,66 +135,76 @@ static char *answer_read(struct daemon *d)
 	return s;
 }
 
-static void add_health(cJSON *sensors, struct wx_slot *slot)
+static void add_health(struct wx_status *st, struct wx_slot *slot)
 {
 	const struct wx_health *h = wx_slot_health(slot);
-	cJSON *o = cJSON_AddObjectToObject(sensors, wx_slot_driver(slot)->name);
+	struct wx_status_sensor *s = wx_status_add_sensor(st, wx_slot_driver(slot)->name);
 
-	if (!o)
+	if (!s)
 		return;
-	cJSON_AddStringToObject(o, "status", !h->tried ? "starting" : h->ok ? "ok" : "error");
-	if (h->tried && !h->ok)
-		cJSON_AddStringToObject(o, "error", h->error);
-	cJSON_AddNumberToObject(o, "since", (double)h->since_s);
-	if (h->last_ok_s)
-		cJSON_AddNumberToObject(o, "last_ok", (double)h->last_ok_s);
-	cJSON_AddNumberToObject(o, "failures", (double)h->failures);
-	if (wx_slot_driver(slot)->kind == WX_SENSOR_PULSE) {
-		cJSON_AddNumberToObject(o, "edges_lost", (double)wx_slot_lost(slot));
-		cJSON_AddNumberToObject(o, "edges_rejected", (double)wx_slot_rejected(slot));
+	s->has = WX_SEN_STATUS | WX_SEN_SINCE | WX_SEN_FAILURES;
+	s->status = !h->tried ? WX_STATUS_STARTING : h->ok ? WX_STATUS_OK : WX_STATUS_ERROR;
+	if (h->tried && !h->ok) {
+		s->has |= WX_SEN_ERROR;
+		snprintf(s->error, sizeof(s->error), "%s", h->error);
 	}
+	s->since = h->since_s;
+	if (h->last_ok_s) {
+		s->has |= WX_SEN_LAST_OK;
+		s->last_ok = h->last_ok_s;
+	}
+	s->failures = (int64_t)h->failures;
+	if (wx_slot_driver(slot)->kind == WX_SENSOR_PULSE) {
+		s->has |= WX_SEN_LOST | WX_SEN_REJECTED;
+		s->edges_lost = (int64_t)wx_slot_lost(slot);
+		s->edges_rejected = (int64_t)wx_slot_rejected(slot);
+	}
+}
+
+/* The daemon's status: health of sensors, storage, clock and, as the
+ * network side last reported them, uploads. */
+static void daemon_status(struct daemon *d, struct wx_status *st)
+{
+	struct wx_storage_status ss;
+
+	memset(st, 0, sizeof(*st));
+	st->has = WX_ST_REQUIRED | (d->opts.sim ? WX_ST_SPEED : 0);
+	snprintf(st->station, sizeof(st->station), "%s", d->cfg->station.id);
+	snprintf(st->version, sizeof(st->version), "%s", WX_VERSION);
+	st->simulated = d->opts.sim;
+	st->speed = d->opts.speed;
+	st->ts = wx_clock_wall_ns(d->clock) / WX_NS_PER_S;
+	st->uptime_s = (wx_daemon_real_mono_ns() - d->start_real) / WX_NS_PER_S;
+	st->clock_synchronized = wx_clock_synchronised(d->clock);
+	st->interval_s = d->cfg->station.interval_s;
+	wx_storage_status(d->storage, &ss);
+	st->records_written = (int64_t)ss.records_written;
+	st->last_record_ts = ss.last_record_ts;
+	st->storage.has = WX_STG_DATABASE | WX_STG_STATUS | WX_STG_PENDING | WX_STG_LOST;
+	snprintf(st->storage.database, sizeof(st->storage.database), "%s", d->cfg->station.database);
+	st->storage.status = ss.error[0] ? WX_STATUS_ERROR : WX_STATUS_OK;
+	if (ss.error[0]) {
+		st->storage.has |= WX_STG_ERROR | WX_STG_SINCE;
+		snprintf(st->storage.error, sizeof(st->storage.error), "%s", ss.error);
+		st->storage.since = ss.error_since_s;
+	}
+	st->storage.pending_records = (int64_t)ss.pending;
+	st->storage.lost_records = (int64_t)ss.lost_records;
+	for (int i = 0; i < wx_sensors_count(d->sensors); i++)
+		add_health(st, wx_sensors_slot(d->sensors, i));
+	wx_netside_fill(d->net, st);
 }
 
 static char *answer_status(struct daemon *d)
 {
-	int64_t wall = wx_clock_wall_ns(d->clock) / WX_NS_PER_S;
-	cJSON *o = cJSON_CreateObject(), *sensors, *st;
-	struct wx_storage_status ss;
+	struct wx_status *st = malloc(sizeof(*st));	/* ~20 kB: not on a stack */
 	char *s;
 
-	if (!o)
+	if (!st)
 		return NULL;
-	cJSON_AddStringToObject(o, "station", d->cfg->station.id);
-	cJSON_AddStringToObject(o, "version", WX_VERSION);
-	cJSON_AddBoolToObject(o, "simulated", d->opts.sim);
-	if (d->opts.sim)
-		cJSON_AddNumberToObject(o, "speed", d->opts.speed);
-	cJSON_AddNumberToObject(o, "ts", (double)wall);
-	cJSON_AddNumberToObject(o, "uptime_s",
-				(double)((wx_daemon_real_mono_ns() - d->start_real) / WX_NS_PER_S));
-	cJSON_AddBoolToObject(o, "clock_synchronized", wx_clock_synchronised(d->clock));
-	cJSON_AddNumberToObject(o, "interval_s", d->cfg->station.interval_s);
-	wx_storage_status(d->storage, &ss);
-	cJSON_AddNumberToObject(o, "records_written", (double)ss.records_written);
-	cJSON_AddNumberToObject(o, "last_record_ts", (double)ss.last_record_ts);
-	st = cJSON_AddObjectToObject(o, "storage");
-	if (st) {
-		cJSON_AddStringToObject(st, "database", d->cfg->station.database);
-		cJSON_AddStringToObject(st, "status", ss.error[0] ? "error" : "ok");
-		if (ss.error[0]) {
-			cJSON_AddStringToObject(st, "error", ss.error);
-			cJSON_AddNumberToObject(st, "since", (double)ss.error_since_s);
-		}
-		cJSON_AddNumberToObject(st, "pending_records", (double)ss.pending);
-		cJSON_AddNumberToObject(st, "lost_records", (double)ss.lost_records);
-	}
-	sensors = cJSON_AddObjectToObject(o, "sensors");
-	for (int i = 0; sensors && i < wx_sensors_count(d->sensors); i++)
-		add_health(sensors, wx_sensors_slot(d->sensors, i));
-	/* uploads (as the network side last reported them) and network. */
-	wx_netside_status(d->net, o);
-	s = cJSON_PrintUnformatted(o);
-	cJSON_Delete(o);
+	daemon_status(d, st);
+	s = wx_status_to_json(st);
+	free(st);
 	return s;
 }
 

@@ -21,9 +21,6 @@
 #define BACKOFF_MIN_MS 1000
 #define BACKOFF_MAX_MS 60000
 #define STOP_WAIT_MS 11000		/* uploads get 10 s (DESIGN.md "Stopping") */
-#define MAX_UPLOADS 16
-#define NAME_MAX_LEN 32
-#define ERROR_MAX_LEN 255
 
 extern char **environ;
 
@@ -39,7 +36,7 @@ struct wx_netside {
 	unsigned restarts;
 	bool gave_up;			/* configuration error: not restarted */
 
-	cJSON *uploads;			/* the last report's, sanitised */
+	struct wx_status *uploads;	/* the last report's uploads, sanitised */
 	int64_t report_ms;		/* when (monotonic), 0 = never */
 	int64_t open_ms;
 };
@@ -160,88 +157,43 @@ void wx_netside_poll(struct wx_netside *n, bool sigchld)
 	}
 }
 
-static bool good_name(const char *s)
-{
-	size_t len = strlen(s);
-
-	if (len == 0 || len > NAME_MAX_LEN)
-		return false;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_' || *s == '-'))
-			return false;
-	return true;
-}
-
-static void keep_number(cJSON *to, const cJSON *from, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(from, key);
-
-	if (cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble < 1e15)
-		cJSON_AddNumberToObject(to, key, (double)(int64_t)v->valuedouble);
-}
-
 int wx_netside_report(struct wx_netside *n, const char *json)
 {
-	cJSON *in, *ups, *out;
-	const cJSON *it;
-	int count = 0;
+	struct wx_status *ups;
+	cJSON *in;
 
 	if (!n || strlen(json) > WX_NETSIDE_MAX_REPORT)
 		return -EINVAL;
 	in = cJSON_Parse(json);
-	ups = cJSON_GetObjectItemCaseSensitive(in, "uploads");
-	if (!cJSON_IsObject(ups) || !(out = cJSON_CreateObject())) {
+	if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(in, "uploads")) ||
+	    !(ups = calloc(1, sizeof(*ups)))) {
 		cJSON_Delete(in);
 		return -EINVAL;
 	}
-	cJSON_ArrayForEach(it, ups) {
-		const cJSON *conn = cJSON_GetObjectItemCaseSensitive(it, "connected");
-		const cJSON *err = cJSON_GetObjectItemCaseSensitive(it, "last_error");
-		cJSON *o;
-
-		if (!cJSON_IsObject(it) || !it->string || !good_name(it->string) || count >= MAX_UPLOADS ||
-		    cJSON_GetObjectItemCaseSensitive(out, it->string))
-			continue;
-		o = cJSON_AddObjectToObject(out, it->string);
-		if (!o)
-			break;
-		count++;
-		if (cJSON_IsBool(conn))
-			cJSON_AddBoolToObject(o, "connected", cJSON_IsTrue(conn));
-		keep_number(o, it, "backlog");
-		keep_number(o, it, "cursor_ts");
-		keep_number(o, it, "sent");
-		keep_number(o, it, "skipped");
-		keep_number(o, it, "last_success");
-		if (cJSON_IsString(err) && cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(it, "last_error_at"))) {
-			char line[ERROR_MAX_LEN + 1];
-
-			snprintf(line, sizeof(line), "%s", err->valuestring);
-			line[strcspn(line, "\r\n")] = '\0';
-			cJSON_AddStringToObject(o, "last_error", line);
-			keep_number(o, it, "last_error_at");
-		}
-	}
+	/* Whatever is not understood is left out (status.h): the rest is kept. */
+	wx_status_uploads_from_cjson(cJSON_GetObjectItemCaseSensitive(in, "uploads"), ups, NULL, 0);
 	cJSON_Delete(in);
-	cJSON_Delete(n->uploads);
-	n->uploads = out;
+	free(n->uploads);
+	n->uploads = ups;
 	n->report_ms = now_ms();
 	return 0;
 }
 
-void wx_netside_status(struct wx_netside *n, cJSON *o)
+void wx_netside_fill(struct wx_netside *n, struct wx_status *st)
 {
+	struct wx_status_network *net = &st->network;
 	int64_t now = now_ms();
 	bool fresh = n && n->report_ms && now - n->report_ms <= WX_NETSIDE_STALE_S * 1000;
 	const char *state;
-	cJSON *net;
 
-	if (n && n->uploads)
-		cJSON_AddItemToObject(o, "uploads", cJSON_Duplicate(n->uploads, 1));
-	else
-		cJSON_AddObjectToObject(o, "uploads");
-	net = cJSON_AddObjectToObject(o, "network");
-	if (!net || !n)
+	st->has |= WX_ST_UPLOADS | WX_ST_NETWORK;
+	st->n_uploads = 0;
+	if (n && n->uploads) {
+		st->n_uploads = n->uploads->n_uploads;
+		memcpy(st->uploads, n->uploads->uploads, sizeof(st->uploads));
+	}
+	memset(net, 0, sizeof(*net));
+	if (!n)
 		return;
 	if (!n->wanted)
 		state = "not configured";
@@ -255,15 +207,39 @@ void wx_netside_status(struct wx_netside *n, cJSON *o)
 		state = "not responding";	/* alive but silent for too long */
 	else
 		state = "not running";	/* its unit stopped, or silent for too long */
-	cJSON_AddBoolToObject(net, "configured", n->wanted);
-	cJSON_AddBoolToObject(net, "running", fresh);
-	cJSON_AddStringToObject(net, "status", state);
-	cJSON_AddStringToObject(net, "process", n->supervise ? "child" : n->wanted ? "unit" : "none");
-	if (n->supervise && n->pid > 0)
-		cJSON_AddNumberToObject(net, "pid", n->pid);
-	cJSON_AddNumberToObject(net, "restarts", n->restarts);
-	if (n->report_ms)
-		cJSON_AddNumberToObject(net, "report_age_s", (double)((now - n->report_ms) / 1000));
+	net->has = WX_NET_CONFIGURED | WX_NET_RUNNING | WX_NET_STATUS | WX_NET_PROCESS |
+		   WX_NET_RESTARTS;
+	net->configured = n->wanted;
+	net->running = fresh;
+	snprintf(net->status, sizeof(net->status), "%s", state);
+	snprintf(net->process, sizeof(net->process), "%s",
+		 n->supervise ? "child" : n->wanted ? "unit" : "none");
+	if (n->supervise && n->pid > 0) {
+		net->has |= WX_NET_PID;
+		net->pid = n->pid;
+	}
+	net->restarts = n->restarts;
+	if (n->report_ms) {
+		net->has |= WX_NET_REPORT_AGE;
+		net->report_age_s = (now - n->report_ms) / 1000;
+	}
+}
+
+void wx_netside_status(struct wx_netside *n, cJSON *o)
+{
+	struct wx_status *st = calloc(1, sizeof(*st));
+	cJSON *ups, *net;
+
+	if (!st)
+		return;
+	wx_netside_fill(n, st);
+	ups = wx_status_uploads_to_cjson(st);
+	if (ups)
+		cJSON_AddItemToObject(o, "uploads", ups);
+	net = wx_status_network_to_cjson(&st->network);
+	if (net)
+		cJSON_AddItemToObject(o, "network", net);
+	free(st);
 }
 
 void wx_netside_close(struct wx_netside *n)
@@ -287,6 +263,6 @@ void wx_netside_close(struct wx_netside *n)
 			nanosleep(&(struct timespec){ .tv_nsec = 20000000 }, NULL);
 		}
 	}
-	cJSON_Delete(n->uploads);
+	free(n->uploads);
 	free(n);
 }

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 
 #include "firmware/config.h"
+#include "firmware/status.h"
 
 /* Reports older than this are stale: the network side is shown as not running. */
 #define WX_NETSIDE_STALE_S 30
@@ -35,7 +36,10 @@ void wx_netside_poll(struct wx_netside *n, bool sigchld);
 /* "net-status {json}" from the live socket: untrusted, kept only in part.
  * 0, or -EINVAL for a report that is not understood. */
 int wx_netside_report(struct wx_netside *n, const char *json);
-/* Add "uploads" and "network" to the status answer o. */
+/* Set the status's "uploads" (as last reported) and "network" (n NULL:
+ * no uploads, an empty network). */
+void wx_netside_fill(struct wx_netside *n, struct wx_status *st);
+/* The same two as keys added to the JSON object o. */
 void wx_netside_status(struct wx_netside *n, cJSON *o);
 /* Stop the child: SIGTERM, up to 11 s (uploads get 10 s), then SIGKILL;
  * and free n.  NULL is allowed. */

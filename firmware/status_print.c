@@ -3,18 +3,12 @@
 
 #include <string.h>
 
-static const char *str(const cJSON *o, const char *key)
+/* The text of a health the answer gave, "" when it gave none. */
+static const char *health(unsigned has, unsigned bit, enum wx_status_health h)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-	return cJSON_IsString(v) ? v->valuestring : "";
-}
-
-static double num(const cJSON *o, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-	return cJSON_IsNumber(v) ? v->valuedouble : 0;
+	if (!(has & bit))
+		return "";
+	return h == WX_STATUS_ERROR ? "error" : h == WX_STATUS_OK ? "ok" : "starting";
 }
 
 static const char *ago(char *buf, size_t len, double then, double now)
@@ -34,72 +28,64 @@ static const char *ago(char *buf, size_t len, double then, double now)
 	return buf;
 }
 
-void wx_status_print(FILE *out, const cJSON *o)
+void wx_status_print(FILE *out, const struct wx_status *o)
 {
-	const cJSON *sensors = cJSON_GetObjectItemCaseSensitive(o, "sensors");
-	const cJSON *ups = cJSON_GetObjectItemCaseSensitive(o, "uploads");
-	const cJSON *net = cJSON_GetObjectItemCaseSensitive(o, "network");
-
-	/* Only objects have named members: an array here is a malformed answer. */
-	if (!cJSON_IsObject(sensors))
-		sensors = NULL;
-	if (!cJSON_IsObject(ups))
-		ups = NULL;
-	const cJSON *st = cJSON_GetObjectItemCaseSensitive(o, "storage");
-	const cJSON *it;
-	double now = num(o, "ts");
+	const struct wx_status_storage *st = &o->storage;
+	const struct wx_status_network *net = &o->network;
+	double now = (double)o->ts;
 	char b1[32], b2[32];
 
-	fprintf(out, "wxd %s, station %s%s, up %.0f s\n", str(o, "version"), str(o, "station"),
-	             cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "simulated")) ? " (simulated)" : "",
-	             num(o, "uptime_s"));
-	fprintf(out, "clock: %s\n",
-		cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "clock_synchronized"))
+	fprintf(out, "wxd %s, station %s%s, up %.0f s\n", o->version, o->station,
+	             o->simulated ? " (simulated)" : "", (double)o->uptime_s);
+	fprintf(out, "clock: %s\n", o->clock_synchronized
 		? "synchronised" : "NOT synchronised (records are held until it is)");
-	fprintf(out, "archive: %s, %.0f records written, last %s\n", str(st, "database"),
-	             num(o, "records_written"), ago(b1, sizeof(b1), num(o, "last_record_ts"), now));
-	if (!strcmp(str(st, "status"), "error"))
-		fprintf(out, "  ERROR since %s: %s\n", ago(b1, sizeof(b1), num(st, "since"), now),
-		             str(st, "error"));
-	if (num(st, "pending_records") || num(st, "lost_records"))
-		fprintf(out, "  %.0f records waiting in memory, %.0f lost\n", num(st, "pending_records"),
-		             num(st, "lost_records"));
+	fprintf(out, "archive: %s, %.0f records written, last %s\n", st->database,
+	             (double)o->records_written, ago(b1, sizeof(b1), (double)o->last_record_ts, now));
+	if ((st->has & WX_STG_STATUS) && st->status == WX_STATUS_ERROR)
+		fprintf(out, "  ERROR since %s: %s\n", ago(b1, sizeof(b1), (double)st->since, now),
+		             st->error);
+	if (st->pending_records || st->lost_records)
+		fprintf(out, "  %.0f records waiting in memory, %.0f lost\n", (double)st->pending_records,
+		             (double)st->lost_records);
 	fprintf(out, "sensors:\n");
-	cJSON_ArrayForEach(it, sensors) {
-		if (!strcmp(str(it, "status"), "error"))
-			fprintf(out, "  %-12s ERROR since %s: %s\n", it->string,
-			       ago(b1, sizeof(b1), num(it, "since"), now), str(it, "error"));
+	for (int i = 0; i < o->n_sensors; i++) {
+		const struct wx_status_sensor *it = &o->sensors[i];
+
+		if ((it->has & WX_SEN_STATUS) && it->status == WX_STATUS_ERROR)
+			fprintf(out, "  %-12s ERROR since %s: %s\n", it->name,
+			       ago(b1, sizeof(b1), (double)it->since, now), it->error);
 		else
-			fprintf(out, "  %-12s %s, last reading %s\n", it->string, str(it, "status"),
-			       ago(b1, sizeof(b1), num(it, "last_ok"), now));
+			fprintf(out, "  %-12s %s, last reading %s\n", it->name,
+			       health(it->has, WX_SEN_STATUS, it->status),
+			       ago(b1, sizeof(b1), (double)it->last_ok, now));
 	}
-	if (!cJSON_GetArraySize(ups))
+	if (!o->n_uploads)
 		fprintf(out, "uploads: none configured\n");
 	else
 		fprintf(out, "uploads:\n");
-	if (cJSON_IsObject(net) && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(net, "configured"))) {
-		const char *s = str(net, "status");
+	if ((o->has & WX_ST_NETWORK) && net->configured) {
+		const char *s = net->status;
 
 		if (!strcmp(s, "running") || !strcmp(s, "starting"))
 			fprintf(out, "network side: %s (wxd-net%s)\n", s,
-			        !strcmp(str(net, "process"), "unit") ? ", its own unit" : "");
+			        !strcmp(net->process, "unit") ? ", its own unit" : "");
 		else
 			fprintf(out, "network side: NOT running (%s; last report %s): uploads below are as it last said\n",
-			        s, num(net, "report_age_s") > 0 ?
-			        ago(b1, sizeof(b1), now - num(net, "report_age_s"), now) : "never");
+			        s, net->report_age_s > 0 ?
+			        ago(b1, sizeof(b1), now - (double)net->report_age_s, now) : "never");
 	}
-	cJSON_ArrayForEach(it, ups) {
-		const cJSON *conn = cJSON_GetObjectItemCaseSensitive(it, "connected");
+	for (int i = 0; i < o->n_uploads; i++) {
+		const struct wx_status_upload *it = &o->uploads[i];
 
-		fprintf(out, "  %-12s %s%.0f records waiting, last success %s\n", it->string,
-		             cJSON_IsBool(conn) ? (cJSON_IsTrue(conn) ? "connected, " : "disconnected, ") : "",
-		             num(it, "backlog"), ago(b1, sizeof(b1), num(it, "last_success"), now));
-		if (num(it, "skipped") > 0)
+		fprintf(out, "  %-12s %s%.0f records waiting, last success %s\n", it->name,
+		             (it->has & WX_UP_CONNECTED) ? (it->connected ? "connected, " : "disconnected, ") : "",
+		             (double)it->backlog, ago(b1, sizeof(b1), (double)it->last_success, now));
+		if (it->skipped > 0)
 			fprintf(out, "  %-12s %.0f records skipped (older than it takes, or within its 5 minutes)\n",
-			        "", num(it, "skipped"));
-		if (*str(it, "last_error"))
+			        "", (double)it->skipped);
+		if ((it->has & WX_UP_LAST_ERROR) && it->last_error[0])
 			fprintf(out, "  %-12s last error %s: %s\n", "",
-			       ago(b2, sizeof(b2), num(it, "last_error_at"), now), str(it, "last_error"));
+			       ago(b2, sizeof(b2), (double)it->last_error_at, now), it->last_error);
 	}
 }
 
@@ -110,32 +96,26 @@ static bool say(char *why, size_t whylen, const char *what, const char *name)
 	return true;
 }
 
-bool wx_status_in_error(const cJSON *o, char *why, size_t whylen)
+bool wx_status_in_error(const struct wx_status *o, char *why, size_t whylen)
 {
-	const cJSON *sensors = cJSON_GetObjectItemCaseSensitive(o, "sensors");
-	const cJSON *ups = cJSON_GetObjectItemCaseSensitive(o, "uploads");
-	const cJSON *st = cJSON_GetObjectItemCaseSensitive(o, "storage");
-	const cJSON *net = cJSON_GetObjectItemCaseSensitive(o, "network");
-	const cJSON *it;
+	const struct wx_status_network *net = &o->network;
 
 	if (why && whylen)
 		why[0] = '\0';
-	if (cJSON_IsObject(sensors))
-		cJSON_ArrayForEach(it, sensors)
-			if (!strcmp(str(it, "status"), "error"))
-				return say(why, whylen, "sensor", it->string);
-	if (cJSON_IsObject(st) && !strcmp(str(st, "status"), "error"))
+	for (int i = 0; i < o->n_sensors; i++)
+		if ((o->sensors[i].has & WX_SEN_STATUS) && o->sensors[i].status == WX_STATUS_ERROR)
+			return say(why, whylen, "sensor", o->sensors[i].name);
+	if ((o->storage.has & WX_STG_STATUS) && o->storage.status == WX_STATUS_ERROR)
 		return say(why, whylen, "storage", NULL);
-	if (cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(o, "clock_synchronized")))
+	if ((o->has & WX_ST_CLOCK) && !o->clock_synchronized)
 		return say(why, whylen, "clock not synchronised", NULL);
-	if (cJSON_IsObject(ups))
-		cJSON_ArrayForEach(it, ups)
-			if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(it, "last_error_at")) &&
-			    num(it, "last_error_at") > num(it, "last_success"))
-				return say(why, whylen, "upload", it->string);
+	for (int i = 0; i < o->n_uploads; i++)
+		if ((o->uploads[i].has & WX_UP_LAST_ERROR_AT) &&
+		    o->uploads[i].last_error_at > o->uploads[i].last_success)
+			return say(why, whylen, "upload", o->uploads[i].name);
 	/* Uploads configured but nobody uploading is an upload in error. */
-	if (cJSON_IsObject(net) && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(net, "configured")) &&
-	    strcmp(str(net, "status"), "running") && strcmp(str(net, "status"), "starting"))
+	if ((o->has & WX_ST_NETWORK) && net->configured &&
+	    strcmp(net->status, "running") && strcmp(net->status, "starting"))
 		return say(why, whylen, "upload network side not running", NULL);
 	return false;
 }

@@ -7,18 +7,19 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include <cjson/cJSON.h>
+#include "firmware/status.h"
 
-/* Print status object o to out.  Missing or mistyped keys print as empty,
- * zero or "never"; o may be anything cJSON parsed.  Nothing is allocated. */
-void wx_status_print(FILE *out, const cJSON *o);
+/* Print status o to out.  What it lacks (wx_status_from_json() left out a
+ * missing or mistyped key) prints as empty, zero or "never".  Nothing is
+ * allocated. */
+void wx_status_print(FILE *out, const struct wx_status *o);
 
-/* Is anything in the status object o in error, so that `wxctl status` exits
+/* Is anything in status o in error, so that `wxctl status` exits
  * 1 (DESIGN.md "Exit codes")?  True when any sensor's status is "error"
  * ("starting" is not), storage.status is "error", clock_synchronized is
  * false (records are being held back), or an upload's last error is newer
  * than its last success (last_error_at > last_success).  When true, why
  * (may be NULL) gets the first such thing, like "sensor bme280". */
-bool wx_status_in_error(const cJSON *o, char *why, size_t whylen);
+bool wx_status_in_error(const struct wx_status *o, char *why, size_t whylen);
 
 #endif

@@ -244,6 +244,7 @@ static int cmd_status(const struct wx_config *cfg, int argc, char **argv)
 	};
 	bool json = false, failing;
 	char err[512], why[96], *reply;
+	struct wx_status *st;
 	cJSON *o;
 	int c;
 
@@ -262,20 +263,25 @@ static int cmd_status(const struct wx_config *cfg, int argc, char **argv)
 		return EXIT_RUNTIME;
 	}
 	o = cJSON_Parse(reply);
-	if (!o) {
+	if (!o || !(st = malloc(sizeof(*st)))) {
 		free(reply);
+		cJSON_Delete(o);
 		fprintf(stderr, "wxctl: socket %s: answer is not JSON\n", cfg->station.socket);
 		return EXIT_RUNTIME;
 	}
+	/* What is not understood is left out and said once; the rest is shown. */
+	if (wx_status_from_cjson(o, st, err, sizeof(err)) < 0)
+		fprintf(stderr, "wxctl: socket %s: %s\n", cfg->station.socket, err);
+	cJSON_Delete(o);
 	if (json)
 		printf("%s\n", reply);
 	else
-		wx_status_print(stdout, o);
+		wx_status_print(stdout, st);
 	free(reply);
 	/* Scripts and monitoring read the exit status: 1 when anything is in
 	 * error (DESIGN.md "Exit codes"). */
-	failing = wx_status_in_error(o, why, sizeof(why));
-	cJSON_Delete(o);
+	failing = wx_status_in_error(st, why, sizeof(why));
+	free(st);
 	return failing ? EXIT_RUNTIME : 0;
 }
 

@@ -83,35 +83,27 @@ static bool archive_changed(const char *path, struct wx_archive **a, int64_t *la
 	return true;
 }
 
-/* Our uploads' status to the sampler, on one line (the keys of "status"). */
+/* Our uploads' status to the sampler, on one line: the "uploads" of
+ * struct wx_status (firmware/status.h). */
 static void report(const struct wx_config *cfg, struct wx_uploaders *set)
 {
-	cJSON *o = cJSON_CreateObject(), *ups = cJSON_AddObjectToObject(o, "uploads");
-	char *line = NULL, *reply = NULL, *json, err[256];
+	struct wx_status *st = calloc(1, sizeof(*st));
+	char *line = NULL, *reply = NULL, *json = NULL, err[256];
+	cJSON *ups;
 
-	for (int i = 0; ups && i < wx_uploaders_count(set); i++) {
-		struct wx_upload_status st;
-		cJSON *u;
+	for (int i = 0; st && i < wx_uploaders_count(set); i++)
+		wx_uploaders_status_fill(set, i, st);
+	ups = st ? wx_status_uploads_to_cjson(st) : NULL;
+	free(st);
+	if (ups) {
+		cJSON *o = cJSON_CreateObject();
 
-		wx_uploaders_status(set, i, &st);
-		u = cJSON_AddObjectToObject(ups, st.name);
-		if (!u)
-			continue;
-		if (!strcmp(st.name, "mqtt"))
-			cJSON_AddBoolToObject(u, "connected", st.connected);
-		cJSON_AddNumberToObject(u, "backlog", (double)st.backlog);
-		cJSON_AddNumberToObject(u, "cursor_ts", (double)st.cursor_ts);
-		cJSON_AddNumberToObject(u, "sent", (double)st.sent);
-		cJSON_AddNumberToObject(u, "last_success", (double)st.last_success_s);
-		if (st.skipped)
-			cJSON_AddNumberToObject(u, "skipped", (double)st.skipped);
-		if (st.last_error_s) {
-			cJSON_AddStringToObject(u, "last_error", st.last_error);
-			cJSON_AddNumberToObject(u, "last_error_at", (double)st.last_error_s);
-		}
+		if (o && cJSON_AddItemToObject(o, "uploads", ups))
+			json = cJSON_PrintUnformatted(o);
+		else
+			cJSON_Delete(ups);
+		cJSON_Delete(o);
 	}
-	json = cJSON_PrintUnformatted(o);
-	cJSON_Delete(o);
 	if (json && asprintf(&line, "net-status %s", json) > 0 &&
 	    strlen(line) <= WX_NETSIDE_MAX_REPORT + 11)
 		/* The sampler may be gone or busy: never more than a second. */

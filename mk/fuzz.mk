@@ -38,7 +38,8 @@ FUZZ_SRC_w1_slave := drivers/ds18b20.c drivers/sim_ds18b20.c drivers/w1sysfs.c d
 FUZZ_SRC_time     := firmware/timeparse.c
 FUZZ_SRC_oracle_csv := firmware/oracle_import.c firmware/record.c
 FUZZ_SRC_live     := firmware/live.c firmware/log.c
-FUZZ_SRC_reply    := firmware/record_json.c firmware/status_print.c firmware/record.c
+FUZZ_SRC_reply    := firmware/record_json.c firmware/status_print.c firmware/status.c firmware/record.c
+FUZZ_SRC_status   := firmware/status.c
 FUZZ_SRC_uploader := uploader/mqtt.c uploader/initialstate.c uploader/wxnet.c uploader/uploader.c uploader/state.c \
                      db/archive.c firmware/record.c firmware/record_json.c \
                      firmware/config.c firmware/log.c
@@ -49,6 +50,7 @@ FUZZ_OPTS_w1_slave := -max_len=256
 FUZZ_OPTS_time     := -max_len=64
 FUZZ_OPTS_live     := -max_len=8192
 FUZZ_OPTS_reply    := -max_len=4096 -dict=fuzz/reply.dict
+FUZZ_OPTS_status   := -max_len=4096 -dict=fuzz/reply.dict
 FUZZ_OPTS_uploader := -max_len=2048 -dict=fuzz/uploader.dict
 
 .PHONY: fuzz fuzz-build fuzz-smoke fuzz-merge $(addprefix fuzz-,$(FUZZ_TARGETS)) \

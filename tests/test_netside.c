@@ -89,20 +89,17 @@ static void netside_not_running_makes_status_an_upload_error(void **state)
 			 "\"status\":\"running\"}}";
 	const char *none = "{\"uploads\":{},\"network\":{\"configured\":false,\"running\":false,"
 			   "\"status\":\"not configured\"}}";
-	cJSON *o;
+	struct wx_status st;
 	char why[128];
 
 	(void)state;
-	o = cJSON_Parse(down);
-	assert_true(wx_status_in_error(o, why, sizeof(why)));
+	wx_status_from_json(down, &st, NULL, 0);
+	assert_true(wx_status_in_error(&st, why, sizeof(why)));
 	assert_string_equal(why, "upload network side not running");
-	cJSON_Delete(o);
-	o = cJSON_Parse(up);
-	assert_false(wx_status_in_error(o, why, sizeof(why)));
-	cJSON_Delete(o);
-	o = cJSON_Parse(none);
-	assert_false(wx_status_in_error(o, why, sizeof(why)));
-	cJSON_Delete(o);
+	wx_status_from_json(up, &st, NULL, 0);
+	assert_false(wx_status_in_error(&st, why, sizeof(why)));
+	wx_status_from_json(none, &st, NULL, 0);
+	assert_false(wx_status_in_error(&st, why, sizeof(why)));
 }
 
 int main(void)

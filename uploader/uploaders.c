@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static bool mqtt_on(const struct wx_config *cfg) { return cfg->mqtt.enabled; }
 static bool initialstate_on(const struct wx_config *cfg) { return cfg->initialstate.enabled; }
@@ -67,6 +68,35 @@ int wx_uploaders_count(const struct wx_uploaders *set)
 void wx_uploaders_status(struct wx_uploaders *set, int i, struct wx_upload_status *out)
 {
 	wx_uploader_status(set->up[i], out);
+}
+
+void wx_uploaders_status_fill(struct wx_uploaders *set, int i, struct wx_status *st)
+{
+	struct wx_upload_status us;
+	struct wx_status_upload *u;
+
+	wx_uploader_status(set->up[i], &us);
+	u = wx_status_add_upload(st, us.name);
+	if (!u)
+		return;
+	u->has = WX_UP_BACKLOG | WX_UP_CURSOR | WX_UP_SENT | WX_UP_LAST_SUCCESS;
+	if (!strcmp(us.name, "mqtt")) {	/* the one that holds a connection */
+		u->has |= WX_UP_CONNECTED;
+		u->connected = us.connected;
+	}
+	u->backlog = us.backlog;
+	u->cursor_ts = us.cursor_ts;
+	u->sent = (int64_t)us.sent;
+	u->last_success = us.last_success_s;
+	if (us.skipped) {
+		u->has |= WX_UP_SKIPPED;
+		u->skipped = (int64_t)us.skipped;
+	}
+	if (us.last_error_s) {
+		u->has |= WX_UP_LAST_ERROR | WX_UP_LAST_ERROR_AT;
+		snprintf(u->last_error, sizeof(u->last_error), "%s", us.last_error);
+		u->last_error_at = us.last_error_s;
+	}
 }
 
 void wx_uploaders_stop(struct wx_uploaders *set, int grace_ms)

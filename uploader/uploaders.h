@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "firmware/config.h"
+#include "firmware/status.h"
 #include "uploader/uploader.h"
 
 enum wx_backfill {
@@ -43,6 +44,8 @@ void wx_uploaders_kick(struct wx_uploaders *set);
 /* How many run, and a snapshot of the i-th one's status. */
 int wx_uploaders_count(const struct wx_uploaders *set);
 void wx_uploaders_status(struct wx_uploaders *set, int i, struct wx_upload_status *out);
+/* The i-th one's status added to st's uploads (the keys of "status"). */
+void wx_uploaders_status_fill(struct wx_uploaders *set, int i, struct wx_status *st);
 /* Give them up to grace_ms (together) to deliver what is pending, stop
  * them and free the set.  NULL is allowed. */
 void wx_uploaders_stop(struct wx_uploaders *set, int grace_ms);
