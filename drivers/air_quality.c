@@ -5,7 +5,7 @@
  * Raspberry Pi Foundation's weather-station software) turned the ADC code
  * into 100 * (max - code) / max with max = 32767.  We report the same
  * number so that a school's old and new records line up. */
-#include "drivers/sim_fault.h"
+#include "drivers/sim/sim_fault.h"
 #include "drivers/air_quality.h"
 
 #include <errno.h>
@@ -16,7 +16,7 @@
 #include "drivers/mcp3427.h"
 #include "drivers/regbus.h"
 #include "drivers/sensor.h"
-#include "drivers/sim_mcp3427.h"
+#include "drivers/sim/sim_mcp3427.h"
 
 double wx_air_quality_pct(int16_t raw)
 {

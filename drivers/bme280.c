@@ -8,7 +8,7 @@
  * formulas and the forced-mode measurement cycle.  It talks to the chip
  * through struct wx_regbus (i2cdev.c on a Pi, sim_bme280.c in tests and
  * with --sim).  The two chips differ by one row of the variant table. */
-#include "drivers/sim_fault.h"
+#include "drivers/sim/sim_fault.h"
 #include "drivers/bme280.h"
 
 #include <errno.h>
@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "drivers/sim_bme280.h"
+#include "drivers/sim/sim_bme280.h"
 #include "firmware/log.h"
 
 /* Registers (datasheet section 5.3, memory map). */

@@ -8,7 +8,7 @@
  * 0xF6..0xF8) and the datasheet's integer compensation (section 3.5).  It
  * talks through struct wx_regbus (i2cdev.c on a Pi, sim_bmp180.c in tests
  * and with --sim). */
-#include "drivers/sim_fault.h"
+#include "drivers/sim/sim_fault.h"
 #include "drivers/bmp180.h"
 
 #include <errno.h>
@@ -19,7 +19,7 @@
 #include <string.h>
 
 #include "drivers/sensor.h"
-#include "drivers/sim_bmp180.h"
+#include "drivers/sim/sim_bmp180.h"
 #include "firmware/log.h"
 
 enum {

@@ -17,7 +17,7 @@
  * 5.10 the driver retries the scratchpad read itself (W1_THERM_MAX_TRY, 5
  * times) and, when every try fails, returns an empty read: that is a CRC
  * failure too (or a probe that gave no presence pulse), and retried. */
-#include "drivers/sim_fault.h"
+#include "drivers/sim/sim_fault.h"
 #include "drivers/ds18b20.h"
 
 #include <errno.h>
@@ -27,7 +27,7 @@
 #include <string.h>
 
 #include "drivers/sensor.h"
-#include "drivers/sim_ds18b20.h"
+#include "drivers/sim/sim_ds18b20.h"
 
 /* ---- parse errors: one row each -------------------------------------- */
 

@@ -9,7 +9,7 @@
  * are masked off before conversion.  It talks
  * through struct wx_regbus's send/recv (i2cdev.c on a Pi, sim_htu21d.c in
  * tests and with --sim). */
-#include "drivers/sim_fault.h"
+#include "drivers/sim/sim_fault.h"
 #include "drivers/htu21d.h"
 
 #include <errno.h>
@@ -20,7 +20,7 @@
 #include <string.h>
 
 #include "drivers/sensor.h"
-#include "drivers/sim_htu21d.h"
+#include "drivers/sim/sim_htu21d.h"
 #include "firmware/log.h"
 
 enum {

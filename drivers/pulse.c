@@ -28,7 +28,7 @@
  * gives no edges and reads 0.  Every rejection is counted in rejected, never
  * as wind or rain.
  */
-#include "drivers/sim_fault.h"
+#include "drivers/sim/sim_fault.h"
 #include "drivers/pulse.h"
 
 #include <errno.h>
@@ -37,7 +37,7 @@
 #include <string.h>
 
 #include "drivers/sensor.h"
-#include "drivers/sim_edges.h"
+#include "drivers/sim/sim_edges.h"
 
 void wx_pulse_debounce_init(struct wx_debounce *d, double debounce_ms, double max_hz)
 {

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "drivers/sim_fault.h"
+#include "drivers/sim/sim_fault.h"
 
 extern const struct wx_sensor_driver wx_bme280_driver;
 extern const struct wx_sensor_driver wx_ds18b20_driver;

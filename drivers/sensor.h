@@ -18,7 +18,7 @@
 #include "drivers/edgebus.h"
 #include "drivers/pulse.h"
 #include "drivers/regbus.h"
-#include "drivers/sim.h"
+#include "drivers/sim/sim.h"
 #include "firmware/config.h"
 #include "firmware/record.h"
 

@@ -10,7 +10,7 @@
  * station the vane is read through channel 0 of an MCP3008 (mcp3008.c)
  * whose VREF is the same 3.3 V rail that feeds the divider, so the measured
  * voltage is raw * vin / 1024. */
-#include "drivers/sim_fault.h"
+#include "drivers/sim/sim_fault.h"
 #include "drivers/vane.h"
 
 #include <errno.h>
@@ -23,8 +23,8 @@
 #include "drivers/mcp3427.h"
 #include "drivers/regbus.h"
 #include "drivers/sensor.h"
-#include "drivers/sim_mcp3008.h"
-#include "drivers/sim_mcp3427.h"
+#include "drivers/sim/sim_mcp3008.h"
+#include "drivers/sim/sim_mcp3427.h"
 #include "drivers/spibus.h"
 
 /* Datasheet table "Wind Vane": resistance by direction.  The half

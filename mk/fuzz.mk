@@ -33,7 +33,7 @@ FUZZ_TARGETS  := $(patsubst fuzz/fuzz_%.c,%,$(sort $(wildcard fuzz/fuzz_*.c)))
 
 # The project sources each target needs, besides fuzz/fuzz_<name>.c.
 FUZZ_SRC_config   := firmware/config.c firmware/log.c
-FUZZ_SRC_w1_slave := drivers/ds18b20.c drivers/sim_ds18b20.c drivers/w1sysfs.c drivers/sim.c drivers/sim_fault.c \
+FUZZ_SRC_w1_slave := drivers/ds18b20.c drivers/sim/sim_ds18b20.c drivers/w1sysfs.c drivers/sim/sim.c drivers/sim/sim_fault.c \
                      firmware/clock.c firmware/record.c firmware/log.c
 FUZZ_SRC_time     := firmware/timeparse.c
 FUZZ_SRC_oracle_csv := firmware/oracle_import.c firmware/record.c

@@ -1,4 +1,4 @@
-/* Tests of drivers/bme280.c over the simulated chip (drivers/sim_bme280.c)
+/* Tests of drivers/bme280.c over the simulated chip (drivers/sim/sim_bme280.c)
  * and of drivers/i2cdev.c on things that are not an I2C bus. */
 #include <errno.h>
 #include <math.h>
@@ -16,8 +16,8 @@
 #include "drivers/bme280.h"
 #include "drivers/regbus.h"
 #include "drivers/sensor.h"
-#include "drivers/sim.h"
-#include "drivers/sim_bme280.h"
+#include "drivers/sim/sim.h"
+#include "drivers/sim/sim_bme280.h"
 #include "firmware/clock.h"
 
 /* 2024-03-01 12:00 UTC */

@@ -1,4 +1,4 @@
-/* Tests of drivers/bmp180.c over the simulated chip (drivers/sim_bmp180.c):
+/* Tests of drivers/bmp180.c over the simulated chip (drivers/sim/sim_bmp180.c):
  * the datasheet's worked example, calibration parsing, oversampling and
  * every fault. */
 #include <errno.h>
@@ -15,8 +15,8 @@
 
 #include "drivers/bmp180.h"
 #include "drivers/sensor.h"
-#include "drivers/sim.h"
-#include "drivers/sim_bmp180.h"
+#include "drivers/sim/sim.h"
+#include "drivers/sim/sim_bmp180.h"
 #include "firmware/clock.h"
 
 #define START_NS (1709294400LL * WX_NS_PER_S)

@@ -1,4 +1,4 @@
-/* Tests of drivers/htu21d.c over the simulated chip (drivers/sim_htu21d.c):
+/* Tests of drivers/htu21d.c over the simulated chip (drivers/sim/sim_htu21d.c):
  * the datasheet's CRC and conversion examples, the measurement cycle, and
  * every fault. */
 #include <errno.h>
@@ -15,8 +15,8 @@
 
 #include "drivers/htu21d.h"
 #include "drivers/sensor.h"
-#include "drivers/sim.h"
-#include "drivers/sim_htu21d.h"
+#include "drivers/sim/sim.h"
+#include "drivers/sim/sim_htu21d.h"
 #include "firmware/clock.h"
 
 #define START_NS (1709294400LL * WX_NS_PER_S)

@@ -12,8 +12,8 @@
 #include <cmocka.h>
 
 #include "drivers/sensor.h"
-#include "drivers/sim.h"
-#include "drivers/sim_edges.h"
+#include "drivers/sim/sim.h"
+#include "drivers/sim/sim_edges.h"
 #include "firmware/clock.h"
 #include "firmware/sensors.h"
 
