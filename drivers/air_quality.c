@@ -5,7 +5,6 @@
  * Raspberry Pi Foundation's weather-station software) turned the ADC code
  * into 100 * (max - code) / max with max = 32767.  We report the same
  * number so that a school's old and new records line up. */
-#include "drivers/sim/sim_fault.h"
 #include "drivers/air_quality.h"
 
 #include <errno.h>
@@ -16,7 +15,6 @@
 #include "drivers/mcp3427.h"
 #include "drivers/regbus.h"
 #include "drivers/sensor.h"
-#include "drivers/sim/sim_mcp3427.h"
 
 double wx_air_quality_pct(int16_t raw)
 {
@@ -39,7 +37,6 @@ static void *aq_open(const struct wx_sensor_env *env, char *err, size_t errlen)
 {
 	const struct wx_config_air_quality *c = &env->cfg->air_quality;
 	struct aq_sensor *s;
-	struct wx_regbus *sim_dev = NULL;
 
 	if (c->channel < 0 || c->channel >= WX_MCP3427_CHANNELS) {
 		snprintf(err, errlen, "air_quality %s address 0x%02x: channel %d: the MCP3427 "
@@ -54,14 +51,12 @@ static void *aq_open(const struct wx_sensor_env *env, char *err, size_t errlen)
 		return NULL;
 	}
 	s->channel = c->channel;
-	if (env->sim) {
-		sim_dev = wx_sim_mcp3427_new(env->sim, c->address);
-		if (sim_dev)
-			wx_sim_mcp3427_wire_air_quality(sim_dev, c->channel);
-	}
-	s->bus = wx_sensor_i2c_bus(env, "air_quality", sim_dev, c->bus, c->address, err, errlen);
+	s->bus = wx_bus_i2c(env, "air_quality", c->bus, c->address, err, errlen);
 	if (!s->bus) {
+		int e = errno;
+
 		free(s);
+		errno = e;
 		return NULL;
 	}
 	return s;

@@ -17,7 +17,6 @@
  * 5.10 the driver retries the scratchpad read itself (W1_THERM_MAX_TRY, 5
  * times) and, when every try fails, returns an empty read: that is a CRC
  * failure too (or a probe that gave no presence pulse), and retried. */
-#include "drivers/sim/sim_fault.h"
 #include "drivers/ds18b20.h"
 
 #include <errno.h>
@@ -27,7 +26,6 @@
 #include <string.h>
 
 #include "drivers/sensor.h"
-#include "drivers/sim/sim_ds18b20.h"
 
 /* ---- parse errors: one row each -------------------------------------- */
 
@@ -340,21 +338,15 @@ static void *ds18b20_open(const struct wx_sensor_env *env, char *err, size_t err
 	const struct wx_config_ds18b20 *c = &env->cfg->ds18b20;
 	struct wx_w1bus *bus;
 	struct wx_ds18b20 *d;
+	char where[WX_ERR_LEN];
 
-	if (env->sim)
-		bus = wx_sim_fault_w1bus(wx_sim_ds18b20_new(env->sim, c->device[0] ? c->device
-									  : WX_SIM_DS18B20_DEVICE),
-					 env->sim, "ds18b20");
-	else
-		bus = wx_w1sysfs_open(c->w1_dir);
-	if (!bus) {
-		snprintf(err, errlen, "ds18b20 %s: cannot open: %s", env->sim ? "sim:w1" : c->w1_dir,
-			 strerror(errno));
+	bus = wx_bus_w1(env, "ds18b20", c->w1_dir, err, errlen);
+	if (!bus)
 		return NULL;
-	}
+	snprintf(where, sizeof(where), "%s", bus->where);	/* bus is gone when open fails */
 	d = wx_ds18b20_open(bus, c->device);
 	if (!d)
-		snprintf(err, errlen, "ds18b20 %s: cannot open %s: %s", env->sim ? "sim:w1" : c->w1_dir,
+		snprintf(err, errlen, "ds18b20 %s: cannot open %s: %s", where,
 			 c->device[0] ? c->device : "the first 28-* device", strerror(errno));
 	return d;
 }

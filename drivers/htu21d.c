@@ -7,21 +7,17 @@
  * "no hold master"), the chip NACKs its address until the result is ready,
  * then answers MSB, LSB, CRC.  The two low bits of LSB are status bits and
  * are masked off before conversion.  It talks
- * through struct wx_regbus's send/recv (i2cdev.c on a Pi, sim_htu21d.c in
+ * through struct wx_regbus's send/recv (i2cdev.c on a Pi, sim/sim_htu21d.c in
  * tests and with --sim). */
-#include "drivers/sim/sim_fault.h"
 #include "drivers/htu21d.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "drivers/sensor.h"
-#include "drivers/sim/sim_htu21d.h"
-#include "firmware/log.h"
 
 enum {
 	CMD_TEMP_NO_HOLD = 0xF3,
@@ -72,34 +68,6 @@ double wx_htu21d_humidity_comp_pct(double rh_pct, double temp_c)
 	return rh < 0 ? 0 : rh > 100 ? 100 : rh;
 }
 
-static int WX_PRINTF(5, 6) fail(const struct wx_regbus *bus, char *err, size_t errlen, int rc,
-				const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (err && errlen) {
-		n = snprintf(err, errlen, "htu21d %s: ", bus->where);
-		if (n >= 0 && (size_t)n < errlen) {
-			va_start(ap, fmt);
-			vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
-			va_end(ap);
-		}
-	}
-	return rc;
-}
-
-static int bus_fail(const struct wx_regbus *bus, char *err, size_t errlen, int rc,
-		    const char *what)
-{
-	if (rc == -ENXIO)
-		return fail(bus, err, errlen, rc, "no reply while %s (is the HAT seated? "
-			    "i2cdetect -y 1 should list 0x40)", what);
-	if (rc == -EIO)
-		return fail(bus, err, errlen, rc, "short transfer while %s (loose HAT?)", what);
-	return fail(bus, err, errlen, rc, "%s: %s", what, strerror(-rc));
-}
-
 static void delay(struct wx_regbus *bus, unsigned us)
 {
 	if (bus->delay_us)
@@ -113,20 +81,20 @@ struct wx_htu21d *wx_htu21d_open(struct wx_regbus *bus, char *err, size_t errlen
 	int rc;
 
 	if (!bus->send || !bus->recv) {
-		fail(bus, err, errlen, -EOPNOTSUPP, "transport cannot do plain I2C transfers");
+		wx_regbus_fail("htu21d", bus, err, errlen, -EOPNOTSUPP, "transport cannot do plain I2C transfers");
 		errno = EOPNOTSUPP;
 		return NULL;
 	}
 	rc = bus->send(bus, &cmd, 1);
 	if (rc < 0) {
-		bus_fail(bus, err, errlen, rc, "resetting");
+		wx_regbus_hat_fail("htu21d", 0x40, bus, err, errlen, rc, "resetting");
 		errno = -rc;
 		return NULL;
 	}
 	delay(bus, RESET_US);
 	d = calloc(1, sizeof(*d));
 	if (!d) {
-		fail(bus, err, errlen, -ENOMEM, "out of memory");
+		wx_regbus_fail("htu21d", bus, err, errlen, -ENOMEM, "out of memory");
 		errno = ENOMEM;
 		return NULL;
 	}
@@ -148,7 +116,7 @@ static int measure(struct wx_htu21d *d, uint8_t cmd, unsigned max_us, uint16_t *
 	int rc = bus->send(bus, &cmd, 1);
 
 	if (rc < 0)
-		return bus_fail(bus, err, errlen, rc, want_humidity ? "starting a humidity measurement"
+		return wx_regbus_hat_fail("htu21d", 0x40, bus, err, errlen, rc, want_humidity ? "starting a humidity measurement"
 								      : "starting a temperature measurement");
 	delay(bus, max_us);
 	while ((rc = bus->recv(bus, b, sizeof(b))) == -ENXIO && waited < 2 * max_us) {
@@ -156,12 +124,12 @@ static int measure(struct wx_htu21d *d, uint8_t cmd, unsigned max_us, uint16_t *
 		waited += POLL_US;
 	}
 	if (rc == -ENXIO)
-		return fail(bus, err, errlen, -ETIMEDOUT, "no %s result after %.0f ms "
+		return wx_regbus_fail("htu21d", bus, err, errlen, -ETIMEDOUT, "no %s result after %.0f ms "
 			    "(datasheet maximum %.0f ms)", what, waited / 1000.0, max_us / 1000.0);
 	if (rc < 0)
-		return bus_fail(bus, err, errlen, rc, "reading a measurement");
+		return wx_regbus_hat_fail("htu21d", 0x40, bus, err, errlen, rc, "reading a measurement");
 	if (wx_htu21d_crc8(b, 2) != b[2])
-		return fail(bus, err, errlen, -EBADMSG, "%s CRC mismatch (got 0x%02x, computed "
+		return wx_regbus_fail("htu21d", bus, err, errlen, -EBADMSG, "%s CRC mismatch (got 0x%02x, computed "
 			    "0x%02x): noise on the bus?", what, b[2], wx_htu21d_crc8(b, 2));
 	/* The two status bits are masked by the conversions, not checked:
 	 * the datasheet's own CRC examples (0x683A, 0x4E85) carry type bits
@@ -194,10 +162,37 @@ void wx_htu21d_close(struct wx_htu21d *d)
 
 /* ---- the sensor driver ------------------------------------------------ */
 
-struct htu21d_sensor {
-	struct wx_regbus *bus;
-	struct wx_htu21d *dev;
-	bool fills_temperature;	/* [station] air_temperature = htu21d */
+static void *chip_open(struct wx_regbus *bus, const struct wx_config *cfg, char *err, size_t errlen)
+{
+	(void)cfg;
+	return wx_htu21d_open(bus, err, errlen);
+}
+
+static int chip_sample(void *chip, bool fills_temperature, struct wx_record *r, char *err,
+		       size_t errlen)
+{
+	struct wx_htu21d_reading rd;
+	int rc = wx_htu21d_read(chip, &rd, err, errlen);
+
+	if (rc < 0)
+		return rc;
+	wx_record_set(r, WX_HUMIDITY_PCT, rd.humidity_pct);
+	if (fills_temperature)
+		wx_record_set(r, WX_TEMPERATURE_C, rd.temperature_c);
+	return 0;
+}
+
+static void chip_close(void *chip)
+{
+	wx_htu21d_close(chip);
+}
+
+static const struct wx_i2c_sensor i2c_sensor = {
+	.name = "htu21d",
+	.air_temperature = WX_AIR_TEMP_HTU21D,
+	.open = chip_open,
+	.sample = chip_sample,
+	.close = chip_close,
 };
 
 static bool sensor_enabled(const struct wx_config *cfg)
@@ -207,56 +202,8 @@ static bool sensor_enabled(const struct wx_config *cfg)
 
 static void *sensor_open(const struct wx_sensor_env *env, char *err, size_t errlen)
 {
-	const struct wx_config_htu21d *c = &env->cfg->htu21d;
-	struct htu21d_sensor *s = calloc(1, sizeof(*s));
-	int e;
-
-	if (!s) {
-		snprintf(err, errlen, "htu21d: out of memory");
-		errno = ENOMEM;
-		return NULL;
-	}
-	s->fills_temperature = env->cfg->station.air_temperature == WX_AIR_TEMP_HTU21D;
-	s->bus = wx_sensor_i2c_bus(env, "htu21d", env->sim ? wx_sim_htu21d_new(env->sim, c->address) : NULL,
-				   c->bus, c->address, err, errlen);
-	if (!s->bus) {
-		free(s);
-		return NULL;
-	}
-	s->dev = wx_htu21d_open(s->bus, err, errlen);
-	if (!s->dev) {
-		e = errno;
-		s->bus->close(s->bus);
-		free(s);
-		errno = e;
-		return NULL;
-	}
-	return s;
-}
-
-static int sensor_sample(void *dev, struct wx_record *r, char *err, size_t errlen)
-{
-	struct htu21d_sensor *s = dev;
-	struct wx_htu21d_reading rd;
-	int rc = wx_htu21d_read(s->dev, &rd, err, errlen);
-
-	if (rc < 0)
-		return rc;
-	wx_record_set(r, WX_HUMIDITY_PCT, rd.humidity_pct);
-	if (s->fills_temperature)
-		wx_record_set(r, WX_TEMPERATURE_C, rd.temperature_c);
-	return 0;
-}
-
-static void sensor_close(void *dev)
-{
-	struct htu21d_sensor *s = dev;
-
-	if (!s)
-		return;
-	wx_htu21d_close(s->dev);
-	s->bus->close(s->bus);
-	free(s);
+	return wx_i2c_sensor_open(&i2c_sensor, env, env->cfg->htu21d.bus, env->cfg->htu21d.address,
+				  err, errlen);
 }
 
 const struct wx_sensor_driver wx_htu21d_driver = {
@@ -265,7 +212,7 @@ const struct wx_sensor_driver wx_htu21d_driver = {
 	.kind = WX_SENSOR_SAMPLED,
 	.enabled = sensor_enabled,
 	.open = sensor_open,
-	.sample = sensor_sample,
+	.sample = wx_i2c_sensor_sample,
 	.edges = NULL,
-	.close = sensor_close,
+	.close = wx_i2c_sensor_close,
 };

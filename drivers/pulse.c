@@ -28,7 +28,6 @@
  * gives no edges and reads 0.  Every rejection is counted in rejected, never
  * as wind or rain.
  */
-#include "drivers/sim/sim_fault.h"
 #include "drivers/pulse.h"
 
 #include <errno.h>
@@ -37,7 +36,6 @@
 #include <string.h>
 
 #include "drivers/sensor.h"
-#include "drivers/sim/sim_edges.h"
 
 void wx_pulse_debounce_init(struct wx_debounce *d, double debounce_ms, double max_hz)
 {
@@ -192,47 +190,18 @@ double wx_pulse_gust_kmh(const struct wx_gust *g, double kmh_per_hz)
 static bool anemometer_enabled(const struct wx_config *cfg) { return cfg->anemometer.enabled; }
 static bool rain_enabled(const struct wx_config *cfg) { return cfg->rain.enabled; }
 
-static void *open_gpio(const char *name, const struct wx_config_pulse *p,
-		       char *err, size_t errlen)
-{
-	char why[WX_ERR_LEN] = "";
-	struct wx_edgebus *bus = wx_gpio_open(p->chip, p->line, why, sizeof(why));
-	int e = errno;
-
-	if (!bus) {
-		snprintf(err, errlen, "%s %s", name, why);
-		errno = e;
-	}
-	return bus;
-}
-
 static void *anemometer_open(const struct wx_sensor_env *env, char *err, size_t errlen)
 {
 	const struct wx_config_pulse *p = &env->cfg->anemometer;
-	struct wx_edgebus *bus;
 
-	if (!env->sim)
-		return open_gpio("anemometer", p, err, errlen);
-	bus = wx_sim_fault_edgebus(wx_sim_edges_new_wind(env->sim, p->kmh_per_hz), env->sim,
-				   "anemometer");
-	if (!bus)
-		snprintf(err, errlen, "anemometer sim:gpio line %d: %s", p->line,
-			 errno == EBUSY ? "line busy (another program holds it)" : strerror(errno));
-	return bus;
+	return wx_bus_edges(env, "anemometer", p->chip, p->line, err, errlen);
 }
 
 static void *rain_open(const struct wx_sensor_env *env, char *err, size_t errlen)
 {
 	const struct wx_config_pulse *p = &env->cfg->rain;
-	struct wx_edgebus *bus;
 
-	if (!env->sim)
-		return open_gpio("rain", p, err, errlen);
-	bus = wx_sim_fault_edgebus(wx_sim_edges_new_rain(env->sim, p->mm_per_tip), env->sim, "rain");
-	if (!bus)
-		snprintf(err, errlen, "rain sim:gpio line %d: %s", p->line,
-			 errno == EBUSY ? "line busy (another program holds it)" : strerror(errno));
-	return bus;
+	return wx_bus_edges(env, "rain", p->chip, p->line, err, errlen);
 }
 
 static struct wx_edgebus *pulse_edges(void *dev) { return dev; }

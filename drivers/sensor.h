@@ -15,19 +15,26 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "drivers/buses.h"
 #include "drivers/edgebus.h"
 #include "drivers/pulse.h"
 #include "drivers/regbus.h"
-#include "drivers/sim/sim.h"
 #include "firmware/config.h"
 #include "firmware/record.h"
 
 #define WX_ERR_LEN 256
 #define WX_Q(q) (1u << (q))
 
+struct wx_sim;
+
+/* What a driver's open gets: the configuration, and the bus provider that
+ * opens its transport (drivers/buses.h).  buses NULL picks the default: the
+ * simulated provider over the world sim when sim is set, else real
+ * hardware.  Only the providers look at sim. */
 struct wx_sensor_env {
 	const struct wx_config *cfg;
 	struct wx_sim *sim;		/* NULL: real hardware */
+	const struct wx_bus_provider *buses;
 };
 
 enum wx_sensor_kind { WX_SENSOR_SAMPLED, WX_SENSOR_PULSE };
@@ -38,8 +45,8 @@ struct wx_sensor_driver {
 	uint32_t quantities;		/* WX_Q() of every quantity it can fill */
 	/* Is it enabled in cfg? */
 	bool (*enabled)(const struct wx_config *cfg);
-	/* Open the device (real or simulated per env).  NULL with errno set and
-	 * a message in err. */
+	/* Open the device on a bus from env's provider.  NULL with errno set
+	 * and a message in err; the bus is closed again on every failure. */
 	void *(*open)(const struct wx_sensor_env *env, char *err, size_t errlen);
 	/* SAMPLED: take one reading into r (only this sensor's quantities).
 	 * 0, or -errno with a message in err.  May block for a conversion. */
@@ -51,13 +58,27 @@ struct wx_sensor_driver {
 	void (*close)(void *dev);
 };
 
-/* The register bus of I2C sensor name: under --sim (env->sim) the simulated
- * device sim_dev (already made by the caller; NULL when that failed),
- * wrapped so that the world's faults reach it; else i2c-dev at bus and
- * address.  NULL with errno set and "NAME BUS address 0xNN: why" in err. */
-struct wx_regbus *wx_sensor_i2c_bus(const struct wx_sensor_env *env, const char *name,
-				    struct wx_regbus *sim_dev, const char *bus, int address,
-				    char *err, size_t errlen);
+/* The register-bus sensor adapter: the one glue between an I2C chip (its
+ * open, read and close) and the driver table.  wx_i2c_sensor_open opens the
+ * bus through env's provider, hands it to the chip's open (which probes the
+ * chip id) and closes it again when that fails; the error names the sensor,
+ * the bus and the address. */
+struct wx_i2c_sensor {
+	const char *name;			/* "bme280" */
+	enum wx_air_temp air_temperature;	/* [station] air_temperature naming it */
+	/* The chip on bus (borrowed; closed by the adapter). */
+	void *(*open)(struct wx_regbus *bus, const struct wx_config *cfg, char *err,
+		      size_t errlen);
+	/* One reading into r; the temperature only when fills_temperature. */
+	int (*sample)(void *chip, bool fills_temperature, struct wx_record *r, char *err,
+		      size_t errlen);
+	void (*close)(void *chip);
+};
+
+void *wx_i2c_sensor_open(const struct wx_i2c_sensor *s, const struct wx_sensor_env *env,
+			 const char *bus, int address, char *err, size_t errlen);
+int wx_i2c_sensor_sample(void *dev, struct wx_record *r, char *err, size_t errlen);
+void wx_i2c_sensor_close(void *dev);
 
 /* NULL-terminated, in the order sensors are listed to people. */
 extern const struct wx_sensor_driver *const wx_sensor_drivers[];

@@ -10,7 +10,6 @@
  * station the vane is read through channel 0 of an MCP3008 (mcp3008.c)
  * whose VREF is the same 3.3 V rail that feeds the divider, so the measured
  * voltage is raw * vin / 1024. */
-#include "drivers/sim/sim_fault.h"
 #include "drivers/vane.h"
 
 #include <errno.h>
@@ -23,8 +22,6 @@
 #include "drivers/mcp3427.h"
 #include "drivers/regbus.h"
 #include "drivers/sensor.h"
-#include "drivers/sim/sim_mcp3008.h"
-#include "drivers/sim/sim_mcp3427.h"
 #include "drivers/spibus.h"
 
 /* Datasheet table "Wind Vane": resistance by direction.  The half
@@ -303,14 +300,8 @@ static bool vane_enabled(const struct wx_config *cfg)
 static void *vane_open_i2c(const struct wx_sensor_env *env, const struct wx_config_windvane *vc,
 			   char *err, size_t errlen)
 {
-	struct wx_regbus *sim_dev = NULL, *bus;
+	struct wx_regbus *bus = wx_bus_i2c(env, "windvane", vc->bus, vc->address, err, errlen);
 
-	if (env->sim) {
-		sim_dev = wx_sim_mcp3427_new(env->sim, vc->address);
-		if (sim_dev)
-			wx_sim_mcp3427_wire_vane(sim_dev, vc->channel, vc);
-	}
-	bus = wx_sensor_i2c_bus(env, "windvane", sim_dev, vc->bus, vc->address, err, errlen);
 	if (!bus)
 		return NULL;
 	return wx_vane_open_mcp3427(bus, vc, err, errlen);
@@ -320,7 +311,6 @@ static void *vane_open(const struct wx_sensor_env *env, char *err, size_t errlen
 {
 	const struct wx_config_windvane *vc = &env->cfg->windvane;
 	struct wx_spibus *bus;
-	char buserr[WX_ERR_LEN] = "";
 	int rc = check_config(vc, err, errlen);
 
 	if (rc < 0) {
@@ -329,18 +319,9 @@ static void *vane_open(const struct wx_sensor_env *env, char *err, size_t errlen
 	}
 	if (vc->adc == WX_VANE_ADC_MCP3427)
 		return vane_open_i2c(env, vc, err, errlen);
-	bus = env->sim ? wx_sim_fault_spibus(wx_sim_mcp3008_new(env->sim, vc), env->sim, "windvane")
-		       : wx_spidev_open(vc->spi, VANE_SPI_HZ, buserr, sizeof(buserr));
-	if (!bus) {
-		int e = errno;
-
-		if (buserr[0])
-			snprintf(err, errlen, "windvane %s", buserr);
-		else
-			snprintf(err, errlen, "windvane %s: %s", vc->spi, strerror(e));
-		errno = e;
+	bus = wx_bus_spi(env, "windvane", vc->spi, VANE_SPI_HZ, err, errlen);
+	if (!bus)
 		return NULL;
-	}
 	return wx_vane_open_mcp3008(bus, vc, err, errlen);
 }
 

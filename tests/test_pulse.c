@@ -625,7 +625,7 @@ static void gpio_v1_counts_a_full_kernel_buffer_as_lost(void **state)
 static void pulse_drivers_open_simulated_buses_and_name_real_failures(void **state)
 {
 	struct simrig r;
-	struct wx_sensor_env env;
+	struct wx_sensor_env env = { 0 };
 	char err[WX_ERR_LEN] = "";
 	const struct wx_sensor_driver *drv[] = { &wx_anemometer_driver, &wx_rain_driver };
 

@@ -101,7 +101,7 @@ static void every_driver_of_the_registry_gets_a_slot_under_sim(void **state)
 	struct wx_config cfg;
 	struct wx_clock *clock = wx_clock_sim(T0, 0);
 	struct wx_sim *sim;
-	struct wx_sensor_env env;
+	struct wx_sensor_env env = { 0 };
 	struct wx_sensors *s;
 	int rows = 0, k = 0;
 	char err[256];
@@ -140,7 +140,7 @@ struct rig {
 
 static void rig_up(struct rig *r)
 {
-	struct wx_sensor_env env;
+	struct wx_sensor_env env = { 0 };
 	char err[256];
 
 	assert_int_equal(wx_config_load_string(&r->cfg, "t", "[anemometer]\n[sim]\nwind_kmh = 100\n",
