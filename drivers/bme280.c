@@ -284,7 +284,7 @@ static int read_calib(struct wx_bme280 *d, char *err, size_t errlen)
 	return 0;
 }
 
-struct wx_bme280 *wx_bme280_open(struct wx_regbus *bus, int address, char *err, size_t errlen)
+static struct wx_bme280 *open_on(struct wx_regbus *bus, int address, char *err, size_t errlen)
 {
 	struct wx_bme280 *d;
 	uint8_t id;
@@ -329,6 +329,19 @@ out:
 	free(d);
 	errno = -rc;
 	return NULL;
+}
+
+struct wx_bme280 *wx_bme280_open(struct wx_regbus *bus, int address, char *err, size_t errlen)
+{
+	struct wx_bme280 *d = open_on(bus, address, err, errlen);
+	int e;
+
+	if (!d) {
+		e = errno;
+		bus->close(bus);
+		errno = e;
+	}
+	return d;
 }
 
 static int start_forced(struct wx_bme280 *d, char *err, size_t errlen)
@@ -438,6 +451,9 @@ const struct wx_bme280_calib *wx_bme280_calib(const struct wx_bme280 *d)
 
 void wx_bme280_close(struct wx_bme280 *d)
 {
+	if (!d)
+		return;
+	d->bus->close(d->bus);
 	free(d);
 }
 

@@ -131,7 +131,7 @@ static void delay(struct wx_regbus *bus, unsigned us)
 		bus->delay_us(bus, us);
 }
 
-struct wx_bmp180 *wx_bmp180_open(struct wx_regbus *bus, int oss, char *err, size_t errlen)
+static struct wx_bmp180 *open_on(struct wx_regbus *bus, int oss, char *err, size_t errlen)
 {
 	struct wx_bmp180 *d;
 	uint8_t id, cb[WX_BMP180_CALIB_LEN];
@@ -178,6 +178,19 @@ out:
 	free(d);
 	errno = -rc;
 	return NULL;
+}
+
+struct wx_bmp180 *wx_bmp180_open(struct wx_regbus *bus, int oss, char *err, size_t errlen)
+{
+	struct wx_bmp180 *d = open_on(bus, oss, err, errlen);
+	int e;
+
+	if (!d) {
+		e = errno;
+		bus->close(bus);
+		errno = e;
+	}
+	return d;
 }
 
 /* Start a conversion, wait the datasheet time, then poll SCO (bit 5 of
@@ -244,6 +257,9 @@ const struct wx_bmp180_calib *wx_bmp180_calib(const struct wx_bmp180 *d)
 
 void wx_bmp180_close(struct wx_bmp180 *d)
 {
+	if (!d)
+		return;
+	d->bus->close(d->bus);
 	free(d);
 }
 

@@ -74,7 +74,7 @@ static void delay(struct wx_regbus *bus, unsigned us)
 		bus->delay_us(bus, us);
 }
 
-struct wx_htu21d *wx_htu21d_open(struct wx_regbus *bus, char *err, size_t errlen)
+static struct wx_htu21d *open_on(struct wx_regbus *bus, char *err, size_t errlen)
 {
 	struct wx_htu21d *d;
 	uint8_t cmd = CMD_SOFT_RESET;
@@ -99,6 +99,19 @@ struct wx_htu21d *wx_htu21d_open(struct wx_regbus *bus, char *err, size_t errlen
 		return NULL;
 	}
 	d->bus = bus;
+	return d;
+}
+
+struct wx_htu21d *wx_htu21d_open(struct wx_regbus *bus, char *err, size_t errlen)
+{
+	struct wx_htu21d *d = open_on(bus, err, errlen);
+	int e;
+
+	if (!d) {
+		e = errno;
+		bus->close(bus);
+		errno = e;
+	}
 	return d;
 }
 
@@ -157,6 +170,9 @@ int wx_htu21d_read(struct wx_htu21d *d, struct wx_htu21d_reading *out, char *err
 
 void wx_htu21d_close(struct wx_htu21d *d)
 {
+	if (!d)
+		return;
+	d->bus->close(d->bus);
 	free(d);
 }
 

@@ -8,7 +8,6 @@
 
 struct i2c_sensor {
 	const struct wx_i2c_sensor *s;
-	struct wx_regbus *bus;
 	void *chip;
 	bool fills_temperature;
 };
@@ -17,6 +16,7 @@ void *wx_i2c_sensor_open(const struct wx_i2c_sensor *s, const struct wx_sensor_e
 			 const char *bus, int address, char *err, size_t errlen)
 {
 	struct i2c_sensor *d = calloc(1, sizeof(*d));
+	struct wx_regbus *b;
 	int e;
 
 	if (!d) {
@@ -26,17 +26,10 @@ void *wx_i2c_sensor_open(const struct wx_i2c_sensor *s, const struct wx_sensor_e
 	}
 	d->s = s;
 	d->fills_temperature = env->cfg->station.air_temperature == s->air_temperature;
-	d->bus = wx_bus_i2c(env, s->name, bus, address, err, errlen);
-	if (!d->bus) {
-		e = errno;
-		free(d);
-		errno = e;
-		return NULL;
-	}
-	d->chip = s->open(d->bus, env->cfg, err, errlen);
+	b = wx_bus_i2c(env, s->name, bus, address, err, errlen);
+	d->chip = b ? s->open(b, env->cfg, err, errlen) : NULL;
 	if (!d->chip) {
 		e = errno;
-		d->bus->close(d->bus);
 		free(d);
 		errno = e;
 		return NULL;
@@ -58,6 +51,5 @@ void wx_i2c_sensor_close(void *dev)
 	if (!d)
 		return;
 	d->s->close(d->chip);
-	d->bus->close(d->bus);
 	free(d);
 }

@@ -60,13 +60,14 @@ struct wx_sensor_driver {
 
 /* The register-bus sensor adapter: the one glue between an I2C chip (its
  * open, read and close) and the driver table.  wx_i2c_sensor_open opens the
- * bus through env's provider, hands it to the chip's open (which probes the
- * chip id) and closes it again when that fails; the error names the sensor,
+ * bus through env's provider and hands it to the chip's open (which probes
+ * the chip id and owns the bus from then on); the error names the sensor,
  * the bus and the address. */
 struct wx_i2c_sensor {
 	const char *name;			/* "bme280" */
 	enum wx_air_temp air_temperature;	/* [station] air_temperature naming it */
-	/* The chip on bus (borrowed; closed by the adapter). */
+	/* The chip on bus, which it takes over: its close closes the bus, and
+	 * so does a failed open. */
 	void *(*open)(struct wx_regbus *bus, const struct wx_config *cfg, char *err,
 		      size_t errlen);
 	/* One reading into r; the temperature only when fills_temperature. */

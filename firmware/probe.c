@@ -311,12 +311,12 @@ static void bosch_no_reply(struct probe *p, const char *section, const char *sub
 
 /* The chip answered with an id its driver does not take. */
 static void bosch_wrong_id(struct probe *p, const char *section, const char *subject,
-			   struct wx_regbus *b, int address, const char *driver_err)
+			   const char *bus, int address, const char *driver_err)
 {
 	char what[64], fix[160];
 	uint8_t id;
 
-	if (b->read(b, BOSCH_REG_CHIP_ID, &id, 1) < 0) {
+	if (read_bosch_id(bus, address, &id) < 0) {
 		fail_from(p, section, driver_err);
 		return;
 	}
@@ -355,12 +355,11 @@ static void check_bme280(struct probe *p)
 	d = wx_bme280_open(b, c->address, err, sizeof(err));
 	e = errno;
 	if (!d && e == ENXIO) {
-		b->close(b);
 		bosch_no_reply(p, "bme280", subject, c->bus, c->address, BYO_I2C_WIRING);
 		return;
 	}
 	if (!d && e == ENODEV)
-		bosch_wrong_id(p, "bme280", subject, b, c->address, err);
+		bosch_wrong_id(p, "bme280", subject, c->bus, c->address, err);
 	else if (!d)
 		fail_from(p, "bme280", err);
 	else if (wx_bme280_read(d, &r, err, sizeof(err)) < 0)
@@ -374,7 +373,6 @@ static void check_bme280(struct probe *p)
 		   "humidity sensor: humidity_pct stays null", wx_bme280_variant_name(d),
 		   wx_bme280_variant(d)->chip_id, r.temperature_c, r.pressure_hpa);
 	wx_bme280_close(d);
-	b->close(b);
 }
 
 static void check_bmp180(struct probe *p)
@@ -394,12 +392,11 @@ static void check_bmp180(struct probe *p)
 	d = wx_bmp180_open(b, c->oversampling, err, sizeof(err));
 	e = errno;
 	if (!d && e == ENXIO) {
-		b->close(b);
 		bosch_no_reply(p, "bmp180", subject, c->bus, c->address, HAT_WIRING);
 		return;
 	}
 	if (!d && e == ENODEV)
-		bosch_wrong_id(p, "bmp180", subject, b, c->address, err);
+		bosch_wrong_id(p, "bmp180", subject, c->bus, c->address, err);
 	else if (!d)
 		fail_from(p, "bmp180", err);
 	else if (wx_bmp180_read(d, &r, err, sizeof(err)) < 0)
@@ -408,7 +405,6 @@ static void check_bmp180(struct probe *p)
 		ok(p, "bmp180", subject, "BMP180, chip id 0x%02x: %.1f °C, %.1f hPa",
 		   WX_BMP180_CHIP_ID, r.temperature_c, r.pressure_hpa);
 	wx_bmp180_close(d);
-	b->close(b);
 }
 
 static void check_htu21d(struct probe *p)
@@ -437,7 +433,6 @@ static void check_htu21d(struct probe *p)
 		ok(p, "htu21d", subject, "HTU21D answers: %.1f °C, %.1f %%", r.temperature_c,
 		   r.humidity_pct);
 	wx_htu21d_close(d);
-	b->close(b);
 }
 
 /* Which configured MCP3427 sensor sits at address on bus, or NULL. */
@@ -514,7 +509,7 @@ static void check_vane_mcp3427(struct probe *p)
 		return;
 	snprintf(subject, sizeof(subject), "%s address 0x%02x channel %d", c->bus,
 		 (unsigned)c->address, c->channel);
-	if (!(v = wx_vane_open_mcp3427(b, c, err, sizeof(err)))) {	/* closes b */
+	if (!(v = wx_vane_open_mcp3427(b, c, err, sizeof(err)))) {
 		fail_from(p, "windvane", err);
 		return;
 	}
@@ -571,7 +566,7 @@ static void check_vane_mcp3008(struct probe *p)
 		fail_from(p, "windvane", err);
 		return;
 	}
-	if (!(v = wx_vane_open_mcp3008(b, c, err, sizeof(err)))) {	/* closes b */
+	if (!(v = wx_vane_open_mcp3008(b, c, err, sizeof(err)))) {
 		fail_from(p, "windvane", err);
 		return;
 	}
