@@ -15,6 +15,7 @@
 #include "drivers/mcp3427.h"
 #include "drivers/regbus.h"
 #include "drivers/sensor.h"
+#include "drivers/probekit.h"
 
 double wx_air_quality_pct(int16_t raw)
 {
@@ -27,6 +28,35 @@ struct aq_sensor {
 	struct wx_regbus *bus;
 	int channel;
 };
+
+/* ---- wxctl probe ------------------------------------------------------ */
+
+static void check_air_quality(struct wx_probe *p)
+{
+	const struct wx_config_air_quality *c = &p->cfg->air_quality;
+	struct wx_regbus *b;
+	char err[WX_PROBE_ERR_LEN] = "", subject[WX_PATH_LEN + 48];
+	int16_t raw;
+	int rc;
+
+	if (!wx_probe_node(p, "air_quality", c->bus, c->bus, WX_PROBE_NODE_I2C))
+		return;
+	if (!(b = wx_probe_open_i2c(p, "air_quality", c->bus, c->address)))
+		return;
+	snprintf(subject, sizeof(subject), "%s address 0x%02x channel %d", c->bus,
+		 (unsigned)c->address, c->channel);
+	rc = wx_mcp3427_read(b, c->channel, &raw);
+	if (rc < 0 && rc != -ENXIO)
+		wx_mcp3427_describe("air_quality", b, c->channel, rc, err, sizeof(err));
+	b->close(b);
+	if (rc == -ENXIO)
+		wx_probe_mcp3427_no_reply(p, "air_quality", subject, c->bus, c->address);
+	else if (rc < 0)
+		wx_probe_fail_from(p, "air_quality", err);
+	else
+		wx_probe_ok(p, "air_quality", subject, "MCP3427 answers: air quality %.1f %%",
+		   wx_air_quality_pct(raw));
+}
 
 static bool aq_enabled(const struct wx_config *cfg)
 {
@@ -86,6 +116,7 @@ static void aq_close(void *dev)
 
 const struct wx_sensor_driver wx_air_quality_driver = {
 	.name = "air_quality",
+	.kits = WX_KIT_HAT,
 	.quantities = WX_Q(WX_AIR_QUALITY_PCT),
 	.kind = WX_SENSOR_SAMPLED,
 	.enabled = aq_enabled,
@@ -93,4 +124,5 @@ const struct wx_sensor_driver wx_air_quality_driver = {
 	.sample = aq_sample,
 	.edges = NULL,
 	.close = aq_close,
+	.probe = check_air_quality,
 };

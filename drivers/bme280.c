@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "drivers/sensor.h"
+#include "drivers/probekit.h"
 
 /* Registers (datasheet section 5.3, memory map). */
 enum {
@@ -457,6 +458,45 @@ void wx_bme280_close(struct wx_bme280 *d)
 	free(d);
 }
 
+/* ---- wxctl probe ------------------------------------------------------ */
+
+static void check_bme280(struct wx_probe *p)
+{
+	const struct wx_config_bme280 *c = &p->cfg->bme280;
+	struct wx_bme280_reading r;
+	struct wx_regbus *b;
+	struct wx_bme280 *d;
+	char err[WX_PROBE_ERR_LEN] = "", subject[WX_PATH_LEN + 32];
+	int e;
+
+	if (!wx_probe_node(p, "bme280", c->bus, c->bus, WX_PROBE_NODE_I2C))
+		return;
+	snprintf(subject, sizeof(subject), "%s address 0x%02x", c->bus, (unsigned)c->address);
+	if (!(b = wx_probe_open_i2c(p, "bme280", c->bus, c->address)))
+		return;
+	d = wx_bme280_open(b, c->address, err, sizeof(err));
+	e = errno;
+	if (!d && e == ENXIO) {
+		wx_probe_bosch_no_reply(p, "bme280", subject, c->bus, c->address, WX_PROBE_BYO_I2C_WIRING);
+		return;
+	}
+	if (!d && e == ENODEV)
+		wx_probe_bosch_wrong_id(p, "bme280", subject, c->bus, c->address, err);
+	else if (!d)
+		wx_probe_fail_from(p, "bme280", err);
+	else if (wx_bme280_read(d, &r, err, sizeof(err)) < 0)
+		wx_probe_fail_from(p, "bme280", err);
+	else if (r.has_humidity)
+		wx_probe_ok(p, "bme280", subject, "%s, chip id 0x%02x: %.1f °C, %.1f hPa, %.1f %%",
+		   wx_bme280_variant_name(d), wx_bme280_variant(d)->chip_id, r.temperature_c,
+		   r.pressure_hpa, r.humidity_pct);
+	else
+		wx_probe_ok(p, "bme280", subject, "%s, chip id 0x%02x: %.1f °C, %.1f hPa; it has no "
+		   "humidity sensor: humidity_pct stays null", wx_bme280_variant_name(d),
+		   wx_bme280_variant(d)->chip_id, r.temperature_c, r.pressure_hpa);
+	wx_bme280_close(d);
+}
+
 /* ---- the sensor driver ------------------------------------------------ */
 
 static void *chip_open(struct wx_regbus *bus, const struct wx_config *cfg, char *err, size_t errlen)
@@ -506,6 +546,7 @@ static void *sensor_open(const struct wx_sensor_env *env, char *err, size_t errl
 
 const struct wx_sensor_driver wx_bme280_driver = {
 	.name = "bme280",
+	.kits = WX_KIT_BYO,
 	.quantities = WX_Q(WX_TEMPERATURE_C) | WX_Q(WX_HUMIDITY_PCT) | WX_Q(WX_PRESSURE_HPA),
 	.kind = WX_SENSOR_SAMPLED,
 	.enabled = sensor_enabled,
@@ -513,4 +554,5 @@ const struct wx_sensor_driver wx_bme280_driver = {
 	.sample = wx_i2c_sensor_sample,
 	.edges = NULL,
 	.close = wx_i2c_sensor_close,
+	.probe = check_bme280,
 };

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "drivers/sensor.h"
+#include "drivers/probekit.h"
 
 enum {
 	REG_CHIP_ID = 0xD0,
@@ -263,6 +264,40 @@ void wx_bmp180_close(struct wx_bmp180 *d)
 	free(d);
 }
 
+/* ---- wxctl probe ------------------------------------------------------ */
+
+static void check_bmp180(struct wx_probe *p)
+{
+	const struct wx_config_bmp180 *c = &p->cfg->bmp180;
+	struct wx_bmp180_reading r;
+	struct wx_regbus *b;
+	struct wx_bmp180 *d;
+	char err[WX_PROBE_ERR_LEN] = "", subject[WX_PATH_LEN + 32];
+	int e;
+
+	if (!wx_probe_node(p, "bmp180", c->bus, c->bus, WX_PROBE_NODE_I2C))
+		return;
+	snprintf(subject, sizeof(subject), "%s address 0x%02x", c->bus, (unsigned)c->address);
+	if (!(b = wx_probe_open_i2c(p, "bmp180", c->bus, c->address)))
+		return;
+	d = wx_bmp180_open(b, c->oversampling, err, sizeof(err));
+	e = errno;
+	if (!d && e == ENXIO) {
+		wx_probe_bosch_no_reply(p, "bmp180", subject, c->bus, c->address, WX_PROBE_HAT_WIRING);
+		return;
+	}
+	if (!d && e == ENODEV)
+		wx_probe_bosch_wrong_id(p, "bmp180", subject, c->bus, c->address, err);
+	else if (!d)
+		wx_probe_fail_from(p, "bmp180", err);
+	else if (wx_bmp180_read(d, &r, err, sizeof(err)) < 0)
+		wx_probe_fail_from(p, "bmp180", err);
+	else
+		wx_probe_ok(p, "bmp180", subject, "BMP180, chip id 0x%02x: %.1f °C, %.1f hPa",
+		   WX_BMP180_CHIP_ID, r.temperature_c, r.pressure_hpa);
+	wx_bmp180_close(d);
+}
+
 /* ---- the sensor driver ------------------------------------------------ */
 
 static void *chip_open(struct wx_regbus *bus, const struct wx_config *cfg, char *err, size_t errlen)
@@ -310,6 +345,7 @@ static void *sensor_open(const struct wx_sensor_env *env, char *err, size_t errl
 
 const struct wx_sensor_driver wx_bmp180_driver = {
 	.name = "bmp180",
+	.kits = WX_KIT_HAT,
 	.quantities = WX_Q(WX_TEMPERATURE_C) | WX_Q(WX_PRESSURE_HPA),
 	.kind = WX_SENSOR_SAMPLED,
 	.enabled = sensor_enabled,
@@ -317,4 +353,5 @@ const struct wx_sensor_driver wx_bmp180_driver = {
 	.sample = wx_i2c_sensor_sample,
 	.edges = NULL,
 	.close = wx_i2c_sensor_close,
+	.probe = check_bmp180,
 };

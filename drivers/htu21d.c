@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "drivers/sensor.h"
+#include "drivers/probekit.h"
 
 enum {
 	CMD_TEMP_NO_HOLD = 0xF3,
@@ -176,6 +177,36 @@ void wx_htu21d_close(struct wx_htu21d *d)
 	free(d);
 }
 
+/* ---- wxctl probe ------------------------------------------------------ */
+
+static void check_htu21d(struct wx_probe *p)
+{
+	const struct wx_config_htu21d *c = &p->cfg->htu21d;
+	struct wx_htu21d_reading r;
+	struct wx_regbus *b;
+	struct wx_htu21d *d;
+	char err[WX_PROBE_ERR_LEN] = "", subject[WX_PATH_LEN + 32], cmd[64];
+
+	if (!wx_probe_node(p, "htu21d", c->bus, c->bus, WX_PROBE_NODE_I2C))
+		return;
+	snprintf(subject, sizeof(subject), "%s address 0x%02x", c->bus, (unsigned)c->address);
+	if (!(b = wx_probe_open_i2c(p, "htu21d", c->bus, c->address)))
+		return;
+	wx_probe_i2cdetect_cmd(c->bus, cmd, sizeof(cmd));
+	d = wx_htu21d_open(b, err, sizeof(err));
+	if (!d && errno == ENXIO)
+		wx_probe_fail(p, "htu21d", subject, "no reply from the HTU21D: " WX_PROBE_HAT_WIRING " (%s should "
+		     "list %02x)", cmd, (unsigned)c->address);
+	else if (!d)
+		wx_probe_fail_from(p, "htu21d", err);
+	else if (wx_htu21d_read(d, &r, err, sizeof(err)) < 0)
+		wx_probe_fail_from(p, "htu21d", err);
+	else
+		wx_probe_ok(p, "htu21d", subject, "HTU21D answers: %.1f °C, %.1f %%", r.temperature_c,
+		   r.humidity_pct);
+	wx_htu21d_close(d);
+}
+
 /* ---- the sensor driver ------------------------------------------------ */
 
 static void *chip_open(struct wx_regbus *bus, const struct wx_config *cfg, char *err, size_t errlen)
@@ -224,6 +255,7 @@ static void *sensor_open(const struct wx_sensor_env *env, char *err, size_t errl
 
 const struct wx_sensor_driver wx_htu21d_driver = {
 	.name = "htu21d",
+	.kits = WX_KIT_HAT,
 	.quantities = WX_Q(WX_TEMPERATURE_C) | WX_Q(WX_HUMIDITY_PCT),
 	.kind = WX_SENSOR_SAMPLED,
 	.enabled = sensor_enabled,
@@ -231,4 +263,5 @@ const struct wx_sensor_driver wx_htu21d_driver = {
 	.sample = wx_i2c_sensor_sample,
 	.edges = NULL,
 	.close = wx_i2c_sensor_close,
+	.probe = check_htu21d,
 };

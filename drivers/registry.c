@@ -1,6 +1,7 @@
 /* The sensor driver table: adding a sensor is one file and one line here. */
 #include "drivers/sensor.h"
 
+#include <stdio.h>
 #include <string.h>
 
 extern const struct wx_sensor_driver wx_bme280_driver;
@@ -30,4 +31,23 @@ const struct wx_sensor_driver *wx_sensor_driver_find(const char *name)
 		if (strcmp(wx_sensor_drivers[i]->name, name) == 0)
 			return wx_sensor_drivers[i];
 	return NULL;
+}
+
+void wx_sensor_kit_sections(unsigned kits, char *buf, size_t len)
+{
+	size_t n = 0, used = 0, i, last = 0;
+
+	for (i = 0; wx_sensor_drivers[i]; i++)
+		if (wx_sensor_drivers[i]->kits & kits) {
+			n++;
+			last = i;
+		}
+	buf[0] = '\0';
+	for (i = 0; wx_sensor_drivers[i] && used < len; i++) {
+		if (!(wx_sensor_drivers[i]->kits & kits))
+			continue;
+		used += (size_t)snprintf(buf + used, len - used, "%s[%s]",
+					 used == 0 ? "" : i == last && n > 1 ? " or " : ", ",
+					 wx_sensor_drivers[i]->name);
+	}
 }

@@ -39,9 +39,17 @@ struct wx_sensor_env {
 
 enum wx_sensor_kind { WX_SENSOR_SAMPLED, WX_SENSOR_PULSE };
 
+/* The kits a sensor belongs to ([station] profile): --sim with no sensor
+ * section enables the kit's sensors, and messages name the BYO kit's. */
+#define WX_KIT_BYO (1u << WX_PROFILE_BYO)
+#define WX_KIT_HAT (1u << WX_PROFILE_ORACLE_HAT)
+
+struct wx_probe;
+
 struct wx_sensor_driver {
 	const char *name;		/* its config section: "bme280" */
 	enum wx_sensor_kind kind;
+	unsigned kits;			/* WX_KIT_BYO and/or WX_KIT_HAT */
 	uint32_t quantities;		/* WX_Q() of every quantity it can fill */
 	/* Is it enabled in cfg? */
 	bool (*enabled)(const struct wx_config *cfg);
@@ -56,6 +64,9 @@ struct wx_sensor_driver {
 	/* PULSE: set d up for this sensor's debounce_ms and plausibility cap. */
 	void (*debounce)(const struct wx_config *cfg, struct wx_debounce *d);
 	void (*close)(void *dev);
+	/* wxctl probe: check the wiring of the configured device on real
+	 * hardware, one line per step (drivers/probekit.h).  May be NULL. */
+	void (*probe)(struct wx_probe *p);
 };
 
 /* The register-bus sensor adapter: the one glue between an I2C chip (its
@@ -83,6 +94,10 @@ void wx_i2c_sensor_close(void *dev);
 
 /* NULL-terminated, in the order sensors are listed to people. */
 extern const struct wx_sensor_driver *const wx_sensor_drivers[];
+
+/* "[bme280], [ds18b20], [anemometer], [rain] or [windvane]": the sections of
+ * the sensors of kits (WX_KIT_*), in table order, into buf. */
+void wx_sensor_kit_sections(unsigned kits, char *buf, size_t len);
 
 /* The driver named name (its section), or NULL. */
 const struct wx_sensor_driver *wx_sensor_driver_find(const char *name);
