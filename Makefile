@@ -48,7 +48,7 @@ NET_LIBS = $(shell $(PKG_CONFIG) --libs $(NET_PKGS) 2>/dev/null) $(LIBS)
 
 MAINS    := firmware/wxd_main.c firmware/wxctl_main.c firmware/wxd_net_main.c
 LIB_SRC  := $(filter-out $(MAINS) drivers/gpio_v1.c drivers/gpio_v2.c, \
-              $(sort $(wildcard firmware/*.c drivers/*.c db/*.c))) $(wildcard $(GPIO_SRC))
+              $(sort $(wildcard firmware/*.c drivers/*.c drivers/sim/*.c db/*.c))) $(wildcard $(GPIO_SRC))
 NET_SRC  := $(sort $(wildcard uploader/*.c))
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
 SUPPORT_SRC := $(sort $(wildcard tests/support/*.c))

@@ -5,7 +5,6 @@
  * Raspberry Pi Foundation's weather-station software) turned the ADC code
  * into 100 * (max - code) / max with max = 32767.  We report the same
  * number so that a school's old and new records line up. */
-#include "drivers/sim_fault.h"
 #include "drivers/air_quality.h"
 
 #include <errno.h>
@@ -16,7 +15,7 @@
 #include "drivers/mcp3427.h"
 #include "drivers/regbus.h"
 #include "drivers/sensor.h"
-#include "drivers/sim_mcp3427.h"
+#include "drivers/probekit.h"
 
 double wx_air_quality_pct(int16_t raw)
 {
@@ -30,6 +29,35 @@ struct aq_sensor {
 	int channel;
 };
 
+/* ---- wxctl probe ------------------------------------------------------ */
+
+static void check_air_quality(struct wx_probe *p)
+{
+	const struct wx_config_air_quality *c = &p->cfg->air_quality;
+	struct wx_regbus *b;
+	char err[WX_PROBE_ERR_LEN] = "", subject[WX_PATH_LEN + 48];
+	int16_t raw;
+	int rc;
+
+	if (!wx_probe_node(p, "air_quality", c->bus, c->bus, WX_PROBE_NODE_I2C))
+		return;
+	if (!(b = wx_probe_open_i2c(p, "air_quality", c->bus, c->address)))
+		return;
+	snprintf(subject, sizeof(subject), "%s address 0x%02x channel %d", c->bus,
+		 (unsigned)c->address, c->channel);
+	rc = wx_mcp3427_read(b, c->channel, &raw);
+	if (rc < 0 && rc != -ENXIO)
+		wx_mcp3427_describe("air_quality", b, c->channel, rc, err, sizeof(err));
+	b->close(b);
+	if (rc == -ENXIO)
+		wx_probe_mcp3427_no_reply(p, "air_quality", subject, c->bus, c->address);
+	else if (rc < 0)
+		wx_probe_fail_from(p, "air_quality", err);
+	else
+		wx_probe_ok(p, "air_quality", subject, "MCP3427 answers: air quality %.1f %%",
+		   wx_air_quality_pct(raw));
+}
+
 static bool aq_enabled(const struct wx_config *cfg)
 {
 	return cfg->air_quality.enabled;
@@ -39,7 +67,6 @@ static void *aq_open(const struct wx_sensor_env *env, char *err, size_t errlen)
 {
 	const struct wx_config_air_quality *c = &env->cfg->air_quality;
 	struct aq_sensor *s;
-	struct wx_regbus *sim_dev = NULL;
 
 	if (c->channel < 0 || c->channel >= WX_MCP3427_CHANNELS) {
 		snprintf(err, errlen, "air_quality %s address 0x%02x: channel %d: the MCP3427 "
@@ -54,14 +81,12 @@ static void *aq_open(const struct wx_sensor_env *env, char *err, size_t errlen)
 		return NULL;
 	}
 	s->channel = c->channel;
-	if (env->sim) {
-		sim_dev = wx_sim_mcp3427_new(env->sim, c->address);
-		if (sim_dev)
-			wx_sim_mcp3427_wire_air_quality(sim_dev, c->channel);
-	}
-	s->bus = wx_sensor_i2c_bus(env, "air_quality", sim_dev, c->bus, c->address, err, errlen);
+	s->bus = wx_bus_i2c(env, "air_quality", c->bus, c->address, err, errlen);
 	if (!s->bus) {
+		int e = errno;
+
 		free(s);
+		errno = e;
 		return NULL;
 	}
 	return s;
@@ -91,6 +116,7 @@ static void aq_close(void *dev)
 
 const struct wx_sensor_driver wx_air_quality_driver = {
 	.name = "air_quality",
+	.kits = WX_KIT_HAT,
 	.quantities = WX_Q(WX_AIR_QUALITY_PCT),
 	.kind = WX_SENSOR_SAMPLED,
 	.enabled = aq_enabled,
@@ -98,4 +124,5 @@ const struct wx_sensor_driver wx_air_quality_driver = {
 	.sample = aq_sample,
 	.edges = NULL,
 	.close = aq_close,
+	.probe = check_air_quality,
 };

@@ -13,8 +13,8 @@
 double wx_air_quality_pct(int16_t raw);
 
 /* The sensor driver: section [air_quality], sampled, fills air_quality_pct;
- * opens the simulated MCP3427 when env->sim is set, else cfg->air_quality's
- * bus and address. */
+ * opens the MCP3427 at cfg->air_quality's bus and address through env's bus
+ * provider. */
 struct wx_sensor_driver;
 extern const struct wx_sensor_driver wx_air_quality_driver;
 

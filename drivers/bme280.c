@@ -6,20 +6,18 @@
  *
  * This file is chip logic only: registers, calibration, the compensation
  * formulas and the forced-mode measurement cycle.  It talks to the chip
- * through struct wx_regbus (i2cdev.c on a Pi, sim_bme280.c in tests and
+ * through struct wx_regbus (i2cdev.c on a Pi, sim/sim_bme280.c in tests and
  * with --sim).  The two chips differ by one row of the variant table. */
-#include "drivers/sim_fault.h"
 #include "drivers/bme280.h"
 
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "drivers/sim_bme280.h"
-#include "firmware/log.h"
+#include "drivers/sensor.h"
+#include "drivers/probekit.h"
 
 /* Registers (datasheet section 5.3, memory map). */
 enum {
@@ -169,27 +167,6 @@ double wx_bme280_humidity_pct(const struct wx_bme280_calib *cal, int32_t adc, in
 
 /* ---- messages --------------------------------------------------------- */
 
-static int fail(const struct wx_regbus *bus, char *err, size_t errlen, int rc,
-		const char *fmt, ...) WX_PRINTF(5, 6);
-
-/* Write "bme280 <where>: <message>" into err and return rc. */
-static int fail(const struct wx_regbus *bus, char *err, size_t errlen, int rc,
-		const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (err && errlen) {
-		n = snprintf(err, errlen, "bme280 %s: ", bus->where);
-		if (n >= 0 && (size_t)n < errlen) {
-			va_start(ap, fmt);
-			vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
-			va_end(ap);
-		}
-	}
-	return rc;
-}
-
 /* Describe a failed transfer (rc from the bus) while doing `what`. */
 static int bus_fail(const struct wx_regbus *bus, int address, char *err, size_t errlen,
 		    int rc, const char *what)
@@ -197,14 +174,14 @@ static int bus_fail(const struct wx_regbus *bus, int address, char *err, size_t 
 	int other = address == 0x76 ? 0x77 : address == 0x77 ? 0x76 : 0;
 
 	if (rc == -ENXIO && other)
-		return fail(bus, err, errlen, rc,
+		return wx_regbus_fail("bme280", bus, err, errlen, rc,
 			    "no reply (wired to 0x%02x? set address = 0x%02x)", other, other);
 	if (rc == -ENXIO)
-		return fail(bus, err, errlen, rc, "no reply (check the wiring and address)");
+		return wx_regbus_fail("bme280", bus, err, errlen, rc, "no reply (check the wiring and address)");
 	if (rc == -EIO)
-		return fail(bus, err, errlen, rc,
+		return wx_regbus_fail("bme280", bus, err, errlen, rc,
 			    "short transfer while %s (loose wire or long cable?)", what);
-	return fail(bus, err, errlen, rc, "%s: %s", what, strerror(-rc));
+	return wx_regbus_fail("bme280", bus, err, errlen, rc, "%s: %s", what, strerror(-rc));
 }
 
 static bool same_name(size_t i, size_t j)
@@ -281,7 +258,7 @@ static int reset_and_wait(struct wx_bme280 *d, char *err, size_t errlen)
 		if (!(status & STATUS_IM_UPDATE))
 			return 0;
 	}
-	return fail(bus, err, errlen, -ETIMEDOUT,
+	return wx_regbus_fail("bme280", bus, err, errlen, -ETIMEDOUT,
 		    "still copying its calibration (status im_update) %d ms after reset",
 		    (RESET_WAIT_US + NVM_POLLS * NVM_POLL_US) / 1000);
 }
@@ -302,13 +279,13 @@ static int read_calib(struct wx_bme280 *d, char *err, size_t errlen)
 	wx_bme280_parse_calib(tp, d->variant->has_humidity ? h : NULL, &d->cal);
 	/* Every genuine chip is trimmed; zeros would divide by zero. */
 	if (d->cal.dig_T1 == 0 || d->cal.dig_P1 == 0)
-		return fail(bus, err, errlen, -EIO,
+		return wx_regbus_fail("bme280", bus, err, errlen, -EIO,
 			    "calibration reads as blank (dig_T1 = %u, dig_P1 = %u)",
 			    d->cal.dig_T1, d->cal.dig_P1);
 	return 0;
 }
 
-struct wx_bme280 *wx_bme280_open(struct wx_regbus *bus, int address, char *err, size_t errlen)
+static struct wx_bme280 *open_on(struct wx_regbus *bus, int address, char *err, size_t errlen)
 {
 	struct wx_bme280 *d;
 	uint8_t id;
@@ -317,7 +294,7 @@ struct wx_bme280 *wx_bme280_open(struct wx_regbus *bus, int address, char *err, 
 
 	d = calloc(1, sizeof(*d));
 	if (!d) {
-		fail(bus, err, errlen, -ENOMEM, "out of memory");
+		wx_regbus_fail("bme280", bus, err, errlen, -ENOMEM, "out of memory");
 		errno = ENOMEM;
 		return NULL;
 	}
@@ -332,7 +309,7 @@ struct wx_bme280 *wx_bme280_open(struct wx_regbus *bus, int address, char *err, 
 	d->variant = wx_bme280_variant_by_id(id);
 	if (!d->variant) {
 		known_ids(ids, sizeof(ids));
-		rc = fail(bus, err, errlen, -ENODEV,
+		rc = wx_regbus_fail("bme280", bus, err, errlen, -ENODEV,
 			  "found chip id 0x%02x, expected %s: another chip at this address?",
 			  id, ids);
 		goto out;
@@ -353,6 +330,19 @@ out:
 	free(d);
 	errno = -rc;
 	return NULL;
+}
+
+struct wx_bme280 *wx_bme280_open(struct wx_regbus *bus, int address, char *err, size_t errlen)
+{
+	struct wx_bme280 *d = open_on(bus, address, err, errlen);
+	int e;
+
+	if (!d) {
+		e = errno;
+		bus->close(bus);
+		errno = e;
+	}
+	return d;
 }
 
 static int start_forced(struct wx_bme280 *d, char *err, size_t errlen)
@@ -395,7 +385,7 @@ static int wait_measured(struct wx_bme280 *d, char *err, size_t errlen)
 		delay(bus, MEASURE_POLL_US);
 		waited += MEASURE_POLL_US;
 	}
-	return fail(bus, err, errlen, -ETIMEDOUT,
+	return wx_regbus_fail("bme280", bus, err, errlen, -ETIMEDOUT,
 		    "still measuring after %.1f ms (datasheet maximum %.1f ms)",
 		    waited / 1000.0, max_us / 1000.0);
 }
@@ -425,20 +415,20 @@ int wx_bme280_read(struct wx_bme280 *d, struct wx_bme280_reading *out,
 	adc_h = (int32_t)((uint32_t)b[6] << 8 | b[7]);
 
 	if (adc_t == WX_BME280_SKIPPED_TP)
-		return fail(bus, err, errlen, -ENODATA,
+		return wx_regbus_fail("bme280", bus, err, errlen, -ENODATA,
 			    "temperature measurement skipped (raw 0x80000): was the chip reset?");
 	if (adc_p == WX_BME280_SKIPPED_TP)
-		return fail(bus, err, errlen, -ENODATA,
+		return wx_regbus_fail("bme280", bus, err, errlen, -ENODATA,
 			    "pressure measurement skipped (raw 0x80000): was the chip reset?");
 	if (d->variant->has_humidity && adc_h == WX_BME280_SKIPPED_H)
-		return fail(bus, err, errlen, -ENODATA,
+		return wx_regbus_fail("bme280", bus, err, errlen, -ENODATA,
 			    "humidity measurement skipped (raw 0x8000): was the chip reset?");
 
 	memset(out, 0, sizeof(*out));
 	out->temperature_c = wx_bme280_temp_c(&d->cal, adc_t, &t_fine);
 	out->pressure_hpa = wx_bme280_pressure_hpa(&d->cal, adc_p, t_fine);
 	if (isnan(out->pressure_hpa))
-		return fail(bus, err, errlen, -EIO, "pressure calibration is blank (dig_P1 = 0)");
+		return wx_regbus_fail("bme280", bus, err, errlen, -EIO, "pressure calibration is blank (dig_P1 = 0)");
 	out->has_humidity = d->variant->has_humidity;
 	if (out->has_humidity)
 		out->humidity_pct = wx_bme280_humidity_pct(&d->cal, adc_h, t_fine);
@@ -462,15 +452,85 @@ const struct wx_bme280_calib *wx_bme280_calib(const struct wx_bme280 *d)
 
 void wx_bme280_close(struct wx_bme280 *d)
 {
+	if (!d)
+		return;
+	d->bus->close(d->bus);
 	free(d);
+}
+
+/* ---- wxctl probe ------------------------------------------------------ */
+
+static void check_bme280(struct wx_probe *p)
+{
+	const struct wx_config_bme280 *c = &p->cfg->bme280;
+	struct wx_bme280_reading r;
+	struct wx_regbus *b;
+	struct wx_bme280 *d;
+	char err[WX_PROBE_ERR_LEN] = "", subject[WX_PATH_LEN + 32];
+	int e;
+
+	if (!wx_probe_node(p, "bme280", c->bus, c->bus, WX_PROBE_NODE_I2C))
+		return;
+	snprintf(subject, sizeof(subject), "%s address 0x%02x", c->bus, (unsigned)c->address);
+	if (!(b = wx_probe_open_i2c(p, "bme280", c->bus, c->address)))
+		return;
+	d = wx_bme280_open(b, c->address, err, sizeof(err));
+	e = errno;
+	if (!d && e == ENXIO) {
+		wx_probe_bosch_no_reply(p, "bme280", subject, c->bus, c->address, WX_PROBE_BYO_I2C_WIRING);
+		return;
+	}
+	if (!d && e == ENODEV)
+		wx_probe_bosch_wrong_id(p, "bme280", subject, c->bus, c->address, err);
+	else if (!d)
+		wx_probe_fail_from(p, "bme280", err);
+	else if (wx_bme280_read(d, &r, err, sizeof(err)) < 0)
+		wx_probe_fail_from(p, "bme280", err);
+	else if (r.has_humidity)
+		wx_probe_ok(p, "bme280", subject, "%s, chip id 0x%02x: %.1f °C, %.1f hPa, %.1f %%",
+		   wx_bme280_variant_name(d), wx_bme280_variant(d)->chip_id, r.temperature_c,
+		   r.pressure_hpa, r.humidity_pct);
+	else
+		wx_probe_ok(p, "bme280", subject, "%s, chip id 0x%02x: %.1f °C, %.1f hPa; it has no "
+		   "humidity sensor: humidity_pct stays null", wx_bme280_variant_name(d),
+		   wx_bme280_variant(d)->chip_id, r.temperature_c, r.pressure_hpa);
+	wx_bme280_close(d);
 }
 
 /* ---- the sensor driver ------------------------------------------------ */
 
-struct bme280_sensor {
-	struct wx_regbus *bus;
-	struct wx_bme280 *dev;
-	bool fills_temperature;	/* [station] air_temperature = bme280 */
+static void *chip_open(struct wx_regbus *bus, const struct wx_config *cfg, char *err, size_t errlen)
+{
+	return wx_bme280_open(bus, cfg->bme280.address, err, errlen);
+}
+
+static int chip_sample(void *chip, bool fills_temperature, struct wx_record *r, char *err,
+		       size_t errlen)
+{
+	struct wx_bme280_reading rd;
+	int rc = wx_bme280_read(chip, &rd, err, errlen);
+
+	if (rc < 0)
+		return rc;
+	if (fills_temperature)
+		wx_record_set(r, WX_TEMPERATURE_C, rd.temperature_c);
+	wx_record_set(r, WX_PRESSURE_HPA, rd.pressure_hpa);
+	if (rd.has_humidity)
+		wx_record_set(r, WX_HUMIDITY_PCT, rd.humidity_pct);
+	return 0;
+}
+
+static void chip_close(void *chip)
+{
+	wx_bme280_close(chip);
+}
+
+static const struct wx_i2c_sensor i2c_sensor = {
+	.name = "bme280",
+	.air_temperature = WX_AIR_TEMP_BME280,
+	.open = chip_open,
+	.sample = chip_sample,
+	.close = chip_close,
 };
 
 static bool sensor_enabled(const struct wx_config *cfg)
@@ -480,69 +540,19 @@ static bool sensor_enabled(const struct wx_config *cfg)
 
 static void *sensor_open(const struct wx_sensor_env *env, char *err, size_t errlen)
 {
-	const struct wx_config_bme280 *c = &env->cfg->bme280;
-	struct bme280_sensor *s = calloc(1, sizeof(*s));
-	int saved;
-
-	if (!s)
-		goto nomem;
-	s->fills_temperature = env->cfg->station.air_temperature == WX_AIR_TEMP_BME280;
-	s->bus = wx_sensor_i2c_bus(env, "bme280",
-				   env->sim ? wx_sim_bme280_new(env->sim, 0x60, c->address) : NULL,
-				   c->bus, c->address, err, errlen);
-	if (!s->bus) {
-		free(s);
-		return NULL;
-	}
-	s->dev = wx_bme280_open(s->bus, c->address, err, errlen);
-	if (!s->dev) {
-		saved = errno;
-		s->bus->close(s->bus);
-		free(s);
-		errno = saved;
-		return NULL;
-	}
-	return s;
-nomem:
-	snprintf(err, errlen, "bme280: out of memory");
-	errno = ENOMEM;
-	return NULL;
-}
-
-static int sensor_sample(void *dev, struct wx_record *r, char *err, size_t errlen)
-{
-	struct bme280_sensor *s = dev;
-	struct wx_bme280_reading rd;
-	int rc = wx_bme280_read(s->dev, &rd, err, errlen);
-
-	if (rc < 0)
-		return rc;
-	if (s->fills_temperature)
-		wx_record_set(r, WX_TEMPERATURE_C, rd.temperature_c);
-	wx_record_set(r, WX_PRESSURE_HPA, rd.pressure_hpa);
-	if (rd.has_humidity)
-		wx_record_set(r, WX_HUMIDITY_PCT, rd.humidity_pct);
-	return 0;
-}
-
-static void sensor_close(void *dev)
-{
-	struct bme280_sensor *s = dev;
-
-	if (!s)
-		return;
-	wx_bme280_close(s->dev);
-	s->bus->close(s->bus);
-	free(s);
+	return wx_i2c_sensor_open(&i2c_sensor, env, env->cfg->bme280.bus, env->cfg->bme280.address,
+				  err, errlen);
 }
 
 const struct wx_sensor_driver wx_bme280_driver = {
 	.name = "bme280",
+	.kits = WX_KIT_BYO,
 	.quantities = WX_Q(WX_TEMPERATURE_C) | WX_Q(WX_HUMIDITY_PCT) | WX_Q(WX_PRESSURE_HPA),
 	.kind = WX_SENSOR_SAMPLED,
 	.enabled = sensor_enabled,
 	.open = sensor_open,
-	.sample = sensor_sample,
+	.sample = wx_i2c_sensor_sample,
 	.edges = NULL,
-	.close = sensor_close,
+	.close = wx_i2c_sensor_close,
+	.probe = check_bme280,
 };

@@ -74,8 +74,8 @@ struct wx_bme280_reading {
 	bool has_humidity;	/* false on a BMP280: humidity_pct is not set */
 };
 
-/* Identify, soft-reset and calibrate the chip on bus (not owned: the caller
- * closes it after wx_bme280_close()).  address is only used to suggest the
+/* Identify, soft-reset and calibrate the chip on bus, which it takes over:
+ * wx_bme280_close() closes it, and so does a failed open.  address is only used to suggest the
  * other address (0x76 / 0x77) when nothing answers.  Returns a handle to
  * free with wx_bme280_close(), or NULL with errno set (ENXIO no reply,
  * ENODEV unknown chip id, ETIMEDOUT, EIO, ENOMEM) and one line in err
@@ -94,7 +94,7 @@ const char *wx_bme280_variant_name(const struct wx_bme280 *dev);
 /* The calibration read at open (owned by dev). */
 const struct wx_bme280_calib *wx_bme280_calib(const struct wx_bme280 *dev);
 
-/* Free dev (NULL is fine); does not close its bus. */
+/* Close dev's bus and free dev (NULL is fine). */
 void wx_bme280_close(struct wx_bme280 *dev);
 
 /* The sensor driver: section [bme280], quantities temperature_c,

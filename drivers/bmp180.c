@@ -6,21 +6,18 @@
  * Chip logic only: chip id, the 11 EEPROM calibration words, the
  * measurement cycle (write the control register 0xF4, wait, read
  * 0xF6..0xF8) and the datasheet's integer compensation (section 3.5).  It
- * talks through struct wx_regbus (i2cdev.c on a Pi, sim_bmp180.c in tests
+ * talks through struct wx_regbus (i2cdev.c on a Pi, sim/sim_bmp180.c in tests
  * and with --sim). */
-#include "drivers/sim_fault.h"
 #include "drivers/bmp180.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "drivers/sensor.h"
-#include "drivers/sim_bmp180.h"
-#include "firmware/log.h"
+#include "drivers/probekit.h"
 
 enum {
 	REG_CHIP_ID = 0xD0,
@@ -127,36 +124,6 @@ unsigned wx_bmp180_pressure_wait_us(int oss)
 	return us[oss < 0 ? 0 : oss > 3 ? 3 : oss];
 }
 
-/* ---- messages --------------------------------------------------------- */
-
-static int WX_PRINTF(5, 6) fail(const struct wx_regbus *bus, char *err, size_t errlen, int rc,
-				const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (err && errlen) {
-		n = snprintf(err, errlen, "bmp180 %s: ", bus->where);
-		if (n >= 0 && (size_t)n < errlen) {
-			va_start(ap, fmt);
-			vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
-			va_end(ap);
-		}
-	}
-	return rc;
-}
-
-static int bus_fail(const struct wx_regbus *bus, char *err, size_t errlen, int rc,
-		    const char *what)
-{
-	if (rc == -ENXIO)
-		return fail(bus, err, errlen, rc, "no reply while %s (is the HAT seated? "
-			    "i2cdetect -y 1 should list 0x77)", what);
-	if (rc == -EIO)
-		return fail(bus, err, errlen, rc, "short transfer while %s (loose HAT?)", what);
-	return fail(bus, err, errlen, rc, "%s: %s", what, strerror(-rc));
-}
-
 /* ---- the chip --------------------------------------------------------- */
 
 static void delay(struct wx_regbus *bus, unsigned us)
@@ -165,20 +132,20 @@ static void delay(struct wx_regbus *bus, unsigned us)
 		bus->delay_us(bus, us);
 }
 
-struct wx_bmp180 *wx_bmp180_open(struct wx_regbus *bus, int oss, char *err, size_t errlen)
+static struct wx_bmp180 *open_on(struct wx_regbus *bus, int oss, char *err, size_t errlen)
 {
 	struct wx_bmp180 *d;
 	uint8_t id, cb[WX_BMP180_CALIB_LEN];
 	int rc, bad = 0;
 
 	if (oss < 0 || oss > 3) {
-		fail(bus, err, errlen, -EINVAL, "oversampling %d: need 0..3", oss);
+		wx_regbus_fail("bmp180", bus, err, errlen, -EINVAL, "oversampling %d: need 0..3", oss);
 		errno = EINVAL;
 		return NULL;
 	}
 	d = calloc(1, sizeof(*d));
 	if (!d) {
-		fail(bus, err, errlen, -ENOMEM, "out of memory");
+		wx_regbus_fail("bmp180", bus, err, errlen, -ENOMEM, "out of memory");
 		errno = ENOMEM;
 		return NULL;
 	}
@@ -186,23 +153,23 @@ struct wx_bmp180 *wx_bmp180_open(struct wx_regbus *bus, int oss, char *err, size
 	d->oss = oss;
 	rc = bus->read(bus, REG_CHIP_ID, &id, 1);
 	if (rc < 0) {
-		bus_fail(bus, err, errlen, rc, "reading the chip id");
+		wx_regbus_hat_fail("bmp180", 0x77, bus, err, errlen, rc, "reading the chip id");
 		goto out;
 	}
 	if (id != WX_BMP180_CHIP_ID) {
-		rc = fail(bus, err, errlen, -ENODEV, "found chip id 0x%02x, expected 0x55 (BMP180)%s",
+		rc = wx_regbus_fail("bmp180", bus, err, errlen, -ENODEV, "found chip id 0x%02x, expected 0x55 (BMP180)%s",
 			  id, id == 0x58 || id == 0x60 ? ": a BMP280/BME280, use [bme280]"
 						      : ": another chip at this address?");
 		goto out;
 	}
 	rc = bus->read(bus, WX_BMP180_CALIB_REG, cb, sizeof(cb));
 	if (rc < 0) {
-		bus_fail(bus, err, errlen, rc, "reading calibration");
+		wx_regbus_hat_fail("bmp180", 0x77, bus, err, errlen, rc, "reading calibration");
 		goto out;
 	}
 	rc = wx_bmp180_parse_calib(cb, &d->cal, &bad);
 	if (rc < 0) {
-		fail(bus, err, errlen, rc, "calibration word %s reads 0x%02x%02x "
+		wx_regbus_fail("bmp180", bus, err, errlen, rc, "calibration word %s reads 0x%02x%02x "
 		     "(bad EEPROM or bus: check the HAT's connection)", wx_bmp180_calib_name(bad),
 		     cb[2 * bad], cb[2 * bad + 1]);
 		goto out;
@@ -212,6 +179,19 @@ out:
 	free(d);
 	errno = -rc;
 	return NULL;
+}
+
+struct wx_bmp180 *wx_bmp180_open(struct wx_regbus *bus, int oss, char *err, size_t errlen)
+{
+	struct wx_bmp180 *d = open_on(bus, oss, err, errlen);
+	int e;
+
+	if (!d) {
+		e = errno;
+		bus->close(bus);
+		errno = e;
+	}
+	return d;
 }
 
 /* Start a conversion, wait the datasheet time, then poll SCO (bit 5 of
@@ -226,16 +206,16 @@ static int convert(struct wx_bmp180 *d, uint8_t cmd, unsigned wait_us, uint8_t *
 	int rc = bus->write(bus, REG_CTRL_MEAS, cmd);
 
 	if (rc < 0)
-		return bus_fail(bus, err, errlen, rc, what);
+		return wx_regbus_hat_fail("bmp180", 0x77, bus, err, errlen, rc, what);
 	delay(bus, wait_us);
 	for (;;) {
 		rc = bus->read(bus, REG_CTRL_MEAS, &ctrl, 1);
 		if (rc < 0)
-			return bus_fail(bus, err, errlen, rc, what);
+			return wx_regbus_hat_fail("bmp180", 0x77, bus, err, errlen, rc, what);
 		if (!(ctrl & CTRL_SCO))
 			break;
 		if (waited >= 2 * wait_us)
-			return fail(bus, err, errlen, -ETIMEDOUT, "%s: still converting after %.1f ms "
+			return wx_regbus_fail("bmp180", bus, err, errlen, -ETIMEDOUT, "%s: still converting after %.1f ms "
 				    "(datasheet maximum %.1f ms)", what, waited / 1000.0,
 				    wait_us / 1000.0);
 		delay(bus, POLL_US);
@@ -243,7 +223,7 @@ static int convert(struct wx_bmp180 *d, uint8_t cmd, unsigned wait_us, uint8_t *
 	}
 	rc = bus->read(bus, REG_OUT, out, len);
 	if (rc < 0)
-		return bus_fail(bus, err, errlen, rc, what);
+		return wx_regbus_hat_fail("bmp180", 0x77, bus, err, errlen, rc, what);
 	return 0;
 }
 
@@ -265,7 +245,7 @@ int wx_bmp180_read(struct wx_bmp180 *d, struct wx_bmp180_reading *out, char *err
 	up = (int32_t)(((uint32_t)b[0] << 16 | (uint32_t)b[1] << 8 | b[2]) >> (8 - d->oss));
 	if (wx_bmp180_temp(&d->cal, ut, &t, &b5) < 0 ||
 	    wx_bmp180_pressure(&d->cal, up, d->oss, b5, &p) < 0)
-		return fail(d->bus, err, errlen, -EDOM, "calibration divides by zero (bad EEPROM?)");
+		return wx_regbus_fail("bmp180", d->bus, err, errlen, -EDOM, "calibration divides by zero (bad EEPROM?)");
 	out->temperature_c = t / 10.0;
 	out->pressure_hpa = p / 100.0;
 	return 0;
@@ -278,15 +258,78 @@ const struct wx_bmp180_calib *wx_bmp180_calib(const struct wx_bmp180 *d)
 
 void wx_bmp180_close(struct wx_bmp180 *d)
 {
+	if (!d)
+		return;
+	d->bus->close(d->bus);
 	free(d);
+}
+
+/* ---- wxctl probe ------------------------------------------------------ */
+
+static void check_bmp180(struct wx_probe *p)
+{
+	const struct wx_config_bmp180 *c = &p->cfg->bmp180;
+	struct wx_bmp180_reading r;
+	struct wx_regbus *b;
+	struct wx_bmp180 *d;
+	char err[WX_PROBE_ERR_LEN] = "", subject[WX_PATH_LEN + 32];
+	int e;
+
+	if (!wx_probe_node(p, "bmp180", c->bus, c->bus, WX_PROBE_NODE_I2C))
+		return;
+	snprintf(subject, sizeof(subject), "%s address 0x%02x", c->bus, (unsigned)c->address);
+	if (!(b = wx_probe_open_i2c(p, "bmp180", c->bus, c->address)))
+		return;
+	d = wx_bmp180_open(b, c->oversampling, err, sizeof(err));
+	e = errno;
+	if (!d && e == ENXIO) {
+		wx_probe_bosch_no_reply(p, "bmp180", subject, c->bus, c->address, WX_PROBE_HAT_WIRING);
+		return;
+	}
+	if (!d && e == ENODEV)
+		wx_probe_bosch_wrong_id(p, "bmp180", subject, c->bus, c->address, err);
+	else if (!d)
+		wx_probe_fail_from(p, "bmp180", err);
+	else if (wx_bmp180_read(d, &r, err, sizeof(err)) < 0)
+		wx_probe_fail_from(p, "bmp180", err);
+	else
+		wx_probe_ok(p, "bmp180", subject, "BMP180, chip id 0x%02x: %.1f °C, %.1f hPa",
+		   WX_BMP180_CHIP_ID, r.temperature_c, r.pressure_hpa);
+	wx_bmp180_close(d);
 }
 
 /* ---- the sensor driver ------------------------------------------------ */
 
-struct bmp180_sensor {
-	struct wx_regbus *bus;
-	struct wx_bmp180 *dev;
-	bool fills_temperature;	/* [station] air_temperature = bmp180 */
+static void *chip_open(struct wx_regbus *bus, const struct wx_config *cfg, char *err, size_t errlen)
+{
+	return wx_bmp180_open(bus, cfg->bmp180.oversampling, err, errlen);
+}
+
+static int chip_sample(void *chip, bool fills_temperature, struct wx_record *r, char *err,
+		       size_t errlen)
+{
+	struct wx_bmp180_reading rd;
+	int rc = wx_bmp180_read(chip, &rd, err, errlen);
+
+	if (rc < 0)
+		return rc;
+	wx_record_set(r, WX_PRESSURE_HPA, rd.pressure_hpa);
+	if (fills_temperature)
+		wx_record_set(r, WX_TEMPERATURE_C, rd.temperature_c);
+	return 0;
+}
+
+static void chip_close(void *chip)
+{
+	wx_bmp180_close(chip);
+}
+
+static const struct wx_i2c_sensor i2c_sensor = {
+	.name = "bmp180",
+	.air_temperature = WX_AIR_TEMP_BMP180,
+	.open = chip_open,
+	.sample = chip_sample,
+	.close = chip_close,
 };
 
 static bool sensor_enabled(const struct wx_config *cfg)
@@ -296,65 +339,19 @@ static bool sensor_enabled(const struct wx_config *cfg)
 
 static void *sensor_open(const struct wx_sensor_env *env, char *err, size_t errlen)
 {
-	const struct wx_config_bmp180 *c = &env->cfg->bmp180;
-	struct bmp180_sensor *s = calloc(1, sizeof(*s));
-	int e;
-
-	if (!s) {
-		snprintf(err, errlen, "bmp180: out of memory");
-		errno = ENOMEM;
-		return NULL;
-	}
-	s->fills_temperature = env->cfg->station.air_temperature == WX_AIR_TEMP_BMP180;
-	s->bus = wx_sensor_i2c_bus(env, "bmp180", env->sim ? wx_sim_bmp180_new(env->sim, c->address) : NULL,
-				   c->bus, c->address, err, errlen);
-	if (!s->bus) {
-		free(s);
-		return NULL;
-	}
-	s->dev = wx_bmp180_open(s->bus, c->oversampling, err, errlen);
-	if (!s->dev) {
-		e = errno;
-		s->bus->close(s->bus);
-		free(s);
-		errno = e;
-		return NULL;
-	}
-	return s;
-}
-
-static int sensor_sample(void *dev, struct wx_record *r, char *err, size_t errlen)
-{
-	struct bmp180_sensor *s = dev;
-	struct wx_bmp180_reading rd;
-	int rc = wx_bmp180_read(s->dev, &rd, err, errlen);
-
-	if (rc < 0)
-		return rc;
-	wx_record_set(r, WX_PRESSURE_HPA, rd.pressure_hpa);
-	if (s->fills_temperature)
-		wx_record_set(r, WX_TEMPERATURE_C, rd.temperature_c);
-	return 0;
-}
-
-static void sensor_close(void *dev)
-{
-	struct bmp180_sensor *s = dev;
-
-	if (!s)
-		return;
-	wx_bmp180_close(s->dev);
-	s->bus->close(s->bus);
-	free(s);
+	return wx_i2c_sensor_open(&i2c_sensor, env, env->cfg->bmp180.bus, env->cfg->bmp180.address,
+				  err, errlen);
 }
 
 const struct wx_sensor_driver wx_bmp180_driver = {
 	.name = "bmp180",
+	.kits = WX_KIT_HAT,
 	.quantities = WX_Q(WX_TEMPERATURE_C) | WX_Q(WX_PRESSURE_HPA),
 	.kind = WX_SENSOR_SAMPLED,
 	.enabled = sensor_enabled,
 	.open = sensor_open,
-	.sample = sensor_sample,
+	.sample = wx_i2c_sensor_sample,
 	.edges = NULL,
-	.close = sensor_close,
+	.close = wx_i2c_sensor_close,
+	.probe = check_bmp180,
 };

@@ -56,8 +56,8 @@ struct wx_bmp180_reading {
 
 struct wx_bmp180;
 
-/* Check the chip id and read the calibration of the chip on bus (not
- * owned: the caller closes it after wx_bmp180_close()), to measure at
+/* Check the chip id and read the calibration of the chip on bus (taken
+ * over: wx_bmp180_close() closes it, and so does a failed open), to measure at
  * oversampling oss (0..3).  A handle, or NULL with errno set (ENXIO no
  * reply, ENODEV wrong chip id, EIO bad calibration, EINVAL oss, ENOMEM)
  * and one line in err naming the bus and address. */
@@ -71,7 +71,7 @@ int wx_bmp180_read(struct wx_bmp180 *dev, struct wx_bmp180_reading *out, char *e
 /* The calibration read at open (owned by dev). */
 const struct wx_bmp180_calib *wx_bmp180_calib(const struct wx_bmp180 *dev);
 
-/* Free dev (NULL is fine); does not close its bus. */
+/* Close dev's bus and free dev (NULL is fine). */
 void wx_bmp180_close(struct wx_bmp180 *dev);
 
 /* The sensor driver: section [bmp180], sampled; fills pressure_hpa, and

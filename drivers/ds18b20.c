@@ -17,17 +17,19 @@
  * 5.10 the driver retries the scratchpad read itself (W1_THERM_MAX_TRY, 5
  * times) and, when every try fails, returns an empty read: that is a CRC
  * failure too (or a probe that gave no presence pulse), and retried. */
-#include "drivers/sim_fault.h"
 #include "drivers/ds18b20.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "drivers/sensor.h"
-#include "drivers/sim_ds18b20.h"
+#include "drivers/probekit.h"
 
 /* ---- parse errors: one row each -------------------------------------- */
 
@@ -328,6 +330,129 @@ int wx_ds18b20_read(struct wx_ds18b20 *d, double *temp_c, char *err, size_t errl
 	return -errors[-rc].err;
 }
 
+/* ---- wxctl probe ------------------------------------------------------ */
+
+#define MAX_W1_LISTED 8
+
+static int is_ds18b20(const struct dirent *e)
+{
+	return strncmp(e->d_name, WX_DS18B20_FAMILY, strlen(WX_DS18B20_FAMILY)) == 0;
+}
+
+/* The 28-* names in dir, sorted, into "a, b, c" (at most MAX_W1_LISTED).
+ * Returns how many there are, or -errno. */
+static int list_probes(const char *dir, char *list, size_t len, char *first, size_t firstlen)
+{
+	struct dirent **names;
+	size_t used = 0;
+	int n = scandir(dir, &names, is_ds18b20, alphasort);
+
+	if (n < 0)
+		return -errno;
+	list[0] = first[0] = '\0';
+	for (int i = 0; i < n; i++) {
+		if (i == 0)
+			snprintf(first, firstlen, "%s", names[i]->d_name);
+		if (i < MAX_W1_LISTED && used < len)
+			used += (size_t)snprintf(list + used, len - used, "%s%s", i ? ", " : "",
+						 names[i]->d_name);
+		else if (i == MAX_W1_LISTED && used < len)
+			used += (size_t)snprintf(list + used, len - used, ", ...");
+		free(names[i]);
+	}
+	free(names);
+	return n;
+}
+
+static bool path_exists(const char *dir, const char *name)
+{
+	char path[WX_PATH_LEN + WX_NAME_LEN + 2];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return stat(path, &st) == 0;
+}
+
+#define W1_ENABLE "enable 1-wire: dtoverlay=w1-gpio in " WX_PROBE_BOOT_CONFIG ", then reboot; " \
+	"data to GPIO4 (pin 7) with a 4.7 kΩ pull-up to 3V3"
+
+/* The configured probe is there (or, with none configured, say which one
+ * wxd reads).  True when a reading can follow. */
+static bool check_w1_device(struct wx_probe *p, const char *list, int n, const char *first)
+{
+	const struct wx_config_ds18b20 *c = &p->cfg->ds18b20;
+
+	if (!c->device[0]) {
+		if (n > 1)
+			wx_probe_ok(p, "ds18b20", "device", "not set: wxd reads the first, %s; with several "
+			   "probes set device = in [ds18b20] to the one in the ground", first);
+		return true;
+	}
+	if (path_exists(c->w1_dir, c->device)) {
+		wx_probe_ok(p, "ds18b20", c->device, "present");
+		return true;
+	}
+	if (n == 1)
+		wx_probe_fail(p, "ds18b20", c->device, "not found, but %s is there: set device = %s in "
+		     "[ds18b20]", first, first);
+	else
+		wx_probe_fail(p, "ds18b20", c->device, "not found; found %s: set device = in [ds18b20] to "
+		     "the probe in the ground", list);
+	return false;
+}
+
+static void check_ds18b20(struct wx_probe *p)
+{
+	const struct wx_config_ds18b20 *c = &p->cfg->ds18b20;
+	char list[512], first[NAME_MAX + 1], err[WX_PROBE_ERR_LEN] = "", subject[WX_PATH_LEN + WX_NAME_LEN + 2];
+	struct wx_ds18b20 *d;
+	struct wx_w1bus *bus;
+	struct stat st;
+	double t;
+	int n;
+
+	if (stat(c->w1_dir, &st) < 0) {
+		if (errno == ENOENT)
+			wx_probe_fail(p, "ds18b20", c->w1_dir, "no such directory: " W1_ENABLE);
+		else
+			wx_probe_fail(p, "ds18b20", c->w1_dir, "%s", strerror(errno));
+		return;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		wx_probe_fail(p, "ds18b20", c->w1_dir, "not a directory: check w1_dir = in [ds18b20]");
+		return;
+	}
+	n = list_probes(c->w1_dir, list, sizeof(list), first, sizeof(first));
+	if (n < 0) {
+		wx_probe_fail(p, "ds18b20", c->w1_dir, "cannot list: %s", strerror(-n));
+		return;
+	}
+	if (n == 0 && !path_exists(c->w1_dir, "w1_bus_master1")) {
+		wx_probe_fail(p, "ds18b20", c->w1_dir, "no 28-* device and no w1_bus_master1: " W1_ENABLE);
+		return;
+	}
+	if (n == 0) {
+		wx_probe_fail(p, "ds18b20", c->w1_dir, "no 28-* device: check the data wire on GPIO4 (pin 7), "
+		     "the 4.7 kΩ pull-up from data to 3V3, and the probe's power (red to 3V3, "
+		     "black to GND)");
+		return;
+	}
+	wx_probe_ok(p, "ds18b20", c->w1_dir, "1-wire bus present, found %s", list);
+	if (!check_w1_device(p, list, n, first))
+		return;
+	if (!(bus = wx_w1sysfs_open(c->w1_dir)) || !(d = wx_ds18b20_open(bus, c->device))) {
+		wx_probe_fail(p, "ds18b20", c->w1_dir, "cannot open: %s", strerror(errno));
+		return;	/* wx_ds18b20_open closed bus */
+	}
+	if (wx_ds18b20_read(d, &t, err, sizeof(err)) < 0) {
+		wx_probe_fail_from(p, "ds18b20", err);
+	} else {
+		snprintf(subject, sizeof(subject), "%s/%s", c->w1_dir, wx_ds18b20_device(d));
+		wx_probe_ok(p, "ds18b20", subject, "%.2f °C", t);
+	}
+	wx_ds18b20_close(d);
+}
+
 /* ---- the sensor table entry ------------------------------------------- */
 
 static bool ds18b20_enabled(const struct wx_config *cfg)
@@ -340,21 +465,15 @@ static void *ds18b20_open(const struct wx_sensor_env *env, char *err, size_t err
 	const struct wx_config_ds18b20 *c = &env->cfg->ds18b20;
 	struct wx_w1bus *bus;
 	struct wx_ds18b20 *d;
+	char where[WX_ERR_LEN];
 
-	if (env->sim)
-		bus = wx_sim_fault_w1bus(wx_sim_ds18b20_new(env->sim, c->device[0] ? c->device
-									  : WX_SIM_DS18B20_DEVICE),
-					 env->sim, "ds18b20");
-	else
-		bus = wx_w1sysfs_open(c->w1_dir);
-	if (!bus) {
-		snprintf(err, errlen, "ds18b20 %s: cannot open: %s", env->sim ? "sim:w1" : c->w1_dir,
-			 strerror(errno));
+	bus = wx_bus_w1(env, "ds18b20", c->w1_dir, err, errlen);
+	if (!bus)
 		return NULL;
-	}
+	snprintf(where, sizeof(where), "%s", bus->where);	/* bus is gone when open fails */
 	d = wx_ds18b20_open(bus, c->device);
 	if (!d)
-		snprintf(err, errlen, "ds18b20 %s: cannot open %s: %s", env->sim ? "sim:w1" : c->w1_dir,
+		snprintf(err, errlen, "ds18b20 %s: cannot open %s: %s", where,
 			 c->device[0] ? c->device : "the first 28-* device", strerror(errno));
 	return d;
 }
@@ -376,6 +495,7 @@ static void ds18b20_close(void *dev)
 
 const struct wx_sensor_driver wx_ds18b20_driver = {
 	.name = "ds18b20",
+	.kits = WX_KIT_BYO | WX_KIT_HAT,
 	.quantities = WX_Q(WX_GROUND_TEMPERATURE_C),
 	.kind = WX_SENSOR_SAMPLED,
 	.enabled = ds18b20_enabled,
@@ -383,4 +503,5 @@ const struct wx_sensor_driver wx_ds18b20_driver = {
 	.sample = ds18b20_sample,
 	.edges = NULL,
 	.close = ds18b20_close,
+	.probe = check_ds18b20,
 };

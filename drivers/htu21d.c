@@ -7,21 +7,18 @@
  * "no hold master"), the chip NACKs its address until the result is ready,
  * then answers MSB, LSB, CRC.  The two low bits of LSB are status bits and
  * are masked off before conversion.  It talks
- * through struct wx_regbus's send/recv (i2cdev.c on a Pi, sim_htu21d.c in
+ * through struct wx_regbus's send/recv (i2cdev.c on a Pi, sim/sim_htu21d.c in
  * tests and with --sim). */
-#include "drivers/sim_fault.h"
 #include "drivers/htu21d.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "drivers/sensor.h"
-#include "drivers/sim_htu21d.h"
-#include "firmware/log.h"
+#include "drivers/probekit.h"
 
 enum {
 	CMD_TEMP_NO_HOLD = 0xF3,
@@ -72,65 +69,50 @@ double wx_htu21d_humidity_comp_pct(double rh_pct, double temp_c)
 	return rh < 0 ? 0 : rh > 100 ? 100 : rh;
 }
 
-static int WX_PRINTF(5, 6) fail(const struct wx_regbus *bus, char *err, size_t errlen, int rc,
-				const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (err && errlen) {
-		n = snprintf(err, errlen, "htu21d %s: ", bus->where);
-		if (n >= 0 && (size_t)n < errlen) {
-			va_start(ap, fmt);
-			vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
-			va_end(ap);
-		}
-	}
-	return rc;
-}
-
-static int bus_fail(const struct wx_regbus *bus, char *err, size_t errlen, int rc,
-		    const char *what)
-{
-	if (rc == -ENXIO)
-		return fail(bus, err, errlen, rc, "no reply while %s (is the HAT seated? "
-			    "i2cdetect -y 1 should list 0x40)", what);
-	if (rc == -EIO)
-		return fail(bus, err, errlen, rc, "short transfer while %s (loose HAT?)", what);
-	return fail(bus, err, errlen, rc, "%s: %s", what, strerror(-rc));
-}
-
 static void delay(struct wx_regbus *bus, unsigned us)
 {
 	if (bus->delay_us)
 		bus->delay_us(bus, us);
 }
 
-struct wx_htu21d *wx_htu21d_open(struct wx_regbus *bus, char *err, size_t errlen)
+static struct wx_htu21d *open_on(struct wx_regbus *bus, char *err, size_t errlen)
 {
 	struct wx_htu21d *d;
 	uint8_t cmd = CMD_SOFT_RESET;
 	int rc;
 
 	if (!bus->send || !bus->recv) {
-		fail(bus, err, errlen, -EOPNOTSUPP, "transport cannot do plain I2C transfers");
+		wx_regbus_fail("htu21d", bus, err, errlen, -EOPNOTSUPP, "transport cannot do plain I2C transfers");
 		errno = EOPNOTSUPP;
 		return NULL;
 	}
 	rc = bus->send(bus, &cmd, 1);
 	if (rc < 0) {
-		bus_fail(bus, err, errlen, rc, "resetting");
+		wx_regbus_hat_fail("htu21d", 0x40, bus, err, errlen, rc, "resetting");
 		errno = -rc;
 		return NULL;
 	}
 	delay(bus, RESET_US);
 	d = calloc(1, sizeof(*d));
 	if (!d) {
-		fail(bus, err, errlen, -ENOMEM, "out of memory");
+		wx_regbus_fail("htu21d", bus, err, errlen, -ENOMEM, "out of memory");
 		errno = ENOMEM;
 		return NULL;
 	}
 	d->bus = bus;
+	return d;
+}
+
+struct wx_htu21d *wx_htu21d_open(struct wx_regbus *bus, char *err, size_t errlen)
+{
+	struct wx_htu21d *d = open_on(bus, err, errlen);
+	int e;
+
+	if (!d) {
+		e = errno;
+		bus->close(bus);
+		errno = e;
+	}
 	return d;
 }
 
@@ -148,7 +130,7 @@ static int measure(struct wx_htu21d *d, uint8_t cmd, unsigned max_us, uint16_t *
 	int rc = bus->send(bus, &cmd, 1);
 
 	if (rc < 0)
-		return bus_fail(bus, err, errlen, rc, want_humidity ? "starting a humidity measurement"
+		return wx_regbus_hat_fail("htu21d", 0x40, bus, err, errlen, rc, want_humidity ? "starting a humidity measurement"
 								      : "starting a temperature measurement");
 	delay(bus, max_us);
 	while ((rc = bus->recv(bus, b, sizeof(b))) == -ENXIO && waited < 2 * max_us) {
@@ -156,12 +138,12 @@ static int measure(struct wx_htu21d *d, uint8_t cmd, unsigned max_us, uint16_t *
 		waited += POLL_US;
 	}
 	if (rc == -ENXIO)
-		return fail(bus, err, errlen, -ETIMEDOUT, "no %s result after %.0f ms "
+		return wx_regbus_fail("htu21d", bus, err, errlen, -ETIMEDOUT, "no %s result after %.0f ms "
 			    "(datasheet maximum %.0f ms)", what, waited / 1000.0, max_us / 1000.0);
 	if (rc < 0)
-		return bus_fail(bus, err, errlen, rc, "reading a measurement");
+		return wx_regbus_hat_fail("htu21d", 0x40, bus, err, errlen, rc, "reading a measurement");
 	if (wx_htu21d_crc8(b, 2) != b[2])
-		return fail(bus, err, errlen, -EBADMSG, "%s CRC mismatch (got 0x%02x, computed "
+		return wx_regbus_fail("htu21d", bus, err, errlen, -EBADMSG, "%s CRC mismatch (got 0x%02x, computed "
 			    "0x%02x): noise on the bus?", what, b[2], wx_htu21d_crc8(b, 2));
 	/* The two status bits are masked by the conversions, not checked:
 	 * the datasheet's own CRC examples (0x683A, 0x4E85) carry type bits
@@ -189,15 +171,75 @@ int wx_htu21d_read(struct wx_htu21d *d, struct wx_htu21d_reading *out, char *err
 
 void wx_htu21d_close(struct wx_htu21d *d)
 {
+	if (!d)
+		return;
+	d->bus->close(d->bus);
 	free(d);
+}
+
+/* ---- wxctl probe ------------------------------------------------------ */
+
+static void check_htu21d(struct wx_probe *p)
+{
+	const struct wx_config_htu21d *c = &p->cfg->htu21d;
+	struct wx_htu21d_reading r;
+	struct wx_regbus *b;
+	struct wx_htu21d *d;
+	char err[WX_PROBE_ERR_LEN] = "", subject[WX_PATH_LEN + 32], cmd[64];
+
+	if (!wx_probe_node(p, "htu21d", c->bus, c->bus, WX_PROBE_NODE_I2C))
+		return;
+	snprintf(subject, sizeof(subject), "%s address 0x%02x", c->bus, (unsigned)c->address);
+	if (!(b = wx_probe_open_i2c(p, "htu21d", c->bus, c->address)))
+		return;
+	wx_probe_i2cdetect_cmd(c->bus, cmd, sizeof(cmd));
+	d = wx_htu21d_open(b, err, sizeof(err));
+	if (!d && errno == ENXIO)
+		wx_probe_fail(p, "htu21d", subject, "no reply from the HTU21D: " WX_PROBE_HAT_WIRING " (%s should "
+		     "list %02x)", cmd, (unsigned)c->address);
+	else if (!d)
+		wx_probe_fail_from(p, "htu21d", err);
+	else if (wx_htu21d_read(d, &r, err, sizeof(err)) < 0)
+		wx_probe_fail_from(p, "htu21d", err);
+	else
+		wx_probe_ok(p, "htu21d", subject, "HTU21D answers: %.1f °C, %.1f %%", r.temperature_c,
+		   r.humidity_pct);
+	wx_htu21d_close(d);
 }
 
 /* ---- the sensor driver ------------------------------------------------ */
 
-struct htu21d_sensor {
-	struct wx_regbus *bus;
-	struct wx_htu21d *dev;
-	bool fills_temperature;	/* [station] air_temperature = htu21d */
+static void *chip_open(struct wx_regbus *bus, const struct wx_config *cfg, char *err, size_t errlen)
+{
+	(void)cfg;
+	return wx_htu21d_open(bus, err, errlen);
+}
+
+static int chip_sample(void *chip, bool fills_temperature, struct wx_record *r, char *err,
+		       size_t errlen)
+{
+	struct wx_htu21d_reading rd;
+	int rc = wx_htu21d_read(chip, &rd, err, errlen);
+
+	if (rc < 0)
+		return rc;
+	wx_record_set(r, WX_HUMIDITY_PCT, rd.humidity_pct);
+	if (fills_temperature)
+		wx_record_set(r, WX_TEMPERATURE_C, rd.temperature_c);
+	return 0;
+}
+
+static void chip_close(void *chip)
+{
+	wx_htu21d_close(chip);
+}
+
+static const struct wx_i2c_sensor i2c_sensor = {
+	.name = "htu21d",
+	.air_temperature = WX_AIR_TEMP_HTU21D,
+	.open = chip_open,
+	.sample = chip_sample,
+	.close = chip_close,
 };
 
 static bool sensor_enabled(const struct wx_config *cfg)
@@ -207,65 +249,19 @@ static bool sensor_enabled(const struct wx_config *cfg)
 
 static void *sensor_open(const struct wx_sensor_env *env, char *err, size_t errlen)
 {
-	const struct wx_config_htu21d *c = &env->cfg->htu21d;
-	struct htu21d_sensor *s = calloc(1, sizeof(*s));
-	int e;
-
-	if (!s) {
-		snprintf(err, errlen, "htu21d: out of memory");
-		errno = ENOMEM;
-		return NULL;
-	}
-	s->fills_temperature = env->cfg->station.air_temperature == WX_AIR_TEMP_HTU21D;
-	s->bus = wx_sensor_i2c_bus(env, "htu21d", env->sim ? wx_sim_htu21d_new(env->sim, c->address) : NULL,
-				   c->bus, c->address, err, errlen);
-	if (!s->bus) {
-		free(s);
-		return NULL;
-	}
-	s->dev = wx_htu21d_open(s->bus, err, errlen);
-	if (!s->dev) {
-		e = errno;
-		s->bus->close(s->bus);
-		free(s);
-		errno = e;
-		return NULL;
-	}
-	return s;
-}
-
-static int sensor_sample(void *dev, struct wx_record *r, char *err, size_t errlen)
-{
-	struct htu21d_sensor *s = dev;
-	struct wx_htu21d_reading rd;
-	int rc = wx_htu21d_read(s->dev, &rd, err, errlen);
-
-	if (rc < 0)
-		return rc;
-	wx_record_set(r, WX_HUMIDITY_PCT, rd.humidity_pct);
-	if (s->fills_temperature)
-		wx_record_set(r, WX_TEMPERATURE_C, rd.temperature_c);
-	return 0;
-}
-
-static void sensor_close(void *dev)
-{
-	struct htu21d_sensor *s = dev;
-
-	if (!s)
-		return;
-	wx_htu21d_close(s->dev);
-	s->bus->close(s->bus);
-	free(s);
+	return wx_i2c_sensor_open(&i2c_sensor, env, env->cfg->htu21d.bus, env->cfg->htu21d.address,
+				  err, errlen);
 }
 
 const struct wx_sensor_driver wx_htu21d_driver = {
 	.name = "htu21d",
+	.kits = WX_KIT_HAT,
 	.quantities = WX_Q(WX_TEMPERATURE_C) | WX_Q(WX_HUMIDITY_PCT),
 	.kind = WX_SENSOR_SAMPLED,
 	.enabled = sensor_enabled,
 	.open = sensor_open,
-	.sample = sensor_sample,
+	.sample = wx_i2c_sensor_sample,
 	.edges = NULL,
-	.close = sensor_close,
+	.close = wx_i2c_sensor_close,
+	.probe = check_htu21d,
 };

@@ -34,8 +34,8 @@ struct wx_htu21d_reading {
 
 struct wx_htu21d;
 
-/* Soft-reset the chip on bus (not owned: the caller closes it after
- * wx_htu21d_close()) and wait the 15 ms it needs.  bus must have send and
+/* Soft-reset the chip on bus (taken over: wx_htu21d_close() closes it, and
+ * so does a failed open) and wait the 15 ms it needs.  bus must have send and
  * recv.  A handle, or NULL with errno set (ENXIO no reply, EOPNOTSUPP,
  * ENOMEM) and one line in err naming the bus and address. */
 struct wx_htu21d *wx_htu21d_open(struct wx_regbus *bus, char *err, size_t errlen);
@@ -47,7 +47,7 @@ struct wx_htu21d *wx_htu21d_open(struct wx_regbus *bus, char *err, size_t errlen
 int wx_htu21d_read(struct wx_htu21d *dev, struct wx_htu21d_reading *out,
 		   char *err, size_t errlen);
 
-/* Free dev (NULL is fine); does not close its bus. */
+/* Close dev's bus and free dev (NULL is fine). */
 void wx_htu21d_close(struct wx_htu21d *dev);
 
 /* The sensor driver: section [htu21d], sampled; fills humidity_pct, and

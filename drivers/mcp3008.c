@@ -3,7 +3,7 @@
  * with SPI Serial Interface", Microchip DS21295D (2008).
  *
  * Chip logic only: the command and reply framing of section 6.1 over any
- * struct wx_spibus (spidev.c on a Pi, sim_mcp3008.c in tests and --sim). */
+ * struct wx_spibus (spidev.c on a Pi, sim/sim_mcp3008.c in tests and --sim). */
 #include "drivers/mcp3008.h"
 
 #include <assert.h>

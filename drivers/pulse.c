@@ -28,16 +28,18 @@
  * gives no edges and reads 0.  Every rejection is counted in rejected, never
  * as wind or rain.
  */
-#include "drivers/sim_fault.h"
 #include "drivers/pulse.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "drivers/sensor.h"
-#include "drivers/sim_edges.h"
+#include "drivers/gpio_msg.h"
+#include "drivers/probekit.h"
 
 void wx_pulse_debounce_init(struct wx_debounce *d, double debounce_ms, double max_hz)
 {
@@ -185,6 +187,83 @@ double wx_pulse_gust_kmh(const struct wx_gust *g, double kmh_per_hz)
 				 kmh_per_hz);
 }
 
+/* ---- wxctl probe ------------------------------------------------------ */
+
+/* Now on CLOCK_MONOTONIC, the clock the GPIO transport stamps edges with. */
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* Count closures on bus for the watch window while a person works the
+ * sensor; an information line, since still air is not a fault. */
+static void watch_line(struct wx_probe *p, const char *section, const struct wx_config_pulse *c,
+		       struct wx_edgebus *bus)
+{
+	bool wind = strcmp(section, "anemometer") == 0;
+	int64_t end = mono_ns() + (int64_t)p->watch_ms * 1000000LL, ts[64];
+	unsigned long long edges = 0, closures = 0;
+	struct wx_debounce deb;
+	int n = 0;
+
+	wx_sensor_driver_find(section)->debounce(p->cfg, &deb);
+	fprintf(p->out, "%-10s %s: watching for %.1f s: %s now\n", section, bus->where,
+		p->watch_ms / 1000.0, wind ? "spin the cups" : "tip the bucket");
+	fflush(p->out);
+	for (int64_t left; (left = end - mono_ns()) > 0;) {
+		struct pollfd pfd = { .fd = bus->fd, .events = POLLIN };
+
+		poll(&pfd, bus->fd >= 0 ? 1 : 0, (int)(left / 1000000) + 1);
+		while ((n = bus->read(bus, mono_ns(), ts, 64)) > 0) {
+			edges += (unsigned)n;
+			closures += wx_pulse_debounce(&deb, ts, (size_t)n);
+		}
+		if (n < 0)
+			break;
+	}
+	if (n < 0)
+		wx_probe_fail(p, section, bus->where, "reading edges: %s", strerror(-n));
+	else if (closures == 0)
+		wx_probe_info(p, section, bus->where, "no closures in %.1f s: if you %s, the reed switch is "
+		     "not between GPIO%d and GND (RJ11: the middle two wires)",
+		     p->watch_ms / 1000.0, wind ? "spun the cups" : "tipped the bucket", c->line);
+	else
+		wx_probe_info(p, section, bus->where, "%llu closures in %.1f s (%llu edges before debounce)",
+		     closures, p->watch_ms / 1000.0, edges);
+}
+
+static void check_pulse(struct wx_probe *p, const char *section, const struct wx_config_pulse *c)
+{
+	char path[WX_PATH_LEN + 16], err[WX_PROBE_ERR_LEN] = "", subject[WX_PATH_LEN + 16];
+	struct wx_edgebus *bus;
+
+	/* As the GPIO transport resolves it: "gpiochip0" and "0" -> /dev/gpiochip0. */
+	wx_gpio_chip_path(c->chip, path, sizeof(path));
+	if (!wx_probe_node(p, section, c->chip, path, WX_PROBE_NODE_GPIO))
+		return;
+	bus = wx_gpio_open(c->chip, c->line, err, sizeof(err));
+	if (!bus && errno == EBUSY) {
+		snprintf(subject, sizeof(subject), "%s line %d", c->chip, c->line);
+		wx_probe_fail(p, section, subject, "line busy (another program holds it): `gpioinfo %s` names "
+		     "it; if it is wxd, stop it first (sudo systemctl stop wxd)", c->chip);
+		return;
+	}
+	if (!bus) {
+		wx_probe_fail_from(p, section, err);
+		return;
+	}
+	wx_probe_ok(p, section, bus->where, "line free");
+	if (p->watch_ms > 0)
+		watch_line(p, section, c, bus);
+	bus->close(bus);
+}
+
+static void check_anemometer(struct wx_probe *p) { check_pulse(p, "anemometer", &p->cfg->anemometer); }
+static void check_rain(struct wx_probe *p) { check_pulse(p, "rain", &p->cfg->rain); }
+
 /* ---- the two drivers ---------------------------------------------------- */
 
 /* The device is the edge bus itself: counting state lives with the caller. */
@@ -192,47 +271,18 @@ double wx_pulse_gust_kmh(const struct wx_gust *g, double kmh_per_hz)
 static bool anemometer_enabled(const struct wx_config *cfg) { return cfg->anemometer.enabled; }
 static bool rain_enabled(const struct wx_config *cfg) { return cfg->rain.enabled; }
 
-static void *open_gpio(const char *name, const struct wx_config_pulse *p,
-		       char *err, size_t errlen)
-{
-	char why[WX_ERR_LEN] = "";
-	struct wx_edgebus *bus = wx_gpio_open(p->chip, p->line, why, sizeof(why));
-	int e = errno;
-
-	if (!bus) {
-		snprintf(err, errlen, "%s %s", name, why);
-		errno = e;
-	}
-	return bus;
-}
-
 static void *anemometer_open(const struct wx_sensor_env *env, char *err, size_t errlen)
 {
 	const struct wx_config_pulse *p = &env->cfg->anemometer;
-	struct wx_edgebus *bus;
 
-	if (!env->sim)
-		return open_gpio("anemometer", p, err, errlen);
-	bus = wx_sim_fault_edgebus(wx_sim_edges_new_wind(env->sim, p->kmh_per_hz), env->sim,
-				   "anemometer");
-	if (!bus)
-		snprintf(err, errlen, "anemometer sim:gpio line %d: %s", p->line,
-			 errno == EBUSY ? "line busy (another program holds it)" : strerror(errno));
-	return bus;
+	return wx_bus_edges(env, "anemometer", p->chip, p->line, err, errlen);
 }
 
 static void *rain_open(const struct wx_sensor_env *env, char *err, size_t errlen)
 {
 	const struct wx_config_pulse *p = &env->cfg->rain;
-	struct wx_edgebus *bus;
 
-	if (!env->sim)
-		return open_gpio("rain", p, err, errlen);
-	bus = wx_sim_fault_edgebus(wx_sim_edges_new_rain(env->sim, p->mm_per_tip), env->sim, "rain");
-	if (!bus)
-		snprintf(err, errlen, "rain sim:gpio line %d: %s", p->line,
-			 errno == EBUSY ? "line busy (another program holds it)" : strerror(errno));
-	return bus;
+	return wx_bus_edges(env, "rain", p->chip, p->line, err, errlen);
 }
 
 static struct wx_edgebus *pulse_edges(void *dev) { return dev; }
@@ -258,6 +308,7 @@ static void rain_debounce(const struct wx_config *cfg, struct wx_debounce *d)
 
 const struct wx_sensor_driver wx_anemometer_driver = {
 	.name = "anemometer",
+	.kits = WX_KIT_BYO | WX_KIT_HAT,
 	.quantities = WX_Q(WX_WIND_SPEED_KMH) | WX_Q(WX_WIND_GUST_KMH) | WX_Q(WX_WIND_PULSES),
 	.kind = WX_SENSOR_PULSE,
 	.enabled = anemometer_enabled,
@@ -265,10 +316,12 @@ const struct wx_sensor_driver wx_anemometer_driver = {
 	.edges = pulse_edges,
 	.debounce = anemometer_debounce,
 	.close = pulse_close,
+	.probe = check_anemometer,
 };
 
 const struct wx_sensor_driver wx_rain_driver = {
 	.name = "rain",
+	.kits = WX_KIT_BYO | WX_KIT_HAT,
 	.quantities = WX_Q(WX_RAIN_MM) | WX_Q(WX_RAIN_TODAY_MM) | WX_Q(WX_RAIN_TIPS),
 	.kind = WX_SENSOR_PULSE,
 	.enabled = rain_enabled,
@@ -276,4 +329,5 @@ const struct wx_sensor_driver wx_rain_driver = {
 	.edges = pulse_edges,
 	.debounce = rain_debounce,
 	.close = pulse_close,
+	.probe = check_rain,
 };

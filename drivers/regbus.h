@@ -31,4 +31,16 @@ struct wx_regbus {
  * message in err naming the bus and address (missing bus, permission). */
 struct wx_regbus *wx_i2cdev_open(const char *dev, int address, char *err, size_t errlen);
 
+/* The messages of register-bus chips, one shape for all: write
+ * "SENSOR <bus->where>: <message>" into err (may be NULL) and return rc.
+ * bus->where names the bus and the address. */
+int wx_regbus_fail(const char *sensor, const struct wx_regbus *bus, char *err, size_t errlen,
+		   int rc, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+/* Describe a failed transfer (rc from the bus) while doing what, for a chip
+ * on the Oracle HAT at its fixed address (the hint names the HAT and what
+ * i2cdetect should list).  Returns rc. */
+int wx_regbus_hat_fail(const char *sensor, int address, const struct wx_regbus *bus, char *err,
+		       size_t errlen, int rc, const char *what);
+
 #endif

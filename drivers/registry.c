@@ -1,11 +1,8 @@
 /* The sensor driver table: adding a sensor is one file and one line here. */
 #include "drivers/sensor.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
-
-#include "drivers/sim_fault.h"
 
 extern const struct wx_sensor_driver wx_bme280_driver;
 extern const struct wx_sensor_driver wx_ds18b20_driver;
@@ -36,26 +33,21 @@ const struct wx_sensor_driver *wx_sensor_driver_find(const char *name)
 	return NULL;
 }
 
-struct wx_regbus *wx_sensor_i2c_bus(const struct wx_sensor_env *env, const char *name,
-				    struct wx_regbus *sim_dev, const char *bus, int address,
-				    char *err, size_t errlen)
+void wx_sensor_kit_sections(unsigned kits, char *buf, size_t len)
 {
-	char buserr[WX_ERR_LEN] = "";
-	struct wx_regbus *b;
-	int e;
+	size_t n = 0, used = 0, i, last = 0;
 
-	if (env->sim)
-		b = wx_sim_fault_regbus(sim_dev, env->sim, name);
-	else
-		b = wx_i2cdev_open(bus, address, buserr, sizeof(buserr));
-	if (b)
-		return b;
-	e = errno;
-	if (buserr[0])
-		snprintf(err, errlen, "%s %s", name, buserr);
-	else
-		snprintf(err, errlen, "%s %s address 0x%02x: %s", name, env->sim ? "sim:i2c" : bus,
-			 (unsigned)address, strerror(e));
-	errno = e;
-	return NULL;
+	for (i = 0; wx_sensor_drivers[i]; i++)
+		if (wx_sensor_drivers[i]->kits & kits) {
+			n++;
+			last = i;
+		}
+	buf[0] = '\0';
+	for (i = 0; wx_sensor_drivers[i] && used < len; i++) {
+		if (!(wx_sensor_drivers[i]->kits & kits))
+			continue;
+		used += (size_t)snprintf(buf + used, len - used, "%s[%s]",
+					 used == 0 ? "" : i == last && n > 1 ? " or " : ", ",
+					 wx_sensor_drivers[i]->name);
+	}
 }

@@ -15,31 +15,46 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "drivers/buses.h"
 #include "drivers/edgebus.h"
 #include "drivers/pulse.h"
 #include "drivers/regbus.h"
-#include "drivers/sim.h"
 #include "firmware/config.h"
 #include "firmware/record.h"
 
 #define WX_ERR_LEN 256
 #define WX_Q(q) (1u << (q))
 
+struct wx_sim;
+
+/* What a driver's open gets: the configuration, and the bus provider that
+ * opens its transport (drivers/buses.h).  buses NULL picks the default: the
+ * simulated provider over the world sim when sim is set, else real
+ * hardware.  Only the providers look at sim. */
 struct wx_sensor_env {
 	const struct wx_config *cfg;
 	struct wx_sim *sim;		/* NULL: real hardware */
+	const struct wx_bus_provider *buses;
 };
 
 enum wx_sensor_kind { WX_SENSOR_SAMPLED, WX_SENSOR_PULSE };
 
+/* The kits a sensor belongs to ([station] profile): --sim with no sensor
+ * section enables the kit's sensors, and messages name the BYO kit's. */
+#define WX_KIT_BYO (1u << WX_PROFILE_BYO)
+#define WX_KIT_HAT (1u << WX_PROFILE_ORACLE_HAT)
+
+struct wx_probe;
+
 struct wx_sensor_driver {
 	const char *name;		/* its config section: "bme280" */
 	enum wx_sensor_kind kind;
+	unsigned kits;			/* WX_KIT_BYO and/or WX_KIT_HAT */
 	uint32_t quantities;		/* WX_Q() of every quantity it can fill */
 	/* Is it enabled in cfg? */
 	bool (*enabled)(const struct wx_config *cfg);
-	/* Open the device (real or simulated per env).  NULL with errno set and
-	 * a message in err. */
+	/* Open the device on a bus from env's provider.  NULL with errno set
+	 * and a message in err; the bus is closed again on every failure. */
 	void *(*open)(const struct wx_sensor_env *env, char *err, size_t errlen);
 	/* SAMPLED: take one reading into r (only this sensor's quantities).
 	 * 0, or -errno with a message in err.  May block for a conversion. */
@@ -49,18 +64,40 @@ struct wx_sensor_driver {
 	/* PULSE: set d up for this sensor's debounce_ms and plausibility cap. */
 	void (*debounce)(const struct wx_config *cfg, struct wx_debounce *d);
 	void (*close)(void *dev);
+	/* wxctl probe: check the wiring of the configured device on real
+	 * hardware, one line per step (drivers/probekit.h).  May be NULL. */
+	void (*probe)(struct wx_probe *p);
 };
 
-/* The register bus of I2C sensor name: under --sim (env->sim) the simulated
- * device sim_dev (already made by the caller; NULL when that failed),
- * wrapped so that the world's faults reach it; else i2c-dev at bus and
- * address.  NULL with errno set and "NAME BUS address 0xNN: why" in err. */
-struct wx_regbus *wx_sensor_i2c_bus(const struct wx_sensor_env *env, const char *name,
-				    struct wx_regbus *sim_dev, const char *bus, int address,
-				    char *err, size_t errlen);
+/* The register-bus sensor adapter: the one glue between an I2C chip (its
+ * open, read and close) and the driver table.  wx_i2c_sensor_open opens the
+ * bus through env's provider and hands it to the chip's open (which probes
+ * the chip id and owns the bus from then on); the error names the sensor,
+ * the bus and the address. */
+struct wx_i2c_sensor {
+	const char *name;			/* "bme280" */
+	enum wx_air_temp air_temperature;	/* [station] air_temperature naming it */
+	/* The chip on bus, which it takes over: its close closes the bus, and
+	 * so does a failed open. */
+	void *(*open)(struct wx_regbus *bus, const struct wx_config *cfg, char *err,
+		      size_t errlen);
+	/* One reading into r; the temperature only when fills_temperature. */
+	int (*sample)(void *chip, bool fills_temperature, struct wx_record *r, char *err,
+		      size_t errlen);
+	void (*close)(void *chip);
+};
+
+void *wx_i2c_sensor_open(const struct wx_i2c_sensor *s, const struct wx_sensor_env *env,
+			 const char *bus, int address, char *err, size_t errlen);
+int wx_i2c_sensor_sample(void *dev, struct wx_record *r, char *err, size_t errlen);
+void wx_i2c_sensor_close(void *dev);
 
 /* NULL-terminated, in the order sensors are listed to people. */
 extern const struct wx_sensor_driver *const wx_sensor_drivers[];
+
+/* "[bme280], [ds18b20], [anemometer], [rain] or [windvane]": the sections of
+ * the sensors of kits (WX_KIT_*), in table order, into buf. */
+void wx_sensor_kit_sections(unsigned kits, char *buf, size_t len);
 
 /* The driver named name (its section), or NULL. */
 const struct wx_sensor_driver *wx_sensor_driver_find(const char *name);

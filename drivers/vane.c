@@ -10,7 +10,6 @@
  * station the vane is read through channel 0 of an MCP3008 (mcp3008.c)
  * whose VREF is the same 3.3 V rail that feeds the divider, so the measured
  * voltage is raw * vin / 1024. */
-#include "drivers/sim_fault.h"
 #include "drivers/vane.h"
 
 #include <errno.h>
@@ -23,8 +22,7 @@
 #include "drivers/mcp3427.h"
 #include "drivers/regbus.h"
 #include "drivers/sensor.h"
-#include "drivers/sim_mcp3008.h"
-#include "drivers/sim_mcp3427.h"
+#include "drivers/probekit.h"
 #include "drivers/spibus.h"
 
 /* Datasheet table "Wind Vane": resistance by direction.  The half
@@ -293,6 +291,72 @@ void wx_vane_close(struct wx_vane *v)
 	free(v);
 }
 
+/* ---- wxctl probe ------------------------------------------------------ */
+
+static void check_vane_mcp3427(struct wx_probe *p)
+{
+	const struct wx_config_windvane *c = &p->cfg->windvane;
+	struct wx_regbus *b;
+	struct wx_vane *v;
+	char err[WX_PROBE_ERR_LEN] = "", subject[WX_PATH_LEN + 48];
+	double deg;
+	int rc;
+
+	if (!wx_probe_node(p, "windvane", c->bus, c->bus, WX_PROBE_NODE_I2C))
+		return;
+	if (!(b = wx_probe_open_i2c(p, "windvane", c->bus, c->address)))
+		return;
+	snprintf(subject, sizeof(subject), "%s address 0x%02x channel %d", c->bus,
+		 (unsigned)c->address, c->channel);
+	if (!(v = wx_vane_open_mcp3427(b, c, err, sizeof(err)))) {
+		wx_probe_fail_from(p, "windvane", err);
+		return;
+	}
+	rc = wx_vane_read(v, &deg, err, sizeof(err));
+	wx_vane_close(v);
+	if (rc == -ENXIO)
+		wx_probe_mcp3427_no_reply(p, "windvane", subject, c->bus, c->address);
+	else if (rc < 0)
+		wx_probe_fail_from(p, "windvane", err);
+	else
+		wx_probe_ok(p, "windvane", subject, "MCP3427 answers; the vane points to %.1f°", deg);
+}
+
+
+static void check_vane_mcp3008(struct wx_probe *p)
+{
+	const struct wx_config_windvane *c = &p->cfg->windvane;
+	struct wx_spibus *b;
+	struct wx_vane *v;
+	char err[WX_PROBE_ERR_LEN] = "", subject[WX_PATH_LEN + 32];
+	double deg;
+
+	if (!wx_probe_node(p, "windvane", c->spi, c->spi, WX_PROBE_NODE_SPI))
+		return;
+	if (!(b = wx_spidev_open(c->spi, VANE_SPI_HZ, err, sizeof(err)))) {
+		wx_probe_fail_from(p, "windvane", err);
+		return;
+	}
+	if (!(v = wx_vane_open_mcp3008(b, c, err, sizeof(err)))) {
+		wx_probe_fail_from(p, "windvane", err);
+		return;
+	}
+	snprintf(subject, sizeof(subject), "%s channel %d", c->spi, c->channel);
+	if (wx_vane_read(v, &deg, err, sizeof(err)) < 0)
+		wx_probe_fail_from(p, "windvane", err);
+	else
+		wx_probe_ok(p, "windvane", subject, "MCP3008 answers; the vane points to %.1f°", deg);
+	wx_vane_close(v);
+}
+
+static void check_windvane(struct wx_probe *p)
+{
+	if (p->cfg->windvane.adc == WX_VANE_ADC_MCP3427)
+		check_vane_mcp3427(p);
+	else
+		check_vane_mcp3008(p);
+}
+
 /* ---- the sensor driver ---------------------------------------------- */
 
 static bool vane_enabled(const struct wx_config *cfg)
@@ -303,14 +367,8 @@ static bool vane_enabled(const struct wx_config *cfg)
 static void *vane_open_i2c(const struct wx_sensor_env *env, const struct wx_config_windvane *vc,
 			   char *err, size_t errlen)
 {
-	struct wx_regbus *sim_dev = NULL, *bus;
+	struct wx_regbus *bus = wx_bus_i2c(env, "windvane", vc->bus, vc->address, err, errlen);
 
-	if (env->sim) {
-		sim_dev = wx_sim_mcp3427_new(env->sim, vc->address);
-		if (sim_dev)
-			wx_sim_mcp3427_wire_vane(sim_dev, vc->channel, vc);
-	}
-	bus = wx_sensor_i2c_bus(env, "windvane", sim_dev, vc->bus, vc->address, err, errlen);
 	if (!bus)
 		return NULL;
 	return wx_vane_open_mcp3427(bus, vc, err, errlen);
@@ -320,7 +378,6 @@ static void *vane_open(const struct wx_sensor_env *env, char *err, size_t errlen
 {
 	const struct wx_config_windvane *vc = &env->cfg->windvane;
 	struct wx_spibus *bus;
-	char buserr[WX_ERR_LEN] = "";
 	int rc = check_config(vc, err, errlen);
 
 	if (rc < 0) {
@@ -329,18 +386,9 @@ static void *vane_open(const struct wx_sensor_env *env, char *err, size_t errlen
 	}
 	if (vc->adc == WX_VANE_ADC_MCP3427)
 		return vane_open_i2c(env, vc, err, errlen);
-	bus = env->sim ? wx_sim_fault_spibus(wx_sim_mcp3008_new(env->sim, vc), env->sim, "windvane")
-		       : wx_spidev_open(vc->spi, VANE_SPI_HZ, buserr, sizeof(buserr));
-	if (!bus) {
-		int e = errno;
-
-		if (buserr[0])
-			snprintf(err, errlen, "windvane %s", buserr);
-		else
-			snprintf(err, errlen, "windvane %s: %s", vc->spi, strerror(e));
-		errno = e;
+	bus = wx_bus_spi(env, "windvane", vc->spi, VANE_SPI_HZ, err, errlen);
+	if (!bus)
 		return NULL;
-	}
 	return wx_vane_open_mcp3008(bus, vc, err, errlen);
 }
 
@@ -362,6 +410,7 @@ static void vane_close(void *dev)
 
 const struct wx_sensor_driver wx_windvane_driver = {
 	.name = "windvane",
+	.kits = WX_KIT_BYO | WX_KIT_HAT,
 	.quantities = WX_Q(WX_WIND_DIRECTION_DEG),
 	.kind = WX_SENSOR_SAMPLED,
 	.enabled = vane_enabled,
@@ -369,4 +418,5 @@ const struct wx_sensor_driver wx_windvane_driver = {
 	.sample = vane_sample,
 	.edges = NULL,
 	.close = vane_close,
+	.probe = check_windvane,
 };

@@ -98,8 +98,7 @@ void wx_vane_close(struct wx_vane *v);
 
 /* The sensor table's row (drivers/sensor.h): section [windvane], sampled,
  * opens per cfg->windvane.adc the MCP3008 (cfg->windvane.spi) or the
- * MCP3427 (cfg->windvane.bus and address), or their simulations when
- * env->sim is set;
+ * MCP3427 (cfg->windvane.bus and address) through env's bus provider;
  * fills wind_direction_deg.  The device it opens is a struct wx_vane. */
 struct wx_sensor_driver;
 extern const struct wx_sensor_driver wx_windvane_driver;

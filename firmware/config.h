@@ -1,7 +1,8 @@
 /* The configuration file (INI), shared by wxd and wxctl.
  *
- * One schema table lists every section and key with its type, range and
- * default (config.c).  A sensor is enabled when its section is present,
+ * One schema table lists every section and key with its type and range
+ * (config.c); the defaults are set in code there, per profile (BYO, then
+ * the Oracle HAT's changes).  A sensor is enabled when its section is present,
  * unless it says enabled = false.  Errors are "file:line: message". */
 #ifndef WX_CONFIG_H
 #define WX_CONFIG_H

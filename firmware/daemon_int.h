@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "drivers/sim.h"
+#include "drivers/sim/sim.h"
 #include "firmware/daemon.h"
 #include "firmware/interval.h"
 #include "firmware/live.h"

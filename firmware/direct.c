@@ -98,8 +98,10 @@ int wx_direct_read(const struct wx_config *cfg, int window_ms, struct wx_record 
 	}
 	wx_record_derive(r, cfg->station.altitude_m);
 	if (!enabled) {
-		wx_log_warnx("%s: no sensor is configured (add [bme280], [ds18b20], [anemometer], "
-			     "[rain] or [windvane])", cfg->path);
+		char kit[256];
+
+		wx_sensor_kit_sections(WX_KIT_BYO, kit, sizeof(kit));
+		wx_log_warnx("%s: no sensor is configured (add %s)", cfg->path, kit);
 		return 1;
 	}
 	return failed;

@@ -1,4 +1,4 @@
-/* Tests of drivers/bmp180.c over the simulated chip (drivers/sim_bmp180.c):
+/* Tests of drivers/bmp180.c over the simulated chip (drivers/sim/sim_bmp180.c):
  * the datasheet's worked example, calibration parsing, oversampling and
  * every fault. */
 #include <errno.h>
@@ -15,9 +15,10 @@
 
 #include "drivers/bmp180.h"
 #include "drivers/sensor.h"
-#include "drivers/sim.h"
-#include "drivers/sim_bmp180.h"
+#include "drivers/sim/sim.h"
+#include "drivers/sim/sim_bmp180.h"
 #include "firmware/clock.h"
+#include "tests/support/lentbus.h"
 
 #define START_NS (1709294400LL * WX_NS_PER_S)
 
@@ -112,7 +113,7 @@ static void bmp180_reads_the_example_through_the_bus(void **state)
 	struct world *w = *state;
 	struct wx_bmp180_reading rd;
 	char err[WX_ERR_LEN] = "";
-	struct wx_bmp180 *d = wx_bmp180_open(w->bus, 0, err, sizeof(err));
+	struct wx_bmp180 *d = wx_bmp180_open(wx_test_lend(w->bus), 0, err, sizeof(err));
 
 	assert_non_null(d);
 	assert_int_equal(wx_bmp180_calib(d)->ac3, -14383);
@@ -131,7 +132,7 @@ static void bmp180_every_oversampling_reads_back_a_target(void **state)
 	wx_sim_bmp180_set_target(w->bus, 21.3, 1002.5);
 	for (int oss = 0; oss <= 3; oss++) {
 		struct wx_bmp180_reading rd;
-		struct wx_bmp180 *d = wx_bmp180_open(w->bus, oss, err, sizeof(err));
+		struct wx_bmp180 *d = wx_bmp180_open(wx_test_lend(w->bus), oss, err, sizeof(err));
 
 		assert_non_null(d);
 		assert_int_equal(wx_bmp180_read(d, &rd, err, sizeof(err)), 0);
@@ -150,7 +151,7 @@ static void bmp180_rejects_wrong_chip_id(void **state)
 	char err[WX_ERR_LEN] = "";
 
 	wx_sim_bmp180_set_fault(w->bus, WX_SIM_BMP180_WRONG_ID);
-	assert_null(wx_bmp180_open(w->bus, 3, err, sizeof(err)));
+	assert_null(wx_bmp180_open(wx_test_lend(w->bus), 3, err, sizeof(err)));
 	assert_int_equal(errno, ENODEV);
 	assert_string_equal(err, "bmp180 sim:i2c address 0x77: found chip id 0x58, expected 0x55 "
 				 "(BMP180): a BMP280/BME280, use [bme280]");
@@ -162,7 +163,7 @@ static void bmp180_rejects_a_blank_eeprom(void **state)
 	char err[WX_ERR_LEN] = "";
 
 	wx_sim_bmp180_set_fault(w->bus, WX_SIM_BMP180_BLANK_EEPROM);
-	assert_null(wx_bmp180_open(w->bus, 3, err, sizeof(err)));
+	assert_null(wx_bmp180_open(wx_test_lend(w->bus), 3, err, sizeof(err)));
 	assert_int_equal(errno, EIO);
 	assert_non_null(strstr(err, "calibration word AC1 reads 0xffff"));
 }
@@ -172,7 +173,7 @@ static void bmp180_stuck_conversion_times_out(void **state)
 	struct world *w = *state;
 	struct wx_bmp180_reading rd;
 	char err[WX_ERR_LEN] = "";
-	struct wx_bmp180 *d = wx_bmp180_open(w->bus, 1, err, sizeof(err));
+	struct wx_bmp180 *d = wx_bmp180_open(wx_test_lend(w->bus), 1, err, sizeof(err));
 
 	assert_non_null(d);
 	wx_sim_bmp180_set_fault(w->bus, WX_SIM_BMP180_STUCK);
@@ -186,17 +187,17 @@ static void bmp180_nack_and_short_transfers_are_errors(void **state)
 	struct world *w = *state;
 	struct wx_bmp180_reading rd;
 	char err[WX_ERR_LEN] = "";
-	struct wx_bmp180 *d = wx_bmp180_open(w->bus, 1, err, sizeof(err));
+	struct wx_bmp180 *d = wx_bmp180_open(wx_test_lend(w->bus), 1, err, sizeof(err));
 
 	assert_non_null(d);
 	wx_sim_bmp180_set_fault(w->bus, WX_SIM_BMP180_NACK);
 	assert_int_equal(wx_bmp180_read(d, &rd, err, sizeof(err)), -ENXIO);
 	assert_non_null(strstr(err, "bmp180 sim:i2c address 0x77: no reply"));
-	assert_null(wx_bmp180_open(w->bus, 1, err, sizeof(err)));
+	assert_null(wx_bmp180_open(wx_test_lend(w->bus), 1, err, sizeof(err)));
 	assert_int_equal(errno, ENXIO);
 	wx_sim_bmp180_set_fault(w->bus, WX_SIM_BMP180_SHORT);
 	assert_int_equal(wx_bmp180_read(d, &rd, err, sizeof(err)), -EIO);
-	assert_null(wx_bmp180_open(w->bus, 4, err, sizeof(err)));
+	assert_null(wx_bmp180_open(wx_test_lend(w->bus), 4, err, sizeof(err)));
 	assert_int_equal(errno, EINVAL);
 	wx_bmp180_close(d);
 }

@@ -19,7 +19,7 @@
 
 #include "drivers/ds18b20.h"
 #include "drivers/sensor.h"
-#include "drivers/sim_ds18b20.h"
+#include "drivers/sim/sim_ds18b20.h"
 
 extern const struct wx_sensor_driver wx_ds18b20_driver;
 

@@ -1,4 +1,4 @@
-/* Tests of drivers/htu21d.c over the simulated chip (drivers/sim_htu21d.c):
+/* Tests of drivers/htu21d.c over the simulated chip (drivers/sim/sim_htu21d.c):
  * the datasheet's CRC and conversion examples, the measurement cycle, and
  * every fault. */
 #include <errno.h>
@@ -15,9 +15,10 @@
 
 #include "drivers/htu21d.h"
 #include "drivers/sensor.h"
-#include "drivers/sim.h"
-#include "drivers/sim_htu21d.h"
+#include "drivers/sim/sim.h"
+#include "drivers/sim/sim_htu21d.h"
 #include "firmware/clock.h"
+#include "tests/support/lentbus.h"
 
 #define START_NS (1709294400LL * WX_NS_PER_S)
 
@@ -40,7 +41,7 @@ static int setup(void **state)
 	w->sim = wx_sim_new(&w->cfg, w->clock);
 	w->bus = wx_sim_htu21d_new(w->sim, 0x40);
 	assert_non_null(w->bus);
-	w->dev = wx_htu21d_open(w->bus, err, sizeof(err));
+	w->dev = wx_htu21d_open(wx_test_lend(w->bus), err, sizeof(err));
 	assert_non_null(w->dev);
 	*state = w;
 	return 0;
@@ -168,7 +169,7 @@ static void htu21d_nack_says_no_reply(void **state)
 	wx_sim_htu21d_set_fault(w->bus, WX_SIM_HTU21D_NACK);
 	assert_int_equal(wx_htu21d_read(w->dev, &rd, err, sizeof(err)), -ENXIO);
 	assert_non_null(strstr(err, "htu21d sim:i2c address 0x40: no reply"));
-	assert_null(wx_htu21d_open(w->bus, err, sizeof(err)));
+	assert_null(wx_htu21d_open(wx_test_lend(w->bus), err, sizeof(err)));
 	assert_int_equal(errno, ENXIO);
 }
 

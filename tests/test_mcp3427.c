@@ -1,6 +1,6 @@
 /* Tests of drivers/mcp3427.c, the HAT vane (drivers/vane.c with adc =
  * mcp3427) and the air-quality sensor (drivers/air_quality.c) over the
- * simulated MCP3427 (drivers/sim_mcp3427.c). */
+ * simulated MCP3427 (drivers/sim/sim_mcp3427.c). */
 #include <errno.h>
 #include <math.h>
 #include <setjmp.h>
@@ -16,8 +16,8 @@
 #include "drivers/air_quality.h"
 #include "drivers/mcp3427.h"
 #include "drivers/sensor.h"
-#include "drivers/sim.h"
-#include "drivers/sim_mcp3427.h"
+#include "drivers/sim/sim.h"
+#include "drivers/sim/sim_mcp3427.h"
 #include "drivers/vane.h"
 #include "firmware/clock.h"
 

@@ -17,7 +17,7 @@
 
 #include <cmocka.h>
 
-#include "drivers/sim_ds18b20.h"
+#include "drivers/sim/sim_ds18b20.h"
 #include "firmware/config.h"
 #include "firmware/probe.h"
 

@@ -1,5 +1,5 @@
 /* Pulse counting (drivers/pulse.c), the simulated edge bus
- * (drivers/sim_edges.c) and the GPIO transport's missing-chip error. */
+ * (drivers/sim/sim_edges.c) and the GPIO transport's missing-chip error. */
 #include <errno.h>
 #include <math.h>
 #include <setjmp.h>
@@ -15,8 +15,8 @@
 #include "drivers/gpio_msg.h"
 #include "drivers/pulse.h"
 #include "drivers/sensor.h"
-#include "drivers/sim.h"
-#include "drivers/sim_edges.h"
+#include "drivers/sim/sim.h"
+#include "drivers/sim/sim_edges.h"
 #include "firmware/clock.h"
 
 #define MS(x) ((int64_t)((x) * 1e6 + 0.5))
@@ -625,7 +625,7 @@ static void gpio_v1_counts_a_full_kernel_buffer_as_lost(void **state)
 static void pulse_drivers_open_simulated_buses_and_name_real_failures(void **state)
 {
 	struct simrig r;
-	struct wx_sensor_env env;
+	struct wx_sensor_env env = { 0 };
 	char err[WX_ERR_LEN] = "";
 	const struct wx_sensor_driver *drv[] = { &wx_anemometer_driver, &wx_rain_driver };
 

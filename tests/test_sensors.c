@@ -12,9 +12,10 @@
 #include <cmocka.h>
 
 #include "drivers/sensor.h"
-#include "drivers/sim.h"
-#include "drivers/sim_edges.h"
+#include "drivers/sim/sim.h"
+#include "drivers/sim/sim_edges.h"
 #include "firmware/clock.h"
+#include "firmware/config.h"
 #include "firmware/sensors.h"
 
 #define T0 (1700000000LL * WX_NS_PER_S)
@@ -101,7 +102,7 @@ static void every_driver_of_the_registry_gets_a_slot_under_sim(void **state)
 	struct wx_config cfg;
 	struct wx_clock *clock = wx_clock_sim(T0, 0);
 	struct wx_sim *sim;
-	struct wx_sensor_env env;
+	struct wx_sensor_env env = { 0 };
 	struct wx_sensors *s;
 	int rows = 0, k = 0;
 	char err[256];
@@ -140,7 +141,7 @@ struct rig {
 
 static void rig_up(struct rig *r)
 {
-	struct wx_sensor_env env;
+	struct wx_sensor_env env = { 0 };
 	char err[256];
 
 	assert_int_equal(wx_config_load_string(&r->cfg, "t", "[anemometer]\n[sim]\nwind_kmh = 100\n",
@@ -321,6 +322,49 @@ static void slot_edges_reports_each_loss_once_and_drops_no_edge(void **state)
 	wx_clock_free(clock);
 }
 
+/* ---- the driver rows ------------------------------------------------------ */
+
+/* Every row is a config section of that name ("[name]" alone enables it),
+ * names its kits as --sim's defaults enable them, and has a probe check. */
+static void every_driver_row_is_a_section_of_its_kits_with_a_probe(void **state)
+{
+	static const enum wx_profile profiles[] = { WX_PROFILE_BYO, WX_PROFILE_ORACLE_HAT };
+	struct wx_config cfg;
+	char text[64], err[256];
+
+	(void)state;
+	for (size_t i = 0; wx_sensor_drivers[i]; i++) {
+		const struct wx_sensor_driver *d = wx_sensor_drivers[i];
+
+		snprintf(text, sizeof(text), "[%s]\n", d->name);
+		assert_int_equal(wx_config_load_string(&cfg, "t.conf", text, err, sizeof(err)), 0);
+		assert_true(d->enabled(&cfg));
+		assert_non_null(d->probe);
+		assert_true(d->kits != 0);
+		assert_ptr_equal(wx_sensor_driver_find(d->name), d);
+	}
+	for (size_t p = 0; p < 2; p++) {
+		wx_config_defaults(&cfg);
+		cfg.station.profile = profiles[p];
+		wx_config_enable_all_sensors(&cfg);
+		for (size_t i = 0; wx_sensor_drivers[i]; i++)
+			assert_int_equal(wx_sensor_drivers[i]->enabled(&cfg),
+					 (wx_sensor_drivers[i]->kits & (1u << profiles[p])) != 0);
+	}
+}
+
+static void kit_sections_are_listed_in_table_order(void **state)
+{
+	char buf[256];
+
+	(void)state;
+	wx_sensor_kit_sections(WX_KIT_BYO, buf, sizeof(buf));
+	assert_string_equal(buf, "[bme280], [ds18b20], [anemometer], [rain] or [windvane]");
+	wx_sensor_kit_sections(WX_KIT_HAT, buf, sizeof(buf));
+	assert_string_equal(buf, "[htu21d], [bmp180], [ds18b20], [anemometer], [rain], [windvane] "
+			    "or [air_quality]");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -328,6 +372,8 @@ int main(void)
 		cmocka_unit_test(every_driver_of_the_registry_gets_a_slot_under_sim),
 		cmocka_unit_test(lost_edges_give_eoverflow_once_after_the_edges_of_that_read),
 		cmocka_unit_test(slot_edges_reports_each_loss_once_and_drops_no_edge),
+		cmocka_unit_test(every_driver_row_is_a_section_of_its_kits_with_a_probe),
+		cmocka_unit_test(kit_sections_are_listed_in_table_order),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "drivers/sim.h"
+#include "drivers/sim/sim.h"
 #include "firmware/config.h"
 
 static void check_world(struct wx_config *cfg)

@@ -18,8 +18,8 @@
 
 #include "drivers/mcp3008.h"
 #include "drivers/sensor.h"
-#include "drivers/sim.h"
-#include "drivers/sim_mcp3008.h"
+#include "drivers/sim/sim.h"
+#include "drivers/sim/sim_mcp3008.h"
 #include "drivers/spibus.h"
 #include "drivers/vane.h"
 #include "firmware/clock.h"

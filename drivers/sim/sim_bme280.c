@@ -8,7 +8,7 @@
  * and data registers filled when the conversion ends.  The raw values are
  * found by inverting the datasheet's compensation (bme280.c's own formulas)
  * by bisection, so the real driver reads back the simulated weather. */
-#include "drivers/sim_bme280.h"
+#include "drivers/sim/sim_bme280.h"
 
 #include <assert.h>
 #include <errno.h>

@@ -17,7 +17,7 @@
 #include <stdint.h>
 
 #include "drivers/edgebus.h"
-#include "drivers/sim.h"
+#include "drivers/sim/sim.h"
 #include "firmware/clock.h"
 
 /* Linux gpiolib-cdev: the v1 line-event request has a kfifo of 16 events

@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #include "drivers/regbus.h"
-#include "drivers/sim.h"
+#include "drivers/sim/sim.h"
 
 enum {
 	WX_SIM_BMP180_NACK = 1u << 0,		/* nothing answers: -ENXIO */

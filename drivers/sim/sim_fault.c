@@ -1,4 +1,4 @@
-#include "drivers/sim_fault.h"
+#include "drivers/sim/sim_fault.h"
 
 #include <errno.h>
 #include <stdlib.h>

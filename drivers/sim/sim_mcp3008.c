@@ -5,7 +5,7 @@
  * high impedance (read here as 1, a pulled-up MISO) until the start bit,
  * SGL/DIFF and D2..D0 have been clocked in; one more clock samples; then a
  * null bit (0), B9..B0 MSB first, B1..B9 LSB first, and zeros. */
-#include "drivers/sim_mcp3008.h"
+#include "drivers/sim/sim_mcp3008.h"
 
 #include <errno.h>
 #include <math.h>

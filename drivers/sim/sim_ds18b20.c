@@ -10,7 +10,7 @@
  * wire), the CRC computed over them and NO; line 2 the last scratchpad that
  * passed (zeros before the first), t= from the bad bytes.  Current kernels
  * retry that themselves and then give an empty read: the crc_empty fault. */
-#include "drivers/sim_ds18b20.h"
+#include "drivers/sim/sim_ds18b20.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -7,7 +7,7 @@
 #define WX_SIM_MCP3427_H
 
 #include "drivers/regbus.h"
-#include "drivers/sim.h"
+#include "drivers/sim/sim.h"
 #include "firmware/config.h"
 
 /* Fault switches (bits, combined with |). */

@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #include "drivers/regbus.h"
-#include "drivers/sim.h"
+#include "drivers/sim/sim.h"
 
 /* Fault switches (bits, combined with |). */
 enum {

@@ -8,7 +8,7 @@
 
 #include "drivers/edgebus.h"
 #include "drivers/regbus.h"
-#include "drivers/sim.h"
+#include "drivers/sim/sim.h"
 #include "drivers/spibus.h"
 #include "drivers/w1bus.h"
 

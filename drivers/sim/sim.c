@@ -3,7 +3,7 @@
  * Everything is a pure function of (seed, station time), built from a
  * smooth value-noise generator, so any device can ask for any moment in any
  * order and two runs with one seed agree. */
-#include "drivers/sim.h"
+#include "drivers/sim/sim.h"
 
 #include <errno.h>
 #include <stdatomic.h>

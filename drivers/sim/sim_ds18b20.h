@@ -6,7 +6,7 @@
 
 #include <stdbool.h>
 
-#include "drivers/sim.h"
+#include "drivers/sim/sim.h"
 #include "drivers/w1bus.h"
 
 #define WX_SIM_DS18B20_DEVICE "28-0316a27949ff"	/* the name when none is configured */

@@ -6,7 +6,7 @@
  * 0xFE resets; commands within 15 ms of a reset are NACKed, as the chip
  * is still starting.  The words are found by inverting the datasheet's
  * formulas, compensation included, so the driver reads back the world. */
-#include "drivers/sim_htu21d.h"
+#include "drivers/sim/sim_htu21d.h"
 
 #include <assert.h>
 #include <errno.h>

@@ -23,7 +23,7 @@
  * real time visits the bus every X times more station time, so the FIFO
  * holds 16 * X edges.  At speed 0 and 1 (tests, flat-out runs that step the
  * reader themselves) it holds exactly 16. */
-#include "drivers/sim_edges.h"
+#include "drivers/sim/sim_edges.h"
 
 #include <errno.h>
 #include <math.h>

@@ -6,7 +6,7 @@
  * in this bus's delay_us; then 0xF6..0xF8 hold the result.  UT and UP are
  * found by bisection over bmp180.c's own compensation, so the driver
  * reads back the world. */
-#include "drivers/sim_bmp180.h"
+#include "drivers/sim/sim_bmp180.h"
 
 #include <assert.h>
 #include <errno.h>

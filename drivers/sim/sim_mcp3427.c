@@ -5,7 +5,7 @@
  * 66.7 ms at 16 bit.  Time is what the driver spends in this bus's
  * delay_us (station time), so a read too early sees RDY = 1 and the old
  * code, as on the chip.  Reads return code MSB, LSB, configuration. */
-#include "drivers/sim_mcp3427.h"
+#include "drivers/sim/sim_mcp3427.h"
 
 #include <assert.h>
 #include <errno.h>

@@ -4,7 +4,7 @@
 #ifndef WX_SIM_MCP3008_H
 #define WX_SIM_MCP3008_H
 
-#include "drivers/sim.h"
+#include "drivers/sim/sim.h"
 #include "drivers/spibus.h"
 #include "firmware/config.h"
 
