@@ -78,7 +78,7 @@ missing=$(printf '%s\n%s\n' "$q_keys" "$j_keys" | grep . | sort -u | while read 
 [ -z "$missing" ] && ok "every reading and answer key is in $contract" \
 	|| bad "JSON keys not in $contract: $missing"
 # Comments cite the contract that is in the tree, not one outside it.
-stale=$(grep -rln 'DESIGN\.md' $src tests/*.c tests/*.sh systemd 2>/dev/null \
+stale=$(grep -rln 'DESIGN\.md' $src tests/*.c tests/*.sh systemd fuzz hardware 2>/dev/null \
 	| grep -v '^tests/e2e_docs.sh$' | tr '\n' ' ')
 [ -z "$stale" ] && ok "comments cite docs/contract.md" \
 	|| bad "comments still cite DESIGN.md: $stale"
