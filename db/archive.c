@@ -1,4 +1,4 @@
-/* The SQLite archive (DESIGN.md "Archive database").
+/* The SQLite archive (docs/contract.md "Archive database").
  *
  * One file, WAL mode.  Table archive has ts, interval_s and one column per
  * quantity with WX_IN_ARCHIVE in wx_quantities (REAL, or INTEGER for the

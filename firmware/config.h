@@ -117,7 +117,7 @@ struct wx_config_web {
 	int listen_port;
 };
 
-/* Weather networks (DESIGN.md "Weather networks").  [wunderground] and
+/* Weather networks (docs/contract.md "Weather networks").  [wunderground] and
  * [pwsweather] speak the same protocol: one struct, key_file holds
  * wunderground's password_file and pwsweather's key_file. */
 struct wx_config_pws {

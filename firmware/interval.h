@@ -42,8 +42,9 @@ uint64_t wx_interval_rain_tips(const struct wx_interval *iv);
 double wx_interval_gust_kmh(const struct wx_interval *iv);
 
 /* The record for the interval, labelled ts_s (the end, Unix seconds), with
- * derived quantities (dew point, sea-level pressure).  wind/rain say which
- * counters are enabled. */
+ * derived quantities (dew point, sea-level pressure).  The wind and rain
+ * quantities are filled when the config given to wx_interval_new() enables
+ * the anemometer and the rain gauge, and their line was not lost. */
 void wx_interval_finish(struct wx_interval *iv, int64_t ts_s, struct wx_record *out);
 
 #endif

@@ -20,7 +20,7 @@
 
 #define BACKOFF_MIN_MS 1000
 #define BACKOFF_MAX_MS 60000
-#define STOP_WAIT_MS 11000		/* uploads get 10 s (DESIGN.md "Stopping") */
+#define STOP_WAIT_MS 11000		/* uploads get 10 s (docs/contract.md "Stopping") */
 
 extern char **environ;
 

@@ -1,5 +1,5 @@
 /* A reading or an archive record: a time, and one value plus a valid flag per
- * quantity.  The quantity names are the contract's vocabulary (DESIGN.md):
+ * quantity.  The quantity names are the contract's vocabulary (docs/contract.md "Readings"):
  * JSON keys, archive columns and Initial State event keys alike.  A quantity
  * that is not valid is written as null / NULL, never as 0 or -999. */
 #ifndef WX_RECORD_H

@@ -1,4 +1,4 @@
-/* A record as one JSON object with the contract's keys (DESIGN.md
+/* A record as one JSON object with the contract's keys (docs/contract.md
  * "Readings"): ts, station, interval_s, then every quantity whose `where`
  * bits meet the mask, null when not valid, values rounded to 0.01. */
 #ifndef WX_RECORD_JSON_H

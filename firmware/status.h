@@ -1,4 +1,4 @@
-/* The station's status as one type (DESIGN.md "status"): what the sampler
+/* The station's status as one type (docs/contract.md "Live socket"): what the sampler
  * answers to "status" on the live socket, what `wxctl status` prints, what
  * /api/status serves and, for its "uploads", what the network side reports
  * in "net-status".  Every side fills or reads this struct; only this file

@@ -1,4 +1,4 @@
-/* wxctl status: the daemon's status answer (DESIGN.md "status") as text. */
+/* wxctl status: the daemon's status answer (docs/contract.md "Live socket") as text. */
 #include "firmware/status_print.h"
 
 #include <string.h>

@@ -1,4 +1,4 @@
-/* The daemon's "status" answer (one JSON object, DESIGN.md) printed for
+/* The daemon's "status" answer (docs/contract.md "Live socket") printed for
  * people, as `wxctl status` shows it. */
 #ifndef WX_STATUS_PRINT_H
 #define WX_STATUS_PRINT_H
@@ -15,7 +15,7 @@
 void wx_status_print(FILE *out, const struct wx_status *o);
 
 /* Is anything in status o in error, so that `wxctl status` exits
- * 1 (DESIGN.md "Exit codes")?  True when any sensor's status is "error"
+ * 1 (docs/contract.md "Exit codes")?  True when any sensor's status is "error"
  * ("starting" is not), storage.status is "error", clock_synchronized is
  * false (records are being held back), or an upload's last error is newer
  * than its last success (last_error_at > last_success).  When true, why

@@ -279,7 +279,7 @@ static int cmd_status(const struct wx_config *cfg, int argc, char **argv)
 		wx_status_print(stdout, st);
 	free(reply);
 	/* Scripts and monitoring read the exit status: 1 when anything is in
-	 * error (DESIGN.md "Exit codes"). */
+	 * error (docs/contract.md "Exit codes"). */
 	failing = wx_status_in_error(st, why, sizeof(why));
 	free(st);
 	return failing ? EXIT_RUNTIME : 0;

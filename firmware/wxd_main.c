@@ -19,7 +19,7 @@ static void usage_and_exit(int code)
 		"usage: wxd [-c FILE] [--sim] [--speed X] [--start WHEN] [--duration SPAN]\n"
 		"           [--check-config] [--version] [--help]\n"
 		"  -c FILE          configuration (default " WX_CONFIG_DEFAULT_PATH ")\n"
-		"  --sim            simulated sensors (all five when the config names none)\n"
+		"  --sim            simulated sensors (the profile's when the config names none)\n"
 		"  --speed X        with --sim: station time X times real time, 0 = flat out\n"
 		"  --start WHEN     with --sim: station time starts at WHEN (ISO 8601, Unix\n"
 		"                   seconds, or relative like -24h) instead of now\n"

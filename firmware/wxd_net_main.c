@@ -11,7 +11,7 @@
  * (the sampler) committed; every WX_NETSIDE_REPORT_S seconds it sends its
  * uploads' status to the sampler over the live socket ("net-status
  * {json}"), where "wxctl status" shows it.  SIGTERM or SIGINT: uploads get
- * up to 10 s to deliver what is pending (DESIGN.md "Stopping"). */
+ * up to 10 s to deliver what is pending (docs/contract.md "Stopping"). */
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <getopt.h>

@@ -1,7 +1,9 @@
 #!/bin/sh
 # The documents say what the tree does: the licence (LICENSE and the Debian
-# copyright file agree), and the README's cross-build command is one the
-# Makefile accepts.  Run from the top of the tree by tests/run.
+# copyright file agree), the README's cross-build command is one the
+# Makefile accepts, and docs/contract.md names every configuration key and
+# every key of the live socket's answers that the code has.  Run from the
+# top of the tree by tests/run.
 set -u
 fails=0
 ok()  { echo "  ok: $*"; }
@@ -31,5 +33,57 @@ printf '%s\n' "$out" | grep -q '^aarch64-linux-gnu-gcc .* -o build/aarch64/obj/f
 	&& ok "compiles with the cross gcc into build/aarch64" || bad "not a cross build into build/aarch64"
 out=$(make -n CROSS=aarch64-linux-gnu- BUILD=build 2>&1) && bad "arm objects allowed into build/" \
 	|| ok "arm objects are kept out of the host's build/"
+
+echo "docs/contract.md names every key the code uses"
+contract=docs/contract.md
+src="firmware drivers db uploader web"
+# Config keys: the schema rows (NUM/STR/TYPED/OPT("section", "key", ...)),
+# wherever they live, against the [section] / key = lines of the contract's
+# INI block.
+code_keys=$(grep -rhoE --include='*.c' '(NUM|STR|TYPED|OPT)\("[a-z0-9_]+", "[a-z0-9_]+"' $src \
+	| sed -E 's/^[A-Z]+\("([a-z0-9_]+)", "([a-z0-9_]+)"/\1.\2/' | sort -u)
+doc_keys=$(sed -n '/^## Configuration/,/^## /p' "$contract" 2>/dev/null | awk '
+	/^\[[a-z0-9_]+\]/ { sec = substr($1, 2, length($1) - 2); next }
+	sec != "" && /^[a-z0-9_]+ =/ { print sec "." $1 }' | sort -u)
+n=$(printf '%s\n' "$code_keys" | grep -c .)
+# The schema has some 80 rows: far fewer means the pattern lost them.
+[ "$n" -ge 60 ] && ok "$n config keys in the schema" \
+	|| bad "found only $n schema keys: update this test's pattern"
+missing=$(printf '%s\n' "$code_keys" | grep . | while read -r k; do
+	printf '%s\n' "$doc_keys" | grep -qxF "$k" || printf '%s ' "$k"; done)
+[ -z "$missing" ] && ok "every config key is in $contract \"Configuration\"" \
+	|| bad "config keys not in $contract: $missing"
+extra=$(printf '%s\n' "$doc_keys" | grep . | while read -r k; do
+	printf '%s\n' "$code_keys" | grep -qxF "$k" || printf '%s ' "$k"; done)
+[ -z "$extra" ] && ok "every key $contract lists is in the schema" \
+	|| bad "$contract lists keys the schema lacks: $extra"
+
+# JSON keys: the readings (the quantity table's keys) and every key the
+# live socket's read/status answers and the web API add (cJSON_Add*ToObject
+# with a literal key, or a row of status.c's field table).  uploader/mqtt.c's are Home Assistant's discovery
+# schema, not ours.
+q_keys=$(grep -rhoE --include='*.c' '\[WX_[A-Z0-9_]+\] = \{ "[a-z0-9_]+"' $src \
+	| sed -E 's/.*"(.*)"/\1/' | sort -u)
+n=$(printf '%s\n' "$q_keys" | grep -c .)
+[ "$n" -ge 15 ] && ok "$n readings in the quantity table" \
+	|| bad "found only $n readings: update this test's pattern"
+j_keys=$(grep -rhoE --include='*.c' --exclude=mqtt.c \
+	'cJSON_Add[A-Za-z]+ToObject\([^,()]+, "[A-Za-z0-9_]+"' $src \
+	| sed -E 's/.*"(.*)"/\1/' | sort -u)
+# ... and the status type's field rows (firmware/status.c: FS/FI/FB/FD/FH/FO).
+j_keys=$(printf '%s\n%s\n' "$j_keys" "$(grep -rhoE --include='*.c' \
+	'\bF[SIBDHO]\(([a-z_ ]+, )?"[a-z0-9_]+"' $src | sed -E 's/.*"(.*)"/\1/')" | grep . | sort -u)
+n=$(printf '%s\n' "$j_keys" | grep -c .)
+[ "$n" -ge 40 ] && ok "$n JSON keys in the answers" \
+	|| bad "found only $n JSON keys: update this test's pattern"
+missing=$(printf '%s\n%s\n' "$q_keys" "$j_keys" | grep . | sort -u | while read -r k; do
+	grep -qF "\`$k\`" "$contract" 2>/dev/null || printf '%s ' "$k"; done)
+[ -z "$missing" ] && ok "every reading and answer key is in $contract" \
+	|| bad "JSON keys not in $contract: $missing"
+# Comments cite the contract that is in the tree, not one outside it.
+stale=$(grep -rln 'DESIGN\.md' $src tests/*.c tests/*.sh systemd fuzz hardware 2>/dev/null \
+	| grep -v '^tests/e2e_docs.sh$' | tr '\n' ' ')
+[ -z "$stale" ] && ok "comments cite docs/contract.md" \
+	|| bad "comments still cite DESIGN.md: $stale"
 
 [ $fails -eq 0 ]

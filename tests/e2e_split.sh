@@ -51,17 +51,13 @@ case $libs in *curl*|*mosquitto*|*gnutls*|*krb5*|*ssl*) bad "wxd links: $libs" ;
 case $(ldd "$B/wxctl") in *curl*|*mosquitto*) bad "wxctl links a network library" ;; *) ok "ldd wxctl: no network library" ;; esac
 case $(ldd "$B/wxd-net") in *mosquitto*) ok "wxd-net links libmosquitto" ;; *) bad "wxd-net: no libmosquitto?" ;; esac
 
-# A broker on a free loopback port.
-port=0
-for p in $(seq $((20000 + $$ % 20000)) $((20050 + $$ % 20000))); do
-	printf 'listener %d 127.0.0.1\nallow_anonymous true\npersistence false\n' "$p" > "$T/m.conf"
-	/usr/sbin/mosquitto -c "$T/m.conf" >"$T/m.log" 2>&1 &
-	MP=$!
-	sleep 0.3
-	if kill -0 "$MP" 2>/dev/null; then port=$p; break; fi
-	MP=
-done
-[ "$port" != 0 ] || { echo "  FAIL: no mosquitto could listen"; exit 1; }
+# A broker on a free loopback port: the tests' shared fixture
+# (tests/support/broker.c) through tests/tool_broker.
+"$B/tests/tool_broker" >"$T/broker.port" 2>"$T/m.log" &
+MP=$!
+wait_for 10 test -s "$T/broker.port"
+port=$(head -1 "$T/broker.port")
+[ -n "$port" ] || { echo "  FAIL: no mosquitto could listen: $(cat "$T/m.log")"; exit 1; }
 
 printf '[station]\nid = split\ndatabase = %s\nsocket = %s\n[mqtt]\nhost = 127.0.0.1\nport = %s\n' \
 	"$T/wx.db" "$T/wx.sock" "$port" > "$T/wx.conf"

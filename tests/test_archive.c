@@ -181,7 +181,7 @@ static int collect(const struct wx_record *r, void *arg)
 static void archive_columns_are_exactly_the_contract_names(void **state)
 {
 	struct fixture *f = *state;
-	/* DESIGN.md, written out here on purpose: the test is the contract. */
+	/* docs/contract.md "Archive database", written out on purpose: the test is the contract. */
 	static const char *const want[][2] = {
 		{ "ts", "INTEGER" }, { "interval_s", "INTEGER" },
 		{ "temperature_c", "REAL" }, { "humidity_pct", "REAL" },

@@ -561,38 +561,6 @@ static void bme280_driver_names_a_missing_bus_and_how_to_enable_it(void **state)
 	assert_true(contains(err, "dtparam=i2c_arm=on"));
 }
 
-/* ---- i2c-dev ---------------------------------------------------------- */
-
-static void i2cdev_gives_a_clean_error_on_a_regular_file(void **state)
-{
-	char path[] = "/tmp/wx-test-i2c-XXXXXX";
-	char err[WX_ERR_LEN] = "";
-	char want[64];
-	int fd = mkstemp(path);
-
-	(void)state;
-	assert_true(fd >= 0);
-	close(fd);
-	errno = 0;
-	assert_null(wx_i2cdev_open(path, 0x76, err, sizeof(err)));
-	assert_int_equal(errno, ENOTTY);
-	snprintf(want, sizeof(want), "%s address 0x76: ", path);
-	assert_true(contains(err, want));
-	assert_true(contains(err, "not an I2C bus"));
-	unlink(path);
-}
-
-static void i2cdev_rejects_an_address_outside_7_bits(void **state)
-{
-	char err[WX_ERR_LEN] = "";
-
-	(void)state;
-	errno = 0;
-	assert_null(wx_i2cdev_open("/dev/null", 0x80, err, sizeof(err)));
-	assert_int_equal(errno, EINVAL);
-	assert_true(contains(err, "/dev/null address 0x80"));
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -628,8 +596,6 @@ int main(void)
 						world_setup, world_teardown),
 		cmocka_unit_test_setup_teardown(bme280_driver_names_a_missing_bus_and_how_to_enable_it,
 						world_setup, world_teardown),
-		cmocka_unit_test(i2cdev_gives_a_clean_error_on_a_regular_file),
-		cmocka_unit_test(i2cdev_rejects_an_address_outside_7_bits),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

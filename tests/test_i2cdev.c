@@ -2,15 +2,20 @@
  * ioctl(), which the executable's symbol makes the one libi2c and i2cdev.c
  * call, and answers the i2c-dev requests from a 256-byte register map, as
  * i2c-stub does (SMBus only) or as a plain I2C adapter does (I2C_RDWR
- * only).  Other requests go to the kernel. */
+ * only), while fake.on is set; other requests, and all of them while it
+ * is not, go to the kernel.  Also the transport's open errors on real
+ * files, moved here from test_bme280.c. */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/i2c-dev.h>
 #include <linux/i2c.h>
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
@@ -19,8 +24,11 @@
 #include <cmocka.h>
 
 #include "drivers/regbus.h"
+#include "drivers/sensor.h"
 
 static struct adapter {
+	bool on;		/* answer the i2c-dev requests */
+	int slave_errno;	/* errno of I2C_SLAVE (0: accept) */
 	unsigned long funcs;
 	uint8_t regs[256];
 	int nack;		/* errno of every transfer (0: the chip answers) */
@@ -74,8 +82,12 @@ int ioctl(int fd, unsigned long req, ...)
 	va_start(ap, req);
 	arg = va_arg(ap, void *);
 	va_end(ap);
+	if (!fake.on)
+		return (int)syscall(SYS_ioctl, fd, req, arg);
 	switch (req) {
 	case I2C_SLAVE:
+		if (fake.slave_errno)
+			return errno = fake.slave_errno, -1;
 		return 0;
 	case I2C_FUNCS:
 		*(unsigned long *)arg = fake.funcs;
@@ -95,6 +107,7 @@ static struct wx_regbus *open_fake(unsigned long funcs)
 	struct wx_regbus *bus;
 
 	memset(&fake, 0, sizeof(fake));
+	fake.on = true;
 	fake.funcs = funcs;
 	for (int i = 0; i < 256; i++)
 		fake.regs[i] = (uint8_t)(i ^ 0x5A);
@@ -180,6 +193,90 @@ static void i2cdev_refuses_a_read_past_register_0xff(void **state)
 	bus->close(bus);
 }
 
+/* The kernel's own answers for the tests of real files. */
+static int kernel_ioctl(void **state)
+{
+	(void)state;
+	memset(&fake, 0, sizeof(fake));
+	return 0;
+}
+
+static bool contains(const char *s, const char *part)
+{
+	if (!strstr(s, part)) {
+		print_error("\"%s\" does not contain \"%s\"\n", s, part);
+		return false;
+	}
+	return true;
+}
+
+/* ---- open errors ---------------------------------------------------------- */
+
+static void i2cdev_gives_a_clean_error_on_a_regular_file(void **state)
+{
+	char path[] = "/tmp/wx-test-i2c-XXXXXX";
+	char err[WX_ERR_LEN] = "";
+	char want[64];
+	int fd = mkstemp(path);
+
+	(void)state;
+	assert_true(fd >= 0);
+	close(fd);
+	errno = 0;
+	assert_null(wx_i2cdev_open(path, 0x76, err, sizeof(err)));
+	assert_int_equal(errno, ENOTTY);
+	snprintf(want, sizeof(want), "%s address 0x76: ", path);
+	assert_true(contains(err, want));
+	assert_true(contains(err, "not an I2C bus"));
+	unlink(path);
+}
+
+static void i2cdev_rejects_an_address_outside_7_bits(void **state)
+{
+	char err[WX_ERR_LEN] = "";
+
+	(void)state;
+	errno = 0;
+	assert_null(wx_i2cdev_open("/dev/null", 0x80, err, sizeof(err)));
+	assert_int_equal(errno, EINVAL);
+	assert_true(contains(err, "/dev/null address 0x80"));
+}
+
+/* A kernel driver bound to the address (a dtoverlay for the same chip):
+ * I2C_SLAVE says EBUSY, and the message says what to remove. */
+static void i2cdev_names_a_claimed_address(void **state)
+{
+	char err[WX_ERR_LEN] = "";
+
+	(void)state;
+	memset(&fake, 0, sizeof(fake));
+	fake.on = true;
+	fake.slave_errno = EBUSY;
+	errno = 0;
+	assert_null(wx_i2cdev_open("/dev/null", 0x77, err, sizeof(err)));
+	assert_int_equal(errno, EBUSY);
+	assert_true(contains(err, "/dev/null address 0x77: "));
+	assert_true(contains(err, "a kernel driver has claimed the address: remove its dtoverlay"));
+}
+
+static void i2cdev_missing_bus_says_how_to_enable_i2c(void **state)
+{
+	char err[WX_ERR_LEN] = "";
+
+	(void)state;
+	errno = 0;
+	assert_null(wx_i2cdev_open("/nonexistent/i2c-1", 0x76, err, sizeof(err)));
+	assert_int_equal(errno, ENOENT);
+	assert_true(contains(err, "/nonexistent/i2c-1 address 0x76: "));
+	assert_true(contains(err, "enable I2C: dtparam=i2c_arm=on"));
+	/* The lowest and highest 7-bit addresses a device may have. */
+	assert_null(wx_i2cdev_open("/dev/null", 0x02, err, sizeof(err)));
+	assert_int_equal(errno, EINVAL);
+	assert_true(contains(err, "0x02: not a 7-bit device address"));
+	assert_null(wx_i2cdev_open("/dev/null", 0x78, err, sizeof(err)));
+	assert_int_equal(errno, EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -189,6 +286,10 @@ int main(void)
 		cmocka_unit_test(i2cdev_writes_registers_with_smbus_byte_writes),
 		cmocka_unit_test(i2cdev_reports_a_nack_as_enxio),
 		cmocka_unit_test(i2cdev_refuses_a_read_past_register_0xff),
+		cmocka_unit_test_setup(i2cdev_gives_a_clean_error_on_a_regular_file, kernel_ioctl),
+		cmocka_unit_test_setup(i2cdev_rejects_an_address_outside_7_bits, kernel_ioctl),
+		cmocka_unit_test(i2cdev_names_a_claimed_address),
+		cmocka_unit_test_setup(i2cdev_missing_bus_says_how_to_enable_i2c, kernel_ioctl),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1309,51 +1309,6 @@ static void mqtt_counts_a_large_backlog_once_while_draining_it(void **state)
 
 /* ---- stopping whatever the network does (issue 12 item 10) ------------ */
 
-/* A broker address that swallows connections: a listener on 127.0.0.1
- * that never accept()s, its backlog filled, so the kernel drops further
- * SYNs as a host that drops packets would; connect() never completes. */
-struct black_hole {
-	int listener;
-	int fill[8];
-	int nfill;
-	int port;
-};
-
-static void black_hole_open(struct black_hole *h)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(sa);
-
-	memset(h, 0, sizeof(*h));
-	h->listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_true(h->listener >= 0);
-	assert_int_equal(bind(h->listener, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(listen(h->listener, 0), 0);
-	assert_int_equal(getsockname(h->listener, (struct sockaddr *)&sa, &len), 0);
-	h->port = ntohs(sa.sin_port);
-	/* Fill the accept queue until a connect no longer completes. */
-	while (h->nfill < 8) {
-		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-		struct pollfd p = { .fd = fd, .events = POLLOUT };
-
-		assert_true(fd >= 0);
-		h->fill[h->nfill++] = fd;
-		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
-			continue;
-		assert_int_equal(errno, EINPROGRESS);
-		if (poll(&p, 1, 300) == 0)
-			return;		/* this one hangs: the queue is full */
-	}
-	fail_msg("could not fill the listen backlog");
-}
-
-static void black_hole_close(struct black_hole *h)
-{
-	for (int i = 0; i < h->nfill; i++)
-		close(h->fill[i]);
-	close(h->listener);
-}
-
 static int64_t mono_ms(void)
 {
 	struct timespec t;
@@ -1368,12 +1323,12 @@ static int64_t mono_ms(void)
 static void mqtt_stop_returns_within_the_grace_when_the_broker_is_a_black_hole(void **state)
 {
 	struct fixture *f = *state;
-	struct black_hole h;
+	struct test_black_hole h;
 	struct wx_upload_status st;
 	struct wx_uploader *u;
 	int64_t t;
 
-	black_hole_open(&h);
+	assert_int_equal(test_black_hole_open(&h), 0);
 	f->cfg.mqtt.port = h.port;
 	insert_range(f, 0, 3);
 	u = start(f, 0);
@@ -1392,24 +1347,19 @@ static void mqtt_stop_returns_within_the_grace_when_the_broker_is_a_black_hole(v
 		assert_int_equal(wx_upload_state_cursor_peek(f->cfg.station.database, "mqtt", &cursor), 0);
 		assert_int_equal(cursor, 0);
 	}
-	black_hole_close(&h);
+	test_black_hole_close(&h);
 }
 
 /* The same with a socket that accepts but never answers CONNECT. */
 static void mqtt_stop_returns_within_the_grace_when_connack_never_comes(void **state)
 {
 	struct fixture *f = *state;
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(sa);
 	struct wx_uploader *u;
 	int64_t t;
-	int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int port = 0, l = test_silent_listener(&port);
 
 	assert_true(l >= 0);
-	assert_int_equal(bind(l, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(listen(l, 16), 0);
-	assert_int_equal(getsockname(l, (struct sockaddr *)&sa, &len), 0);
-	f->cfg.mqtt.port = ntohs(sa.sin_port);
+	f->cfg.mqtt.port = port;
 	insert_range(f, 0, 3);
 	u = start(f, 0);
 	sleep_ms(300);

@@ -1,5 +1,6 @@
 /* Pulse counting (drivers/pulse.c), the simulated edge bus
- * (drivers/sim/sim_edges.c) and the GPIO transport's missing-chip error. */
+ * (drivers/sim/sim_edges.c) and the pulse drivers (the GPIO transport's own
+ * tests: test_gpio.c). */
 #include <errno.h>
 #include <math.h>
 #include <setjmp.h>
@@ -577,50 +578,7 @@ static void sim_edges_reject_bad_calibration(void **state)
 	rig_down(&r);
 }
 
-/* ---- drivers and the GPIO transport --------------------------------------- */
-
-static void gpio_open_names_a_missing_chip(void **state)
-{
-	char err[WX_ERR_LEN] = "";
-
-	(void)state;
-	errno = 0;
-	assert_null(wx_gpio_open("gpiochip99", 5, err, sizeof(err)));
-	assert_int_equal(errno, ENOENT);
-	assert_string_equal(err, "gpiochip99: no such GPIO chip (ls /dev/gpiochip* lists them)");
-	assert_null(wx_gpio_open("/nonexistent/gpiochip0", 5, err, sizeof(err)));
-	assert_non_null(strstr(err, "/nonexistent/gpiochip0: no such GPIO chip"));
-}
-
-/* libgpiod 2.x: a gap in the line's sequence numbers is the count lost. */
-static void gpio_v2_counts_sequence_number_gaps_as_lost(void **state)
-{
-	unsigned long last = 0;
-
-	(void)state;
-	assert_int_equal(wx_gpio_v2_lost(&last, 1), 0);	/* the kernel starts at 1 */
-	assert_int_equal(wx_gpio_v2_lost(&last, 2), 0);
-	assert_int_equal(wx_gpio_v2_lost(&last, 3), 0);
-	assert_int_equal(wx_gpio_v2_lost(&last, 40), 36);
-	assert_int_equal(last, 40);
-	assert_int_equal(wx_gpio_v2_lost(&last, 41), 0);
-	last = 0;
-	assert_int_equal(wx_gpio_v2_lost(&last, 5), 4);	/* lost before the first read */
-	assert_int_equal(wx_gpio_v2_lost(&last, 5), 0);	/* never backwards */
-	assert_int_equal(WX_GPIO_V2_EVENT_BUFFER, 1024);
-}
-
-/* libgpiod 1.6: no sequence numbers; a read that finds the kernel's
- * 16-place buffer full may have lost edges, and says so. */
-static void gpio_v1_counts_a_full_kernel_buffer_as_lost(void **state)
-{
-	(void)state;
-	assert_int_equal(WX_GPIO_V1_KFIFO, WX_SIM_EDGES_FIFO);
-	assert_int_equal(wx_gpio_v1_lost(0), 0);
-	assert_int_equal(wx_gpio_v1_lost(1), 0);
-	assert_int_equal(wx_gpio_v1_lost(15), 0);
-	assert_int_equal(wx_gpio_v1_lost(16), 1);
-}
+/* ---- drivers ----------------------------------------------------------------- */
 
 static void pulse_drivers_open_simulated_buses_and_name_real_failures(void **state)
 {
@@ -680,9 +638,6 @@ int main(void)
 		cmocka_unit_test(sim_edges_do_not_depend_on_how_often_they_are_read),
 		cmocka_unit_test(sim_rain_at_10_mm_h_gives_10_mm_in_an_hour),
 		cmocka_unit_test(sim_edges_reject_bad_calibration),
-		cmocka_unit_test(gpio_open_names_a_missing_chip),
-		cmocka_unit_test(gpio_v2_counts_sequence_number_gaps_as_lost),
-		cmocka_unit_test(gpio_v1_counts_a_full_kernel_buffer_as_lost),
 		cmocka_unit_test(pulse_drivers_open_simulated_buses_and_name_real_failures),
 	};
 

@@ -1,7 +1,11 @@
 /* The station's sensor slots (firmware/sensors.c): one slot for every
- * enabled driver of the table, and the lost-edges contract of
- * wx_slot_edges() that the daemon's loop relies on. */
+ * enabled driver of the table, the lost-edges contract of wx_slot_edges()
+ * that the daemon's loop relies on, a read error logged once per change
+ * (not per sample), requests skipped while a read is in progress, and
+ * devices reopened after a failed read or a lost line (-ENODEV). */
 #include <errno.h>
+#include <poll.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +20,7 @@
 #include "drivers/sim/sim_edges.h"
 #include "firmware/clock.h"
 #include "firmware/config.h"
+#include "firmware/log.h"
 #include "firmware/sensors.h"
 
 #define T0 (1700000000LL * WX_NS_PER_S)
@@ -365,6 +370,379 @@ static void kit_sections_are_listed_in_table_order(void **state)
 			    "or [air_quality]");
 }
 
+/* ---- health: errors logged once, reopening --------------------------------- */
+
+/* Tables of fake drivers, opened on a clock with no simulated world.  The
+ * one place these tests build a sensor environment: if opening sensors
+ * changes (a bus provider in the environment), only this changes. */
+static struct wx_sensors *open_fakes(const struct wx_sensor_driver *drv, struct wx_clock *clock,
+				     bool threaded)
+{
+	static struct wx_config cfg;
+	static const struct wx_sensor_driver *table[2];
+	struct wx_sensor_env env = { .cfg = &cfg, .sim = NULL };
+	struct wx_sensors *s;
+
+	memset(&cfg, 0, sizeof(cfg));
+	table[0] = drv;
+	table[1] = NULL;
+	s = wx_sensors_open_table(&env, clock, threaded, table);
+	assert_non_null(s);
+	assert_int_equal(wx_sensors_count(s), 1);
+	return s;
+}
+
+/* Captured log lines. */
+static struct {
+	int n, warnings;
+	char last[256];
+} logged;
+
+static void log_sink(const char *line, void *arg)
+{
+	(void)arg;
+	logged.n++;
+	if (!strstr(line, "working again"))
+		logged.warnings++;
+	snprintf(logged.last, sizeof(logged.last), "%s", line);
+}
+
+static void log_capture(void)
+{
+	memset(&logged, 0, sizeof(logged));
+	wx_log_set_sink(log_sink, NULL);
+}
+
+/* A sampled sensor whose reads follow a script of results. */
+static struct flaky_state {
+	const char *const *script;	/* NULL: a good reading; else the error */
+	size_t at, len;
+	int opens, closes, samples;
+	/* threaded tests: a read blocks until released */
+	bool block, inside, release;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+} flaky = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER };
+
+static void *flaky_open(const struct wx_sensor_env *env, char *err, size_t errlen)
+{
+	(void)env; (void)err; (void)errlen;
+	flaky.opens++;
+	return &flaky;
+}
+
+static int flaky_sample(void *dev, struct wx_record *r, char *err, size_t errlen)
+{
+	const char *e;
+
+	(void)dev;
+	pthread_mutex_lock(&flaky.mu);
+	flaky.samples++;
+	if (flaky.block) {
+		flaky.inside = true;
+		pthread_cond_broadcast(&flaky.cv);
+		while (!flaky.release)
+			pthread_cond_wait(&flaky.cv, &flaky.mu);
+		flaky.release = false;
+		flaky.inside = false;
+		pthread_cond_broadcast(&flaky.cv);
+	}
+	e = flaky.at < flaky.len ? flaky.script[flaky.at++] : NULL;
+	pthread_mutex_unlock(&flaky.mu);
+	if (e) {
+		snprintf(err, errlen, "%s", e);
+		return -EIO;
+	}
+	wx_record_set(r, WX_TEMPERATURE_C, 21.5);
+	return 0;
+}
+
+static void flaky_close(void *dev)
+{
+	(void)dev;
+	flaky.closes++;
+}
+
+static const struct wx_sensor_driver flaky_driver = {
+	.name = "flaky", .kind = WX_SENSOR_SAMPLED, .quantities = 1u << WX_TEMPERATURE_C,
+	.enabled = always, .open = flaky_open, .sample = flaky_sample, .close = flaky_close,
+};
+
+static void count_good(struct wx_slot *slot, const struct wx_record *r, void *arg)
+{
+	(void)slot;
+	assert_true(wx_record_has(r, WX_TEMPERATURE_C));
+	assert_true(r->v[WX_TEMPERATURE_C] == 21.5);
+	(*(int *)arg)++;
+}
+
+/* One request and collect, as the loop does without threads. */
+static int sample_once(struct wx_sensors *s)
+{
+	int good = 0, n;
+
+	wx_sensors_request(s);
+	n = wx_sensors_collect(s, count_good, &good);
+	assert_int_equal(n, good);
+	return good;
+}
+
+static void read_error_is_logged_once_per_change_not_per_sample(void **state)
+{
+	static const char *const errors[] = {
+		"flaky /dev/i2c-1 address 0x76: no answer", "flaky /dev/i2c-1 address 0x76: no answer",
+		"flaky /dev/i2c-1 address 0x76: no answer", "flaky /dev/i2c-1 address 0x76: no answer",
+		"flaky /dev/i2c-1 address 0x76: bad chip id 0x00",
+		"flaky /dev/i2c-1 address 0x76: bad chip id 0x00",
+		NULL, NULL,
+		"flaky /dev/i2c-1 address 0x76: no answer",
+	};
+	struct wx_clock *clock = wx_clock_sim(T0, 0);
+	struct wx_sensors *s;
+	const struct wx_health *h;
+
+	(void)state;
+	memset(&flaky, 0, offsetof(struct flaky_state, mu));
+	flaky.script = errors;
+	flaky.len = sizeof(errors) / sizeof(errors[0]);
+	log_capture();
+	s = open_fakes(&flaky_driver, clock, false);
+	h = wx_slot_health(wx_sensors_slot(s, 0));
+	assert_false(h->tried);
+
+	/* Four samples, the same error: one line, four failures. */
+	for (int i = 0; i < 4; i++) {
+		wx_clock_jump(clock, wx_clock_mono_ns(clock) + 5 * WX_NS_PER_S);
+		assert_int_equal(sample_once(s), 0);
+	}
+	assert_int_equal(logged.warnings, 1);
+	assert_non_null(strstr(logged.last, "no answer"));
+	assert_true(h->tried);
+	assert_false(h->ok);
+	assert_int_equal(h->failures, 4);
+	assert_string_equal(h->error, "flaky /dev/i2c-1 address 0x76: no answer");
+	assert_int_equal(h->since_s, T0 / WX_NS_PER_S + 5);
+
+	/* Another error: one more line; the error's start stays. */
+	for (int i = 0; i < 2; i++) {
+		wx_clock_jump(clock, wx_clock_mono_ns(clock) + 5 * WX_NS_PER_S);
+		assert_int_equal(sample_once(s), 0);
+	}
+	assert_int_equal(logged.warnings, 2);
+	assert_non_null(strstr(logged.last, "bad chip id"));
+	assert_int_equal(h->failures, 6);
+	assert_int_equal(h->since_s, T0 / WX_NS_PER_S + 5);
+
+	/* Good again: "working again" once, no warning. */
+	for (int i = 0; i < 2; i++) {
+		wx_clock_jump(clock, wx_clock_mono_ns(clock) + 5 * WX_NS_PER_S);
+		assert_int_equal(sample_once(s), 1);
+	}
+	assert_int_equal(logged.warnings, 2);
+	assert_int_equal(logged.n, 3);
+	assert_non_null(strstr(logged.last, "flaky: working again"));
+	assert_true(h->ok);
+	assert_int_equal(h->since_s, T0 / WX_NS_PER_S + 35);
+	assert_int_equal(h->last_ok_s, T0 / WX_NS_PER_S + 40);
+
+	/* The first error after a recovery is news again. */
+	wx_clock_jump(clock, wx_clock_mono_ns(clock) + 5 * WX_NS_PER_S);
+	assert_int_equal(sample_once(s), 0);
+	assert_int_equal(logged.warnings, 3);
+	assert_int_equal(h->failures, 7);
+	assert_int_equal(h->since_s, T0 / WX_NS_PER_S + 45);
+
+	/* Every failed read let the device go and the next one opened it
+	 * afresh (a chip replaced is probed again): 7 failures closed it, and
+	 * the first read and the 6 after a failure opened it. */
+	assert_int_equal(flaky.samples, 9);
+	assert_int_equal(flaky.closes, 7);
+	assert_int_equal(flaky.opens, 7);
+	wx_sensors_close(s);
+	assert_int_equal(flaky.closes, 7);	/* closed already */
+	wx_log_set_sink(NULL, NULL);
+	wx_clock_free(clock);
+}
+
+static void wait_inside(bool inside)
+{
+	pthread_mutex_lock(&flaky.mu);
+	while (flaky.inside != inside)
+		pthread_cond_wait(&flaky.cv, &flaky.mu);
+	pthread_mutex_unlock(&flaky.mu);
+}
+
+static void release_read(void)
+{
+	pthread_mutex_lock(&flaky.mu);
+	flaky.release = true;
+	pthread_cond_broadcast(&flaky.cv);
+	pthread_mutex_unlock(&flaky.mu);
+}
+
+/* Threads: collect until n readings came, waiting on the eventfd. */
+static int collect_threaded(struct wx_sensors *s)
+{
+	struct pollfd p = { .fd = wx_sensors_fd(s), .events = POLLIN };
+	int good = 0;
+
+	assert_true(p.fd >= 0);
+	for (int tries = 0; tries < 100 && wx_sensors_busy(s); tries++)
+		assert_true(poll(&p, 1, 100) >= 0);
+	assert_false(wx_sensors_busy(s));
+	wx_sensors_collect(s, count_good, &good);
+	return good;
+}
+
+static void requests_while_a_read_is_in_progress_are_skipped(void **state)
+{
+	struct wx_clock *clock = wx_clock_real();
+	struct wx_sensors *s;
+	int good;
+
+	(void)state;
+	memset(&flaky, 0, offsetof(struct flaky_state, mu));
+	flaky.block = true;
+	s = open_fakes(&flaky_driver, clock, true);
+	assert_false(wx_sensors_busy(s));
+
+	wx_sensors_request(s);
+	wait_inside(true);		/* the read has begun and hangs */
+	assert_true(wx_sensors_busy(s));
+	/* The loop keeps asking: nothing queues behind the hung read. */
+	wx_sensors_request(s);
+	wx_sensors_request(s);
+	good = 0;
+	assert_int_equal(wx_sensors_collect(s, count_good, &good), 0);
+	release_read();
+	assert_int_equal(collect_threaded(s), 1);
+	assert_int_equal(flaky.samples, 1);
+
+	/* A reading done but not yet collected also makes a request wait. */
+	wx_sensors_request(s);
+	wait_inside(true);
+	release_read();
+	wait_inside(false);
+	for (int tries = 0; tries < 100 && wx_sensors_busy(s); tries++)
+		poll(NULL, 0, 10);
+	wx_sensors_request(s);		/* skipped: the last one is uncollected */
+	assert_int_equal(collect_threaded(s), 1);
+	assert_int_equal(flaky.samples, 2);
+
+	/* And the next request after collecting is taken. */
+	wx_sensors_request(s);
+	wait_inside(true);
+	release_read();
+	assert_int_equal(collect_threaded(s), 1);
+	assert_int_equal(flaky.samples, 3);
+	assert_int_equal(flaky.opens, 1);
+	wx_sensors_close(s);
+	assert_int_equal(flaky.closes, 1);
+	wx_clock_free(clock);
+}
+
+/* A pulse line that fails: the read says -ENODEV (the chip went away), or
+ * the open fails.  The slot closes it, says -ENODEV without trying again
+ * for 10 s of station time, then reopens it. */
+static struct {
+	int opens, reads, fail_opens;
+	int read_rc;			/* 0: one edge per read */
+	struct wx_edgebus bus;
+} line;
+
+static int line_read(struct wx_edgebus *bus, int64_t until_ns, int64_t *ts, size_t max)
+{
+	(void)bus; (void)max;
+	line.reads++;
+	if (line.read_rc)
+		return line.read_rc;
+	ts[0] = until_ns;
+	return 1;
+}
+
+static void *line_open(const struct wx_sensor_env *env, char *err, size_t errlen)
+{
+	(void)env;
+	line.opens++;
+	if (line.fail_opens) {
+		line.fail_opens--;
+		snprintf(err, errlen, "rain gpiochip0 line 6: Device or resource busy");
+		errno = EBUSY;
+		return NULL;
+	}
+	line.bus = (struct wx_edgebus){ .where = "gpiochip0 line 6", .fd = -1, .read = line_read,
+					.close = script_close };
+	return &line.bus;
+}
+
+static const struct wx_sensor_driver line_driver = {
+	.name = "rain", .kind = WX_SENSOR_PULSE, .enabled = always, .open = line_open,
+	.edges = script_edges, .debounce = script_debounce, .close = fake_close,
+};
+
+static void lost_line_is_reopened_after_enodev(void **state)
+{
+	struct wx_clock *clock = wx_clock_sim(T0, 0);
+	struct wx_sensors *s;
+	struct wx_slot *slot;
+	int64_t ts[4];
+	bool more;
+
+	(void)state;
+	memset(&line, 0, sizeof(line));
+	log_capture();
+	s = open_fakes(&line_driver, clock, false);
+	slot = wx_sensors_find(s, "rain");
+	assert_non_null(slot);
+	assert_int_equal(line.opens, 1);
+	assert_true(wx_slot_edges_ok(slot));
+	assert_int_equal(wx_slot_edges(slot, T0, ts, 4, &more), 1);
+
+	/* The line goes away. */
+	line.read_rc = -ENODEV;
+	wx_clock_jump(clock, T0 + WX_NS_PER_S);
+	assert_int_equal(wx_slot_edges(slot, T0 + WX_NS_PER_S, ts, 4, &more), -ENODEV);
+	assert_false(wx_slot_edges_ok(slot));
+	assert_false(wx_slot_health(slot)->ok);
+	assert_non_null(strstr(wx_slot_health(slot)->error, "rain gpiochip0 line 6"));
+	assert_non_null(strstr(wx_slot_health(slot)->error, "(reopening)"));
+	assert_int_equal(logged.warnings, 1);
+
+	/* Not reopened before 10 s of station time. */
+	line.read_rc = 0;
+	for (int i = 2; i < 11; i++) {
+		wx_clock_jump(clock, T0 + i * WX_NS_PER_S - 1);
+		assert_int_equal(wx_slot_edges(slot, wx_clock_mono_ns(clock), ts, 4, &more),
+				 -ENODEV);
+	}
+	assert_int_equal(line.opens, 1);
+	assert_int_equal(line.reads, 2);
+
+	/* At 11 s: the open fails (line busy): -ENODEV, logged, 10 s more. */
+	line.fail_opens = 1;
+	wx_clock_jump(clock, T0 + 11 * WX_NS_PER_S);
+	assert_int_equal(wx_slot_edges(slot, wx_clock_mono_ns(clock), ts, 4, &more), -ENODEV);
+	assert_int_equal(line.opens, 2);
+	assert_int_equal(logged.warnings, 2);
+	assert_non_null(strstr(wx_slot_health(slot)->error, "busy"));
+	wx_clock_jump(clock, T0 + 20 * WX_NS_PER_S);
+	assert_int_equal(wx_slot_edges(slot, wx_clock_mono_ns(clock), ts, 4, &more), -ENODEV);
+	assert_int_equal(line.opens, 2);
+
+	/* At 21 s it opens, counts again and says so once. */
+	wx_clock_jump(clock, T0 + 21 * WX_NS_PER_S);
+	assert_int_equal(wx_slot_edges(slot, wx_clock_mono_ns(clock), ts, 4, &more), 1);
+	assert_int_equal(line.opens, 3);
+	assert_true(wx_slot_edges_ok(slot));
+	assert_true(wx_slot_health(slot)->ok);
+	assert_int_equal(logged.warnings, 2);
+	assert_non_null(strstr(logged.last, "rain: working again"));
+	assert_int_equal(wx_slot_health(slot)->failures, 2);
+	wx_sensors_close(s);
+	wx_log_set_sink(NULL, NULL);
+	wx_clock_free(clock);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -374,6 +752,9 @@ int main(void)
 		cmocka_unit_test(slot_edges_reports_each_loss_once_and_drops_no_edge),
 		cmocka_unit_test(every_driver_row_is_a_section_of_its_kits_with_a_probe),
 		cmocka_unit_test(kit_sections_are_listed_in_table_order),
+		cmocka_unit_test(read_error_is_logged_once_per_change_not_per_sample),
+		cmocka_unit_test(requests_while_a_read_is_in_progress_are_skipped),
+		cmocka_unit_test(lost_line_is_reopened_after_enodev),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

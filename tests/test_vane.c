@@ -1,6 +1,6 @@
 /* Tests for the wind vane: direction matching (vane.c), the MCP3008 framing
  * (mcp3008.c), the simulated MCP3008 (sim_mcp3008.c), the windvane sensor
- * driver over it, and the spidev transport's errors (spidev.c). */
+ * driver over it (the spidev transport's own tests: test_spidev.c). */
 #include <errno.h>
 #include <math.h>
 #include <setjmp.h>
@@ -564,78 +564,6 @@ static void windvane_driver_refuses_a_channel_the_mcp3008_lacks(void **state)
 	assert_non_null(strstr(err, "windvane /dev/spidev0.0: channel 8"));
 }
 
-/* ---- spidev ------------------------------------------------------------ */
-
-static void spidev_on_a_regular_file_fails_cleanly(void **state)
-{
-	char path[] = "/tmp/wx_test_spidev_XXXXXX";
-	char err[WX_ERR_LEN] = "";
-	int fd = mkstemp(path);
-	struct wx_spibus *bus;
-	(void)state;
-
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, "x", 1), 1);
-	close(fd);
-	errno = 0;
-	bus = wx_spidev_open(path, 1000000, err, sizeof(err));
-	unlink(path);
-	assert_null(bus);
-	assert_int_equal(errno, ENOTTY);
-	assert_non_null(strstr(err, path));
-	assert_non_null(strstr(err, "not a spidev device"));
-}
-
-static void spidev_missing_device_says_how_to_enable_spi(void **state)
-{
-	char err[WX_ERR_LEN] = "";
-	struct wx_spibus *bus;
-	(void)state;
-
-	errno = 0;
-	bus = wx_spidev_open("/nonexistent/spidev0.0", 1000000, err, sizeof(err));
-	assert_null(bus);
-	assert_int_equal(errno, ENOENT);
-	assert_non_null(strstr(err, "/nonexistent/spidev0.0: "));
-	assert_non_null(strstr(err, "enable SPI: dtparam=spi=on in /boot/firmware/config.txt"));
-}
-
-/* Root ignores file modes, so the open is tried by a child that has given
- * up root (uid/gid 65534), as the service's own user would be. */
-static void spidev_on_a_regular_file_without_permission_says_to_join_group_spi(void **state)
-{
-	char path[] = "/tmp/wx_test_spidev_XXXXXX";
-	int fd = mkstemp(path), status;
-	pid_t pid;
-	(void)state;
-
-	assert_true(fd >= 0);
-	close(fd);
-	assert_int_equal(chmod(path, 0), 0);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		char err[WX_ERR_LEN] = "";
-		struct wx_spibus *bus;
-
-		if (wx_test_drop_root() != 0)
-			_exit(10);
-		errno = 0;
-		bus = wx_spidev_open(path, 1000000, err, sizeof(err));
-		if (bus)
-			_exit(11);
-		if (errno != EACCES)
-			_exit(12);
-		if (!strstr(err, path) || !strstr(err, "add the user to group spi"))
-			_exit(13);
-		_exit(0);
-	}
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	unlink(path);
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
-}
-
 static void windvane_driver_on_real_hardware_passes_the_spidev_message_on(void **state)
 {
 	struct world *w = *state;
@@ -667,9 +595,6 @@ int main(void)
 		cmocka_unit_test(mcp3008_decodes_ten_bits_and_ignores_high_impedance_bits),
 		cmocka_unit_test(mcp3008_rejects_a_reply_without_the_null_bit),
 		cmocka_unit_test(mcp3008_refuses_bad_channel_and_passes_bus_errors_up),
-		cmocka_unit_test(spidev_on_a_regular_file_fails_cleanly),
-		cmocka_unit_test(spidev_missing_device_says_how_to_enable_spi),
-		cmocka_unit_test(spidev_on_a_regular_file_without_permission_says_to_join_group_spi),
 		cmocka_unit_test_setup_teardown(sim_mcp3008_answers_the_code_of_the_vane_position, world_setup, world_teardown),
 		cmocka_unit_test_setup_teardown(sim_mcp3008_answers_a_command_at_another_bit_alignment, world_setup, world_teardown),
 		cmocka_unit_test_setup_teardown(windvane_driver_describes_itself, world_setup, world_teardown),

@@ -128,7 +128,7 @@ static void aprs_position_is_ddmm_hh_with_leading_zeros(void **state)
 	char p[19];
 
 	(void)state;
-	wx_aprs_position(40.3587, -74.0646, p);		/* DESIGN.md's example station */
+	wx_aprs_position(40.3587, -74.0646, p);		/* docs/contract.md's example station */
 	assert_string_equal(p, "4021.52N/07403.88W");
 	wx_aprs_position(42.340833, -71.4765, p);	/* CW0003's 4220.45N/07128.59W */
 	assert_string_equal(p, "4220.45N/07128.59W");

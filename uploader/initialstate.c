@@ -1,5 +1,5 @@
 /* Initial State uploader (libcurl easy API in the uploader's thread;
- * DESIGN.md "Initial State").
+ * docs/contract.md "Initial State").
  *
  * Each request carries up to events_per_request events
  * {"key","value","epoch"}, one per non-null archive quantity of each record,

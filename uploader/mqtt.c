@@ -1,5 +1,5 @@
 /* MQTT uploader (libmosquitto, driven by our own loop in the uploader's
- * thread; DESIGN.md "MQTT").
+ * thread; docs/contract.md "MQTT").
  *
  * How it avoids libmosquitto's traps:
  * - The library keeps its own unbounded, in-memory queue of QoS > 0

@@ -1,4 +1,4 @@
-/* Weather networks (DESIGN.md "Weather networks"): what Weather
+/* Weather networks (docs/contract.md "Weather networks"): what Weather
  * Underground, PWSweather, Met Office WOW, Windy and CWOP share.
  *
  * wxnet.c is the loop: which archive record goes next (the backlog policy

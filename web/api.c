@@ -1,4 +1,4 @@
-/* What /api/ answers (DESIGN.md "Web page and API"):
+/* What /api/ answers (docs/contract.md "Web page and API"):
  *
  *   /api/current      the sampler's answer to "read" on the live socket,
  *                     as it is: the same object as wxctl read --json

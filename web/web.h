@@ -1,4 +1,4 @@
-/* The station's own web page and JSON API (DESIGN.md "Web page and API"):
+/* The station's own web page and JSON API (docs/contract.md "Web page and API"):
  * served with libmicrohttpd from threads of its own, reading the archive
  * read-only through connections of its own and asking live values from the
  * sampler over the live socket, so that it needs nothing of the daemon but

@@ -2,9 +2,11 @@
 #include "tests/support/broker.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <mosquitto.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <poll.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -391,4 +393,72 @@ int test_sub_publish(struct test_sub *s, const char *topic, const char *payload,
 {
 	return mosquitto_publish(s->m, NULL, topic, (int)strlen(payload), payload, 1, retain) ==
 	       MOSQ_ERR_SUCCESS ? 0 : -1;
+}
+
+/* ---- brokers that never answer ------------------------------------------ */
+
+int test_black_hole_open(struct test_black_hole *h)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sa);
+
+	memset(h, 0, sizeof(*h));
+	h->listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (h->listener < 0 || bind(h->listener, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+	    listen(h->listener, 0) != 0 ||
+	    getsockname(h->listener, (struct sockaddr *)&sa, &len) != 0) {
+		perror("black hole: listener on 127.0.0.1");
+		goto fail;
+	}
+	h->port = ntohs(sa.sin_port);
+	/* Fill the accept queue until a connect no longer completes. */
+	while (h->nfill < 8) {
+		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+		struct pollfd p = { .fd = fd, .events = POLLOUT };
+
+		if (fd < 0) {
+			perror("black hole: socket");
+			goto fail;
+		}
+		h->fill[h->nfill++] = fd;
+		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+			continue;
+		if (errno != EINPROGRESS) {
+			perror("black hole: connect");
+			goto fail;
+		}
+		if (poll(&p, 1, 300) == 0)
+			return 0;	/* this one hangs: the queue is full */
+	}
+	fprintf(stderr, "black hole: could not fill the listen backlog\n");
+fail:
+	test_black_hole_close(h);
+	return -1;
+}
+
+void test_black_hole_close(struct test_black_hole *h)
+{
+	for (int i = 0; i < h->nfill; i++)
+		close(h->fill[i]);
+	h->nfill = 0;
+	if (h->listener >= 0)
+		close(h->listener);
+	h->listener = -1;
+}
+
+int test_silent_listener(int *port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sa);
+	int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (l < 0 || bind(l, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(l, 16) != 0 ||
+	    getsockname(l, (struct sockaddr *)&sa, &len) != 0) {
+		perror("silent listener on 127.0.0.1");
+		if (l >= 0)
+			close(l);
+		return -1;
+	}
+	*port = ntohs(sa.sin_port);
+	return l;
 }

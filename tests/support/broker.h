@@ -71,6 +71,24 @@ void test_msg_free(struct test_msg *m);
 /* Publish from the subscriber's connection (QoS 1). */
 int test_sub_publish(struct test_sub *s, const char *topic, const char *payload, bool retain);
 
+/* Brokers that never answer, for the tests of stopping whatever the
+ * network does.  A black hole: a listener on 127.0.0.1 that never
+ * accept()s, its backlog filled, so the kernel drops further SYNs as a
+ * host that drops packets would; a connect() to port never completes. */
+struct test_black_hole {
+	int listener;
+	int fill[8];
+	int nfill;
+	int port;
+};
+/* 0, or -1 with a message on stderr. */
+int test_black_hole_open(struct test_black_hole *h);
+void test_black_hole_close(struct test_black_hole *h);
+/* A listener on 127.0.0.1 whose connections the kernel accepts but that
+ * never answers a byte (MQTT's CONNACK never comes).  Its fd (close it), or
+ * -1; the port in *port. */
+int test_silent_listener(int *port);
+
 /* Make a directory under /tmp; returns path in out.  0 or -1. */
 int test_mkdtemp(char *out, size_t outlen, const char *name);
 /* rm -rf path (a test temporary directory). */
