@@ -1,3 +1,9 @@
+# `make bench` runs every build/bench/bench_* through bench/run; bench_station
+# prints issue 15's figures with their targets and compares the simulated
+# day's archive with bench/sim_day.sha256 (a sha256 of `sqlite3 .dump`: a
+# change to the weather model or the archive's columns needs a new one, made
+# from the commit whose archive is the reference).
+#
 # Benchmarks beyond `make bench`'s defaults (see bench/*.c; figures only,
 # never pass/fail):
 #   make bench-upload    a week's backlog through the MQTT and Initial State uploaders

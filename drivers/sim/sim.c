@@ -6,6 +6,7 @@
 #include "drivers/sim/sim.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <math.h>
@@ -121,6 +122,47 @@ static double noise(uint64_t seed, uint64_t stream, double t_s, double period_s)
 	return a + (b - a) * w;
 }
 
+/* The same noise, keeping the two knots in *c: the wind is asked for every
+ * 20 ms, and its streams stay between one pair of knots for 3 s to 4 h.
+ * a and b are pure functions of the key (seed, stream, k), so the result is
+ * bit for bit noise()'s. */
+struct knots {
+	uint64_t seed, stream;
+	double k, a, b;
+	bool valid;
+};
+
+static double noise_kept(struct knots *c, uint64_t seed, uint64_t stream, double t_s,
+			 double period_s)
+{
+	double x = t_s / period_s;
+	double k = floor(x);
+	double f = x - k;
+	double w;
+
+	if (!c->valid || c->seed != seed || c->stream != stream || c->k != k) {
+		c->a = wx_sim_hash01(seed, stream, (uint64_t)(int64_t)k) * 2 - 1;
+		c->b = wx_sim_hash01(seed, stream, (uint64_t)(int64_t)k + 1) * 2 - 1;
+		c->seed = seed;
+		c->stream = stream;
+		c->k = k;
+		c->valid = true;
+	}
+	w = (1 - cos(f * M_PI)) / 2;
+	return c->a + (c->b - c->a) * w;
+}
+
+/* What the wind-only path keeps per thread (each sampling thread asks for
+ * its own times): the knots of its three streams and the daily curve of the
+ * last whole second. */
+struct wind_kept {
+	struct knots slow, fast, gust;
+	int64_t day_s;
+	double day;
+	bool day_valid;
+};
+static _Thread_local struct wind_kept wind_kept;
+
 enum { S_TEMP = 1, S_TEMP_DAY, S_PRESS, S_WIND_SLOW, S_WIND_FAST, S_WIND_GUST,
        S_DIR, S_DIR_FAST, S_SHOWER, S_SHOWER_RATE, S_HUM, S_AQ };
 
@@ -158,13 +200,21 @@ static double day_curve(double h)
 
 /* The wind alone: the edge generator asks for it every 20 ms of wind, and
  * the whole weather would cost five times as much (issue 15). */
-static double wind_kmh(const struct wx_sim *sim, int64_t t_ns, double t_s, double day)
+static double wind_kmh(const struct wx_sim *sim, int64_t t_ns, double t_s, double day,
+		       struct wind_kept *kept)
 {
 	uint64_t seed = (uint64_t)sim->params.seed;
 	double kmh;
 
 	if (sim->params.has_wind_kmh) {
 		kmh = sim->params.wind_kmh;
+	} else if (kept) {
+		double mean_wind = 12 + 6 * day +
+				   8 * noise_kept(&kept->slow, seed, S_WIND_SLOW, t_s, 4 * 3600.0);
+		double gust = 1 + 0.25 * noise_kept(&kept->fast, seed, S_WIND_FAST, t_s, 20) +
+			      0.15 * noise_kept(&kept->gust, seed, S_WIND_GUST, t_s, 3);
+
+		kmh = fmax(0, mean_wind * gust);
 	} else {
 		double mean_wind = 12 + 6 * day + 8 * noise(seed, S_WIND_SLOW, t_s, 4 * 3600.0);
 		double gust = 1 + 0.25 * noise(seed, S_WIND_FAST, t_s, 20) +
@@ -187,10 +237,20 @@ static double rain_mm_h(const struct wx_sim *sim, double t_s)
 double wx_sim_wind_kmh_at(const struct wx_sim *sim, int64_t t_ns)
 {
 	double t_s = (double)t_ns / 1e9;
+	struct wind_kept *kept = &wind_kept;
+	int64_t sec;
 
 	if (sim->params.has_wind_kmh)
-		return wind_kmh(sim, t_ns, t_s, 0);
-	return wind_kmh(sim, t_ns, t_s, day_curve(local_hour((int64_t)floor(t_s))));
+		return wind_kmh(sim, t_ns, t_s, 0, NULL);
+	/* The daily curve changes once a second (it is taken at the whole
+	 * second), and 50 wind steps fall in each. */
+	sec = (int64_t)floor(t_s);
+	if (!kept->day_valid || kept->day_s != sec) {
+		kept->day = day_curve(local_hour(sec));
+		kept->day_s = sec;
+		kept->day_valid = true;
+	}
+	return wind_kmh(sim, t_ns, t_s, kept->day, kept);
 }
 
 double wx_sim_rain_mm_h_at(const struct wx_sim *sim, int64_t t_ns)
@@ -216,7 +276,7 @@ void wx_sim_weather_at(const struct wx_sim *sim, int64_t t_ns, struct wx_sim_wea
 	/* The ground at 10 cm lags the air by about three hours, damped. */
 	w->ground_temperature_c = mean + 2 * -cos((h - 8.0) / 24.0 * 2 * M_PI);
 
-	w->wind_kmh = wind_kmh(sim, t_ns, t_s, day);
+	w->wind_kmh = wind_kmh(sim, t_ns, t_s, day, NULL);
 	w->wind_dir_deg = fmod(225 + 60 * noise(seed, S_DIR, t_s, 6 * 3600.0) +
 			       15 * noise(seed, S_DIR_FAST, t_s, 30) + 360, 360);
 	w->rain_mm_h = rain_mm_h(sim, t_s);
