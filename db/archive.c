@@ -239,6 +239,7 @@ static void set_msg(struct wx_archive *a, char *err, size_t errlen, const char *
 {
 	va_list ap;
 
+	a->io_failed = false;
 	va_start(ap, fmt);
 	vsnprintf(a->errmsg, sizeof(a->errmsg), fmt, ap);
 	va_end(ap);
@@ -252,8 +253,7 @@ static int fail(struct wx_archive *a, int rc, const char *what, char *err, size_
 {
 	int e = errno_of(a->db, rc);
 
-	a->io_failed = is_io(a->db, rc);
-	if (a->io_failed && e == -EIO) {
+	if (is_io(a->db, rc) && e == -EIO) {
 		char disk[PATH_MAX + 32];
 		int sys = a->db ? sqlite3_system_errno(a->db) : 0;
 
@@ -262,10 +262,12 @@ static int fail(struct wx_archive *a, int rc, const char *what, char *err, size_
 			"left as it is", a->path, what,
 			a->db ? sqlite3_errmsg(a->db) : sqlite3_errstr(rc), strerror(sys ? sys : EIO),
 			disk[0] ? disk : "holding it");
+		a->io_failed = true;
 		return e;
 	}
 	set_msg(a, err, errlen, "archive %s: %s: %s%s", a->path, what,
 		a->db ? sqlite3_errmsg(a->db) : sqlite3_errstr(rc), hint_of(e));
+	a->io_failed = e == -ENOSPC;
 	return e;
 }
 

@@ -332,7 +332,11 @@ static void flush(struct wx_storage *s)
 				     s->cfg->station.database, (long long)r.ts);
 		} else if (rc < 0) {
 			fault(s, err);
-			if (rc == -EIO)		/* the disk failed, or replaced: reopen next time */
+			/* Reopen next time (the file may be replaced, or the
+			 * disk failed: the reopened connection's WAL recovery
+			 * sees what reached the WAL, which settle() then
+			 * copies into the database and syncs). */
+			if (rc != -EBUSY)
 				close_archive(s);
 			break;
 		} else {
