@@ -58,7 +58,17 @@ phase() {	# NAME FROM TO: records with FROM < ts <= TO exact
 	nbad=$(awk -F'[ |]' -v a=$2 -v b=$3 '$2 > a && $2 <= b && $1 != "ok"' /run/wxvm-check | wc -l)
 	[ "$n" -ge 1 ] && [ "$nbad" = 0 ] &&
 		ok "$1: $n records exact ($(awk -F'[ |]' -v a=$2 -v b=$3 '$2 > a && $2 <= b { split($6, w, "/"); W += w[1]; A += w[2] } END { print W " closures injected, " A " archived" }' /run/wxvm-check))" ||
-		bad "$1: $nbad of $n records wrong"
+		{ bad "$1: $nbad of $n records wrong"; why_bad /run/wxvm-check; }
+}
+# For each wrong record: the injector's closures in its interval that came
+# closest together (wxd's plausibility window is 9.6 ms), and its skips.
+why_bad() {
+	awk '$1 == "BAD" { print $2 }' "$1" | while read -r t; do
+		note "  record $t: $(awk -v a=$((t - 10)) -v b=$t '
+			$1 == "W" && $2 > a && $2 <= b { if (p) { g = ($2 - p) * 1000; if (g < 15) c = c sprintf(" %.2f@%.3f", g, $2) } p = $2 }
+			$1 == "SKIP" && $3 > a && $3 <= b { k++ }
+			END { print "closure gaps under 15 ms (ms@time):" (c ? c : " none") ", " k + 0 " skipped" }' $LOG)"
+	done
 }
 
 # c. 250 ms a write.  How long from an interval's end to its record
