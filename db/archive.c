@@ -480,6 +480,13 @@ static int configure_rw(struct wx_archive *a, char *err, size_t errlen)
 	sqlite3_stmt *s;
 	int rc;
 
+	/* Keep -wal and -shm when wxd closes: a reader without write access
+	 * to the directory (wxctl run by another user) cannot create them,
+	 * and SQLite needs them to read a WAL database.  Set before anything
+	 * opens the WAL: a connection closed after an open that failed half
+	 * way (the disk failed, or read back as garbage) must not delete a
+	 * WAL whose records are not in the database yet. */
+	sqlite3_file_control(a->db, "main", SQLITE_FCNTL_PERSIST_WAL, &(int){ 1 });
 	/* page_size only takes effect while the file is still empty, so it
 	 * comes before journal_mode, which writes the first page. */
 	snprintf(sql, sizeof(sql), "PRAGMA page_size = %d", PAGE_SIZE_BYTES);
@@ -504,10 +511,6 @@ static int configure_rw(struct wx_archive *a, char *err, size_t errlen)
 		return rc;
 	}
 	sqlite3_finalize(s);
-	/* Keep -wal and -shm when wxd closes: a reader without write access
-	 * to the directory (wxctl run by another user) cannot create them,
-	 * and SQLite needs them to read a WAL database. */
-	sqlite3_file_control(a->db, "main", SQLITE_FCNTL_PERSIST_WAL, &(int){ 1 });
 	snprintf(sql, sizeof(sql),
 		 "PRAGMA synchronous = FULL; PRAGMA wal_autocheckpoint = %d; PRAGMA journal_size_limit = %d",
 		 WAL_AUTOCHECKPOINT_PAGES, JOURNAL_SIZE_LIMIT_BYTES);

@@ -42,6 +42,7 @@ struct wx_storage {
 	struct wx_archive *archive;
 	int64_t retry_at;		/* real monotonic ns; 0 = now */
 	bool disk_failed;		/* a write failed: settle the archive before trusting it */
+	bool io_seen;			/* ... and the disk reported an I/O error */
 
 	/* Shared, under mu. */
 	int64_t last_label;		/* newest label given, 0 = none yet */
@@ -236,7 +237,7 @@ static void after_disk_error(struct wx_storage *s, char *err, size_t errlen)
 	/* db/archive.c's hint for a damaged file */
 	char *hint = strstr(err, " (damaged or not a wxd archive");
 
-	if (!s->disk_failed || !hint)
+	if (!s->io_seen || !hint)
 		return;
 	snprintf(hint, errlen - (size_t)(hint - err),
 		 " (right after the disk failed: the file is left as it is and tried again)");
@@ -265,13 +266,15 @@ static bool settle(struct wx_storage *s, char *err, size_t errlen)
 		return true;
 	rc = wx_archive_settle(s->archive, err, errlen);
 	if (rc < 0) {
+		if (wx_archive_io_failed(s->archive))
+			s->io_seen = true;
 		if (rc != -EBUSY)
 			close_archive(s);	/* reopen (and recover the WAL) next time */
 		return false;
 	}
 	wx_log_info("%s: the disk works again: the WAL was copied into the database and synced; "
 		    "rewriting the records whose write failed", s->cfg->station.database);
-	s->disk_failed = false;
+	s->disk_failed = s->io_seen = false;
 	return true;
 }
 
@@ -320,6 +323,8 @@ static void flush(struct wx_storage *s)
 			/* Anything but a lock may have written part of the
 			 * commit: rewrite this one, and settle first. */
 			s->disk_failed = true;
+			if (wx_archive_io_failed(s->archive))
+				s->io_seen = true;
 			after_disk_error(s, err, sizeof(err));
 		}
 		pthread_mutex_lock(&s->mu);

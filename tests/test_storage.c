@@ -30,7 +30,7 @@
 
 /* ---- the failing disk ------------------------------------------------- */
 
-enum disk { DISK_OK, DISK_FSYNC_FAILS, DISK_WRITE_FAILS };
+enum disk { DISK_OK, DISK_FSYNC_FAILS, DISK_WRITE_FAILS, DISK_READS_ZEROS };
 static enum disk disk = DISK_OK;
 static int syncs_failed, writes_failed;
 
@@ -51,12 +51,16 @@ static int f_close(sqlite3_file *f)
 
 static int f_read(sqlite3_file *f, void *buf, int n, sqlite3_int64 off)
 {
+	if (disk == DISK_READS_ZEROS) {	/* writes fail too */
+		memset(buf, 0, (size_t)n);
+		return SQLITE_OK;
+	}
 	return REAL(f)->pMethods->xRead(REAL(f), buf, n, off);
 }
 
 static int f_write(sqlite3_file *f, const void *buf, int n, sqlite3_int64 off)
 {
-	if (disk == DISK_WRITE_FAILS) {
+	if (disk == DISK_WRITE_FAILS || disk == DISK_READS_ZEROS) {
 		writes_failed++;
 		return SQLITE_IOERR_WRITE;
 	}
@@ -65,7 +69,7 @@ static int f_write(sqlite3_file *f, const void *buf, int n, sqlite3_int64 off)
 
 static int f_truncate(sqlite3_file *f, sqlite3_int64 size)
 {
-	if (disk == DISK_WRITE_FAILS)
+	if (disk == DISK_WRITE_FAILS || disk == DISK_READS_ZEROS)
 		return SQLITE_IOERR_TRUNCATE;
 	return REAL(f)->pMethods->xTruncate(REAL(f), size);
 }
@@ -415,6 +419,38 @@ static void failed_writes_keep_records_in_memory(void **state)
 	assert_null(strstr(log_text(f), "already stored"));
 }
 
+/* Right after the disk failed, the database file reads as zeros (what the
+ * page cache held is gone, the disk returns something else): not called damaged
+ * nor to be moved aside, and nothing is lost once the disk reads again. */
+static void unreadable_after_a_disk_error_is_not_damage(void **state)
+{
+	struct fixture *f = *state;
+	struct wx_storage_status st;
+	int pulses = -1;
+
+	put(f, T0 + 60, 1);
+	disk = DISK_FSYNC_FAILS;
+	put(f, T0 + 120, 2);
+	disk = DISK_READS_ZEROS;
+	put(f, T0 + 180, 3);
+	retry(f);
+	st = status(f);
+	assert_int_equal(st.pending, 2);
+	assert_non_null(strstr(st.error, "not a database"));
+	assert_non_null(strstr(st.error, "right after the disk failed"));
+	assert_null(strstr(st.error, "move it aside"));
+	assert_null(strstr(log_text(f), "move it aside"));
+	disk = DISK_OK;
+	retry(f);
+	st = status(f);
+	assert_int_equal(st.pending, 0);
+	assert_int_equal(st.records_written, 3);
+	for (int i = 1; i <= 3; i++) {
+		assert_int_equal(stored(f, T0 + 60 * i, &pulses), 1);
+		assert_int_equal(pulses, i);
+	}
+}
+
 /* The archive layer: the message names the disk, io_failed says so, and
  * settle + rewrite work once it is back. */
 static void archive_says_the_disk_failed(void **state)
@@ -469,6 +505,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(failed_fsync_keeps_the_record_until_a_commit_covers_it,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(failed_writes_keep_records_in_memory, setup, teardown),
+		cmocka_unit_test_setup_teardown(unreadable_after_a_disk_error_is_not_damage, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(archive_says_the_disk_failed, setup, teardown),
 	};
 
