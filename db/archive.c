@@ -63,6 +63,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #define PAGE_SIZE_BYTES		1024
@@ -84,6 +85,7 @@ enum stmt_id {
 	ST_RAIN_SUM,
 	ST_CURSOR_GET,
 	ST_CURSOR_SET,
+	ST_REPLACE,
 	ST_N
 };
 
@@ -91,6 +93,7 @@ struct wx_archive {
 	sqlite3 *db;
 	sqlite3_stmt *st[ST_N];
 	char errmsg[512];	/* the last failure, naming the file */
+	bool io_failed;		/* the last failure was the disk's (see wx_archive_io_failed) */
 	dev_t db_dev, wal_dev;	/* the files this connection has open, to */
 	ino_t db_ino, wal_ino;	/* notice them deleted or replaced (0: unseen) */
 	char path[];
@@ -187,12 +190,56 @@ static const char *hint_of(int e)
 	}
 }
 
+/* An I/O error or a full disk: the disk failed, not the file.  Nothing
+ * about the file is known then (a commit whose fsync failed may sit in the
+ * page cache only), so the file must be neither trusted nor moved aside. */
+static bool is_io(sqlite3 *db, int rc)
+{
+	int sys = db ? sqlite3_system_errno(db) : 0;
+
+	return (rc & 0xff) == SQLITE_IOERR || (rc & 0xff) == SQLITE_FULL ||
+	       ((rc & 0xff) == SQLITE_CANTOPEN && sys == EIO);
+}
+
+/* "dm-0 (253:0)": the block device holding path (its directory when the
+ * file does not exist), from /sys/dev/block; "" when unknown. */
+static void disk_of(const char *path, char *out, size_t outlen)
+{
+	char sys[64], line[128], dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	struct stat st;
+	FILE *f;
+
+	out[0] = '\0';
+	if (stat(path, &st) != 0) {
+		snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) + 1 : 1,
+			 slash ? path : ".");
+		if (stat(dir, &st) != 0)
+			return;
+	}
+	snprintf(out, outlen, "%u:%u", major(st.st_dev), minor(st.st_dev));
+	snprintf(sys, sizeof(sys), "/sys/dev/block/%u:%u/uevent", major(st.st_dev),
+		 minor(st.st_dev));
+	f = fopen(sys, "re");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f))
+		if (strncmp(line, "DEVNAME=", 8) == 0) {
+			line[strcspn(line, "\n")] = '\0';
+			snprintf(out, outlen, "/dev/%s (%u:%u)", line + 8, major(st.st_dev),
+				 minor(st.st_dev));
+			break;
+		}
+	fclose(f);
+}
+
 static void set_msg(struct wx_archive *a, char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 static void set_msg(struct wx_archive *a, char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
+	a->io_failed = false;
 	va_start(ap, fmt);
 	vsnprintf(a->errmsg, sizeof(a->errmsg), fmt, ap);
 	va_end(ap);
@@ -206,9 +253,27 @@ static int fail(struct wx_archive *a, int rc, const char *what, char *err, size_
 {
 	int e = errno_of(a->db, rc);
 
+	if (is_io(a->db, rc) && e == -EIO) {
+		char disk[PATH_MAX + 32];
+		int sys = a->db ? sqlite3_system_errno(a->db) : 0;
+
+		disk_of(a->path, disk, sizeof(disk));
+		set_msg(a, err, errlen, "archive %s: %s: %s (%s): the disk %s failed; the file is "
+			"left as it is", a->path, what,
+			a->db ? sqlite3_errmsg(a->db) : sqlite3_errstr(rc), strerror(sys ? sys : EIO),
+			disk[0] ? disk : "holding it");
+		a->io_failed = true;
+		return e;
+	}
 	set_msg(a, err, errlen, "archive %s: %s: %s%s", a->path, what,
 		a->db ? sqlite3_errmsg(a->db) : sqlite3_errstr(rc), hint_of(e));
+	a->io_failed = e == -ENOSPC;
 	return e;
+}
+
+bool wx_archive_io_failed(const struct wx_archive *a)
+{
+	return a->io_failed;
 }
 
 /* ---- schema and migrations --------------------------------------------- */
@@ -380,6 +445,7 @@ static int prepare_all(struct wx_archive *a, char *err, size_t errlen)
 		if (in_archive(q))
 			sql_add(&b[ST_INSERT], ", ?");
 	sql_add(&b[ST_INSERT], ")");
+	sql_add(&b[ST_REPLACE], "INSERT OR REPLACE%s", b[ST_INSERT].s + strlen("INSERT"));
 	sql_add(&b[ST_NEWEST], "SELECT max(ts) FROM archive");
 	sql_add(&b[ST_COUNT], "SELECT count(*) FROM archive");
 	sql_add(&b[ST_EACH], "SELECT ");
@@ -414,6 +480,13 @@ static int configure_rw(struct wx_archive *a, char *err, size_t errlen)
 	sqlite3_stmt *s;
 	int rc;
 
+	/* Keep -wal and -shm when wxd closes: a reader without write access
+	 * to the directory (wxctl run by another user) cannot create them,
+	 * and SQLite needs them to read a WAL database.  Set before anything
+	 * opens the WAL: a connection closed after an open that failed half
+	 * way (the disk failed, or read back as garbage) must not delete a
+	 * WAL whose records are not in the database yet. */
+	sqlite3_file_control(a->db, "main", SQLITE_FCNTL_PERSIST_WAL, &(int){ 1 });
 	/* page_size only takes effect while the file is still empty, so it
 	 * comes before journal_mode, which writes the first page. */
 	snprintf(sql, sizeof(sql), "PRAGMA page_size = %d", PAGE_SIZE_BYTES);
@@ -438,10 +511,6 @@ static int configure_rw(struct wx_archive *a, char *err, size_t errlen)
 		return rc;
 	}
 	sqlite3_finalize(s);
-	/* Keep -wal and -shm when wxd closes: a reader without write access
-	 * to the directory (wxctl run by another user) cannot create them,
-	 * and SQLite needs them to read a WAL database. */
-	sqlite3_file_control(a->db, "main", SQLITE_FCNTL_PERSIST_WAL, &(int){ 1 });
 	snprintf(sql, sizeof(sql),
 		 "PRAGMA synchronous = FULL; PRAGMA wal_autocheckpoint = %d; PRAGMA journal_size_limit = %d",
 		 WAL_AUTOCHECKPOINT_PAGES, JOURNAL_SIZE_LIMIT_BYTES);
@@ -567,6 +636,22 @@ int wx_archive_checkpoint(struct wx_archive *a, char *err, size_t errlen)
 	int rc = sqlite3_wal_checkpoint_v2(a->db, "main", SQLITE_CHECKPOINT_FULL, NULL, NULL);
 
 	return rc == SQLITE_OK ? 0 : fail(a, rc, "checkpointing the WAL", err, errlen);
+}
+
+int wx_archive_settle(struct wx_archive *a, char *err, size_t errlen)
+{
+	int log = -1, done = -1;
+	int rc = sqlite3_wal_checkpoint_v2(a->db, "main", SQLITE_CHECKPOINT_TRUNCATE, &log, &done);
+
+	if (rc != SQLITE_OK)
+		return fail(a, rc, "copying the WAL into the database after a disk error", err, errlen);
+	if (log != 0 || done != 0) {
+		/* TRUNCATE leaves the WAL empty, or fails. */
+		set_msg(a, err, errlen, "archive %s: the WAL was not emptied after a disk error "
+			"(%d frames, %d copied); trying again", a->path, log, done);
+		return -EBUSY;
+	}
+	return 0;
 }
 
 /* The network side's reader.  A read-only SQLite connection still opens
@@ -701,9 +786,9 @@ const char *wx_archive_errmsg(const struct wx_archive *a)
 
 /* ---- records ------------------------------------------------------------ */
 
-int wx_archive_insert(struct wx_archive *a, const struct wx_record *r, char *err, size_t errlen)
+static int insert(struct wx_archive *a, sqlite3_stmt *s, const struct wx_record *r, char *err,
+		  size_t errlen)
 {
-	sqlite3_stmt *s = a->st[ST_INSERT];
 	int col = 1, rc;
 
 	sqlite3_bind_int64(s, col++, r->ts);
@@ -738,6 +823,16 @@ int wx_archive_insert(struct wx_archive *a, const struct wx_record *r, char *err
 	}
 	sqlite3_reset(s);
 	return rc;
+}
+
+int wx_archive_insert(struct wx_archive *a, const struct wx_record *r, char *err, size_t errlen)
+{
+	return insert(a, a->st[ST_INSERT], r, err, errlen);
+}
+
+int wx_archive_rewrite(struct wx_archive *a, const struct wx_record *r, char *err, size_t errlen)
+{
+	return insert(a, a->st[ST_REPLACE], r, err, errlen);
 }
 
 /* Row from a statement selecting sql_add_columns() into r. */

@@ -5,6 +5,7 @@
 #ifndef WX_ARCHIVE_H
 #define WX_ARCHIVE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,6 +34,18 @@ const char *wx_archive_errmsg(const struct wx_archive *a);
  * stored one is kept); else -errno (-ENOSPC, -EROFS, -EIO, -EBUSY) with a
  * message in err. */
 int wx_archive_insert(struct wx_archive *a, const struct wx_record *r, char *err, size_t errlen);
+/* The same, replacing a stored record with that ts (INSERT OR REPLACE):
+ * for a record whose earlier insert failed with a disk error.  Such a
+ * commit may have left its WAL frames in the page cache only, where a
+ * reopened connection finds them as if committed; rewriting it puts new
+ * frames in the WAL and fsyncs them.  0 or -errno as above (never
+ * -EEXIST). */
+int wx_archive_rewrite(struct wx_archive *a, const struct wx_record *r, char *err, size_t errlen);
+
+/* Was the last failure on a the disk's (an I/O error, SQLITE_IOERR*, or a
+ * full disk)?  Its message then says so and names the device; such a file
+ * is not damaged, and must not be moved aside. */
+bool wx_archive_io_failed(const struct wx_archive *a);
 
 /* The newest record's ts into *ts (0 when empty).  0 or -errno. */
 int wx_archive_newest_ts(struct wx_archive *a, int64_t *ts);
@@ -106,6 +119,13 @@ enum wx_archive_files wx_archive_check_files(struct wx_archive *a);
 /* Copy the WAL into the database file (PRAGMA wal_checkpoint(FULL)).  0 or
  * -errno with a message in err. */
 int wx_archive_checkpoint(struct wx_archive *a, char *err, size_t errlen);
+
+/* After a disk error: copy everything the connection sees into the
+ * database file, fsync it and empty the WAL (PRAGMA wal_checkpoint(
+ * TRUNCATE)), so that a commit made after it does not sit behind WAL frames
+ * whose writeback failed.  0; -EBUSY when a reader kept the WAL from being
+ * emptied (try again); else -errno with a message in err. */
+int wx_archive_settle(struct wx_archive *a, char *err, size_t errlen);
 
 /* The schema version this code writes (PRAGMA user_version). */
 int wx_archive_schema_version(void);

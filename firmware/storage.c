@@ -19,6 +19,7 @@ struct held {
 	struct wx_record r;
 	int64_t end_mono;
 	bool labelled;
+	bool failed;		/* its commit failed: rewrite it, never take it as stored */
 };
 
 struct wx_storage {
@@ -40,6 +41,8 @@ struct wx_storage {
 	/* Owned by the writer (the thread, or the caller when unthreaded). */
 	struct wx_archive *archive;
 	int64_t retry_at;		/* real monotonic ns; 0 = now */
+	bool disk_failed;		/* a write failed: settle the archive before trusting it */
+	bool io_seen;			/* ... and the disk reported an I/O error */
 
 	/* Shared, under mu. */
 	int64_t last_label;		/* newest label given, 0 = none yet */
@@ -225,6 +228,56 @@ static void try_open(struct wx_storage *s)
 	}
 }
 
+/* The archive's message for a file it could not read, when that comes
+ * right after the disk failed: the file is not known to be damaged (what
+ * the page cache held is gone, what the disk holds may be older), so it is
+ * not to be moved aside, only tried again.  Writer only, mu not held. */
+static void after_disk_error(struct wx_storage *s, char *err, size_t errlen)
+{
+	/* db/archive.c's hint for a damaged file */
+	char *hint = strstr(err, " (damaged or not a wxd archive");
+
+	if (!s->io_seen || !hint)
+		return;
+	snprintf(hint, errlen - (size_t)(hint - err),
+		 " (right after the disk failed: the file is left as it is and tried again)");
+}
+
+/* Write one record.  A record whose commit failed is rewritten, never
+ * taken as stored because a later read finds it: its WAL frames may be in
+ * the page cache only (the fsync failed), where the reopened connection's
+ * WAL recovery finds them.  Writer only, mu not held. */
+static int write_one(struct wx_storage *s, const struct wx_record *r, bool failed, char *err,
+		     size_t errlen)
+{
+	return failed ? wx_archive_rewrite(s->archive, r, err, errlen)
+		      : wx_archive_insert(s->archive, r, err, errlen);
+}
+
+/* After a failed write: copy what the connection sees into the database,
+ * fsync it and empty the WAL, so that the commits that follow are not
+ * chained behind frames whose writeback failed.  True when it worked.
+ * Writer only, mu not held. */
+static bool settle(struct wx_storage *s, char *err, size_t errlen)
+{
+	int rc;
+
+	if (!s->disk_failed)
+		return true;
+	rc = wx_archive_settle(s->archive, err, errlen);
+	if (rc < 0) {
+		if (wx_archive_io_failed(s->archive))
+			s->io_seen = true;
+		if (rc != -EBUSY)
+			close_archive(s);	/* reopen (and recover the WAL) next time */
+		return false;
+	}
+	wx_log_info("%s: the disk works again: the WAL was copied into the database and synced; "
+		    "rewriting the records whose write failed", s->cfg->station.database);
+	s->disk_failed = s->io_seen = false;
+	return true;
+}
+
 /* Write what is waiting, oldest first; stop at the first failure.  Called
  * by the writer without mu held. */
 static void flush(struct wx_storage *s)
@@ -242,7 +295,8 @@ static void flush(struct wx_storage *s)
 	s->retry_at = now + RETRY_NS;
 	pthread_mutex_unlock(&s->mu);
 
-	if (!archive_ready(s, err, sizeof(err))) {
+	if (!archive_ready(s, err, sizeof(err)) || !settle(s, err, sizeof(err))) {
+		after_disk_error(s, err, sizeof(err));
 		pthread_mutex_lock(&s->mu);
 		fault(s, err);
 		pthread_mutex_unlock(&s->mu);
@@ -252,6 +306,7 @@ static void flush(struct wx_storage *s)
 	while (s->n) {
 		struct held *h = at(s, 0);
 		struct wx_record r;
+		bool failed;
 		int rc;
 
 		if (!h->labelled) {
@@ -260,17 +315,33 @@ static void flush(struct wx_storage *s)
 			label(s, h);
 		}
 		r = h->r;
+		failed = h->failed;
 		s->busy = true;
 		pthread_mutex_unlock(&s->mu);
-		rc = wx_archive_insert(s->archive, &r, err, sizeof(err));
+		rc = write_one(s, &r, failed, err, sizeof(err));
+		if (rc < 0 && rc != -EEXIST && rc != -EBUSY) {
+			/* Anything but a lock may have written part of the
+			 * commit: rewrite this one, and settle first. */
+			s->disk_failed = true;
+			if (wx_archive_io_failed(s->archive))
+				s->io_seen = true;
+			after_disk_error(s, err, sizeof(err));
+		}
 		pthread_mutex_lock(&s->mu);
 		s->busy = false;
+		h = at(s, 0);	/* put() may have moved it while unlocked */
+		if (rc < 0 && rc != -EEXIST && rc != -EBUSY)
+			h->failed = true;
 		if (rc == -EEXIST) {
 			wx_log_warnx("%s: a record for %lld is already stored; kept the stored one",
 				     s->cfg->station.database, (long long)r.ts);
 		} else if (rc < 0) {
 			fault(s, err);
-			if (rc == -EIO)		/* corrupt or replaced: reopen next time */
+			/* Reopen next time (the file may be replaced, or the
+			 * disk failed: the reopened connection's WAL recovery
+			 * sees what reached the WAL, which settle() then
+			 * copies into the database and syncs). */
+			if (rc != -EBUSY)
 				close_archive(s);
 			break;
 		} else {
@@ -413,6 +484,12 @@ void wx_storage_put(struct wx_storage *s, const struct wx_record *r, int64_t end
 	pthread_mutex_unlock(&s->mu);
 	if (!s->threaded)
 		flush(s);
+}
+
+void wx_storage_retry_now(struct wx_storage *s)
+{
+	if (!s->threaded)
+		s->retry_at = 0;
 }
 
 void wx_storage_poll(struct wx_storage *s)

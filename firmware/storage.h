@@ -10,6 +10,13 @@
  * clock was stepped back, new records are labelled one interval after the
  * newest until the clock catches up.
  *
+ * A write that failed (an I/O error, a full disk) leaves its record waiting
+ * in memory: it is never taken as stored because a later read finds it (the
+ * failed commit's WAL frames can sit in the page cache, clean after their
+ * writeback failed, and a reopened connection finds them), but rewritten
+ * after the WAL was copied into the database and synced
+ * (wx_archive_settle()); status and log say the disk failed, naming it.
+ *
  * Without a thread (a simulation flat out, where runs must be repeatable)
  * records are written in the caller's thread, before wx_storage_put()
  * returns. */
@@ -57,6 +64,10 @@ void wx_storage_put(struct wx_storage *s, const struct wx_record *r, int64_t end
 /* Unthreaded storage: retry what waits (after a fault or for the clock).
  * Threaded storage retries by itself: nothing to do. */
 void wx_storage_poll(struct wx_storage *s);
+
+/* Unthreaded storage: retry at the next put() or poll() instead of after
+ * the 10 s a fault waits (tests; the threaded writer keeps its pace). */
+void wx_storage_retry_now(struct wx_storage *s);
 
 /* A snapshot.  Thread-safe. */
 void wx_storage_status(struct wx_storage *s, struct wx_storage_status *out);

@@ -28,10 +28,7 @@
 # over, picking up a newer kernel.
 
 VM_DIR       := $(BUILD)/vm
-# storage (slowdisk, locked, diskfail) is not in the default list: its
-# diskfail line fails on an open storage defect (README "On a real kernel");
-# make test-vm VM_TESTS=storage runs it.
-VM_TESTS     ?= boot i2c clock powercut pulses pulses2
+VM_TESTS     ?= boot i2c clock powercut pulses pulses2 storage
 VM_DEB_PKGS  := qemu-system-x86 qemu-utils debootstrap e2fsprogs kmod cpio xz-utils
 # The station's run-time libraries are in the base so dpkg -i needs no network.
 VM_BASE_PKGS := systemd-sysv,udev,kmod,dbus,procps,i2c-tools,sqlite3,libi2c0,libgpiod2,libsqlite3-0,libcurl4,libmosquitto1,libinih1,libcjson1,libmicrohttpd12,dmsetup,gpiod
