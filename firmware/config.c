@@ -749,7 +749,9 @@ static void apply_choice(struct parse *p, const struct entry *e, const struct wx
 
 	for (n = 0; k->choices[n]; n++)
 		if (!strcmp(e->value, k->choices[n])) {
-			*(int *)dst = (int)n;
+			int v = (int)n;		/* an enum: an int's size here */
+
+			memcpy(dst, &v, k->size < sizeof(v) ? k->size : sizeof(v));
 			return;
 		}
 	words[0] = '\0';
@@ -826,10 +828,15 @@ static void apply(struct parse *p, struct wx_config *cfg, const struct entry *e)
 		apply_range(p, e, k, (double)l, &ok);
 		if (!ok)
 			return;
-		if (k->size == sizeof(long))
-			*(long *)dst = l;
-		else
-			*(int *)dst = (int)l;
+		/* An int, or a long ([sim] seed); by size, so that a 32-bit
+		 * build, where the two are alike, stores either right. */
+		if (k->size == sizeof(int)) {
+			int v = (int)l;
+
+			memcpy(dst, &v, sizeof(v));
+		} else if (k->size == sizeof(long)) {
+			memcpy(dst, &l, sizeof(l));
+		}
 		return;
 	case WX_CFG_DOUBLE:
 	case WX_CFG_OPT_DOUBLE:
