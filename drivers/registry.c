@@ -28,20 +28,20 @@ const struct wx_sensor_driver *const wx_sensor_drivers[] = {
 	NULL,
 };
 
+#define N_DRIVERS (sizeof(wx_sensor_drivers) / sizeof(wx_sensor_drivers[0]) - 1)
+
 /* One config storage slot per row. */
-_Static_assert(sizeof(wx_sensor_drivers) / sizeof(wx_sensor_drivers[0]) - 1 <= WX_CONFIG_SENSORS,
+_Static_assert(N_DRIVERS <= WX_CONFIG_SENSORS,
 	       "more sensors than WX_CONFIG_SENSORS (firmware/config.h)");
 
 const struct wx_config_section *wx_config_sensor_section(size_t i, const char **name,
 							 unsigned *kits)
 {
-	for (size_t n = 0; wx_sensor_drivers[n]; n++)
-		if (n == i) {
-			*name = wx_sensor_drivers[n]->name;
-			*kits = wx_sensor_drivers[n]->kits;
-			return wx_sensor_drivers[n]->config;
-		}
-	return NULL;
+	if (i >= N_DRIVERS)
+		return NULL;
+	*name = wx_sensor_drivers[i]->name;
+	*kits = wx_sensor_drivers[i]->kits;
+	return wx_sensor_drivers[i]->config;
 }
 
 bool wx_sensor_enabled(const struct wx_config *cfg, const struct wx_sensor_driver *d)

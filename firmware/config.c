@@ -155,24 +155,34 @@ struct sect {
 	unsigned kits;		/* sensors: WX_KIT_* */
 };
 
+/* How many sensor sections the driver table has. */
+static size_t n_sensors(void)
+{
+	const char *name;
+	unsigned kits;
+	size_t n = 0;
+
+	while (n < WX_CONFIG_SENSORS && wx_config_sensor_section(n, &name, &kits))
+		n++;
+	return n;
+}
+
 /* The i-th section: [station], the sensors, the rest of core[]. */
 static bool sect_at(size_t i, struct sect *s)
 {
-	size_t n = 0;
 	const struct wx_config_section *sec;
 
 	if (i == 0) {
 		*s = (struct sect){ core[0].name, &core[0].sec, -1, 0 };
 		return true;
 	}
-	for (; n < WX_CONFIG_SENSORS &&
-	       (sec = wx_config_sensor_section(n, &s->name, &s->kits)) != NULL; n++)
-		if (n + 1 == i) {
-			s->sec = sec;
-			s->slot = (int)n;
-			return true;
-		}
-	i -= n;
+	if (i - 1 < WX_CONFIG_SENSORS &&
+	    (sec = wx_config_sensor_section(i - 1, &s->name, &s->kits)) != NULL) {
+		s->sec = sec;
+		s->slot = (int)(i - 1);
+		return true;
+	}
+	i -= n_sensors();
 	if (i >= N_CORE)
 		return false;
 	*s = (struct sect){ core[i].name, &core[i].sec, -1, 0 };
