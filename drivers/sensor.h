@@ -51,10 +51,11 @@ struct wx_sensor_driver {
 	enum wx_sensor_kind kind;
 	unsigned kits;			/* WX_KIT_BYO and/or WX_KIT_HAT */
 	uint32_t quantities;		/* WX_Q() of every quantity it can fill */
-	/* Its config section: its struct's keys and defaults, declared with
-	 * WX_CONFIG_SENSOR_SECTION (firmware/config.h) in the driver's file;
-	 * the struct (in its header) starts nowhere in particular but has a
-	 * bool enabled.  Read it with WX_SENSOR_CONFIG. */
+	/* Its config section [name]: the keys, defaults and size of its
+	 * config struct (declared in the driver's header, with a bool
+	 * enabled), made with WX_CONFIG_SENSOR_SECTION (firmware/config.h) in
+	 * the driver's file.  The configuration walks the table for these;
+	 * read a section with WX_SENSOR_CONFIG. */
 	const struct wx_config_section *config;
 	/* Is it enabled in cfg?  NULL (every real driver): its section's
 	 * enabled flag.  Test tables set it for drivers without a section.
