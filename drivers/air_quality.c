@@ -33,7 +33,7 @@ struct aq_sensor {
 
 static void check_air_quality(struct wx_probe *p)
 {
-	const struct wx_config_air_quality *c = &p->cfg->air_quality;
+	const struct wx_air_quality_config *c = WX_AIR_QUALITY_CONFIG(p->cfg);
 	struct wx_regbus *b;
 	char err[WX_PROBE_ERR_LEN] = "", subject[WX_PATH_LEN + 48];
 	int16_t raw;
@@ -58,14 +58,9 @@ static void check_air_quality(struct wx_probe *p)
 		   wx_air_quality_pct(raw));
 }
 
-static bool aq_enabled(const struct wx_config *cfg)
-{
-	return cfg->air_quality.enabled;
-}
-
 static void *aq_open(const struct wx_sensor_env *env, char *err, size_t errlen)
 {
-	const struct wx_config_air_quality *c = &env->cfg->air_quality;
+	const struct wx_air_quality_config *c = WX_AIR_QUALITY_CONFIG(env->cfg);
 	struct aq_sensor *s;
 
 	if (c->channel < 0 || c->channel >= WX_MCP3427_CHANNELS) {
@@ -114,12 +109,37 @@ static void aq_close(void *dev)
 	free(s);
 }
 
+/* ---- its config section ------------------------------------------------- */
+
+#define K struct wx_air_quality_config
+/* MCP3427: 0x68..0x6F by its two address pins; two channels. */
+static const struct wx_config_key config_keys[] = {
+	WX_CONFIG_NUM(K, "enabled", WX_CFG_BOOL, enabled, 0, 0),
+	WX_CONFIG_STR(K, "bus", WX_CFG_STR, bus),
+	WX_CONFIG_NUM(K, "address", WX_CFG_ADDR, address, 0x68, 0x6F),
+	WX_CONFIG_NUM(K, "channel", WX_CFG_INT, channel, 0, 1),
+};
+#undef K
+
+static void config_defaults(void *data, enum wx_profile profile)
+{
+	struct wx_air_quality_config *c = data;
+
+	if (profile != WX_PROFILE_BYO)
+		return;
+	snprintf(c->bus, sizeof(c->bus), "/dev/i2c-1");
+	c->address = 0x6A;
+}
+
+static const struct wx_config_section config_section =
+	WX_CONFIG_SENSOR_SECTION(struct wx_air_quality_config, config_keys, config_defaults, NULL);
+
 const struct wx_sensor_driver wx_air_quality_driver = {
 	.name = "air_quality",
 	.kits = WX_KIT_HAT,
 	.quantities = WX_Q(WX_AIR_QUALITY_PCT),
 	.kind = WX_SENSOR_SAMPLED,
-	.enabled = aq_enabled,
+	.config = &config_section,
 	.open = aq_open,
 	.sample = aq_sample,
 	.edges = NULL,

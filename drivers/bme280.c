@@ -462,7 +462,7 @@ void wx_bme280_close(struct wx_bme280 *d)
 
 static void check_bme280(struct wx_probe *p)
 {
-	const struct wx_config_bme280 *c = &p->cfg->bme280;
+	const struct wx_bme280_config *c = WX_BME280_CONFIG(p->cfg);
 	struct wx_bme280_reading r;
 	struct wx_regbus *b;
 	struct wx_bme280 *d;
@@ -501,7 +501,7 @@ static void check_bme280(struct wx_probe *p)
 
 static void *chip_open(struct wx_regbus *bus, const struct wx_config *cfg, char *err, size_t errlen)
 {
-	return wx_bme280_open(bus, cfg->bme280.address, err, errlen);
+	return wx_bme280_open(bus, WX_BME280_CONFIG(cfg)->address, err, errlen);
 }
 
 static int chip_sample(void *chip, bool fills_temperature, struct wx_record *r, char *err,
@@ -533,14 +533,33 @@ static const struct wx_i2c_sensor i2c_sensor = {
 	.close = chip_close,
 };
 
-static bool sensor_enabled(const struct wx_config *cfg)
+/* ---- its config section ------------------------------------------------- */
+
+#define K struct wx_bme280_config
+static const struct wx_config_key config_keys[] = {
+	WX_CONFIG_NUM(K, "enabled", WX_CFG_BOOL, enabled, 0, 0),
+	WX_CONFIG_STR(K, "bus", WX_CFG_STR, bus),
+	WX_CONFIG_NUM(K, "address", WX_CFG_ADDR, address, 0x76, 0x77),
+};
+#undef K
+
+static void config_defaults(void *data, enum wx_profile profile)
 {
-	return cfg->bme280.enabled;
+	struct wx_bme280_config *c = data;
+
+	if (profile != WX_PROFILE_BYO)
+		return;
+	snprintf(c->bus, sizeof(c->bus), "/dev/i2c-1");
+	c->address = 0x76;
 }
+
+static const struct wx_config_section config_section =
+	WX_CONFIG_SENSOR_SECTION(struct wx_bme280_config, config_keys, config_defaults, NULL);
 
 static void *sensor_open(const struct wx_sensor_env *env, char *err, size_t errlen)
 {
-	return wx_i2c_sensor_open(&i2c_sensor, env, env->cfg->bme280.bus, env->cfg->bme280.address,
+	return wx_i2c_sensor_open(&i2c_sensor, env, WX_BME280_CONFIG(env->cfg)->bus,
+				  WX_BME280_CONFIG(env->cfg)->address,
 				  err, errlen);
 }
 
@@ -549,7 +568,7 @@ const struct wx_sensor_driver wx_bme280_driver = {
 	.kits = WX_KIT_BYO,
 	.quantities = WX_Q(WX_TEMPERATURE_C) | WX_Q(WX_HUMIDITY_PCT) | WX_Q(WX_PRESSURE_HPA),
 	.kind = WX_SENSOR_SAMPLED,
-	.enabled = sensor_enabled,
+	.config = &config_section,
 	.open = sensor_open,
 	.sample = wx_i2c_sensor_sample,
 	.edges = NULL,

@@ -101,4 +101,12 @@ void wx_bme280_close(struct wx_bme280 *dev);
  * pressure_hpa and (BME280 only) humidity_pct. */
 extern const struct wx_sensor_driver wx_bme280_driver;
 
+/* [bme280] */
+struct wx_bme280_config {
+	bool enabled;
+	char bus[WX_PATH_LEN];
+	int address;
+};
+#define WX_BME280_CONFIG(cfg) WX_SENSOR_CONFIG(cfg, wx_bme280_driver, struct wx_bme280_config)
+
 #endif

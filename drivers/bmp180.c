@@ -268,7 +268,7 @@ void wx_bmp180_close(struct wx_bmp180 *d)
 
 static void check_bmp180(struct wx_probe *p)
 {
-	const struct wx_config_bmp180 *c = &p->cfg->bmp180;
+	const struct wx_bmp180_config *c = WX_BMP180_CONFIG(p->cfg);
 	struct wx_bmp180_reading r;
 	struct wx_regbus *b;
 	struct wx_bmp180 *d;
@@ -302,7 +302,7 @@ static void check_bmp180(struct wx_probe *p)
 
 static void *chip_open(struct wx_regbus *bus, const struct wx_config *cfg, char *err, size_t errlen)
 {
-	return wx_bmp180_open(bus, cfg->bmp180.oversampling, err, errlen);
+	return wx_bmp180_open(bus, WX_BMP180_CONFIG(cfg)->oversampling, err, errlen);
 }
 
 static int chip_sample(void *chip, bool fills_temperature, struct wx_record *r, char *err,
@@ -332,14 +332,36 @@ static const struct wx_i2c_sensor i2c_sensor = {
 	.close = chip_close,
 };
 
-static bool sensor_enabled(const struct wx_config *cfg)
+/* ---- its config section ------------------------------------------------- */
+
+#define K struct wx_bmp180_config
+/* The BMP180 has one fixed address. */
+static const struct wx_config_key config_keys[] = {
+	WX_CONFIG_NUM(K, "enabled", WX_CFG_BOOL, enabled, 0, 0),
+	WX_CONFIG_STR(K, "bus", WX_CFG_STR, bus),
+	WX_CONFIG_NUM(K, "address", WX_CFG_ADDR, address, 0x77, 0x77),
+	WX_CONFIG_NUM(K, "oversampling", WX_CFG_INT, oversampling, 0, 3),
+};
+#undef K
+
+static void config_defaults(void *data, enum wx_profile profile)
 {
-	return cfg->bmp180.enabled;
+	struct wx_bmp180_config *c = data;
+
+	if (profile != WX_PROFILE_BYO)
+		return;
+	snprintf(c->bus, sizeof(c->bus), "/dev/i2c-1");
+	c->address = 0x77;
+	c->oversampling = 3;	/* ultra high resolution: 25.5 ms, lowest noise */
 }
+
+static const struct wx_config_section config_section =
+	WX_CONFIG_SENSOR_SECTION(struct wx_bmp180_config, config_keys, config_defaults, NULL);
 
 static void *sensor_open(const struct wx_sensor_env *env, char *err, size_t errlen)
 {
-	return wx_i2c_sensor_open(&i2c_sensor, env, env->cfg->bmp180.bus, env->cfg->bmp180.address,
+	return wx_i2c_sensor_open(&i2c_sensor, env, WX_BMP180_CONFIG(env->cfg)->bus,
+				  WX_BMP180_CONFIG(env->cfg)->address,
 				  err, errlen);
 }
 
@@ -348,7 +370,7 @@ const struct wx_sensor_driver wx_bmp180_driver = {
 	.kits = WX_KIT_HAT,
 	.quantities = WX_Q(WX_TEMPERATURE_C) | WX_Q(WX_PRESSURE_HPA),
 	.kind = WX_SENSOR_SAMPLED,
-	.enabled = sensor_enabled,
+	.config = &config_section,
 	.open = sensor_open,
 	.sample = wx_i2c_sensor_sample,
 	.edges = NULL,

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "drivers/regbus.h"
+#include "drivers/sensor.h"
 
 #define WX_BMP180_ADDRESS 0x77
 #define WX_BMP180_CHIP_ID 0x55
@@ -76,7 +77,15 @@ void wx_bmp180_close(struct wx_bmp180 *dev);
 
 /* The sensor driver: section [bmp180], sampled; fills pressure_hpa, and
  * temperature_c only when [station] air_temperature = bmp180. */
-struct wx_sensor_driver;
 extern const struct wx_sensor_driver wx_bmp180_driver;
+
+/* [bmp180]: the Oracle HAT's pressure (and temperature). */
+struct wx_bmp180_config {
+	bool enabled;
+	char bus[WX_PATH_LEN];
+	int address;
+	int oversampling;		/* oss 0..3 */
+};
+#define WX_BMP180_CONFIG(cfg) WX_SENSOR_CONFIG(cfg, wx_bmp180_driver, struct wx_bmp180_config)
 
 #endif

@@ -380,7 +380,7 @@ static bool path_exists(const char *dir, const char *name)
  * wxd reads).  True when a reading can follow. */
 static bool check_w1_device(struct wx_probe *p, const char *list, int n, const char *first)
 {
-	const struct wx_config_ds18b20 *c = &p->cfg->ds18b20;
+	const struct wx_ds18b20_config *c = WX_DS18B20_CONFIG(p->cfg);
 
 	if (!c->device[0]) {
 		if (n > 1)
@@ -403,7 +403,7 @@ static bool check_w1_device(struct wx_probe *p, const char *list, int n, const c
 
 static void check_ds18b20(struct wx_probe *p)
 {
-	const struct wx_config_ds18b20 *c = &p->cfg->ds18b20;
+	const struct wx_ds18b20_config *c = WX_DS18B20_CONFIG(p->cfg);
 	char list[512], first[NAME_MAX + 1], err[WX_PROBE_ERR_LEN] = "", subject[WX_PATH_LEN + WX_NAME_LEN + 2];
 	struct wx_ds18b20 *d;
 	struct wx_w1bus *bus;
@@ -455,14 +455,31 @@ static void check_ds18b20(struct wx_probe *p)
 
 /* ---- the sensor table entry ------------------------------------------- */
 
-static bool ds18b20_enabled(const struct wx_config *cfg)
+/* ---- its config section ------------------------------------------------- */
+
+#define K struct wx_ds18b20_config
+static const struct wx_config_key config_keys[] = {
+	WX_CONFIG_NUM(K, "enabled", WX_CFG_BOOL, enabled, 0, 0),
+	WX_CONFIG_STR(K, "w1_dir", WX_CFG_STR, w1_dir),
+	WX_CONFIG_STR(K, "device", WX_CFG_STR, device),
+};
+#undef K
+
+static void config_defaults(void *data, enum wx_profile profile)
 {
-	return cfg->ds18b20.enabled;
+	struct wx_ds18b20_config *c = data;
+
+	if (profile != WX_PROFILE_BYO)
+		return;
+	snprintf(c->w1_dir, sizeof(c->w1_dir), "/sys/bus/w1/devices");
 }
+
+static const struct wx_config_section config_section =
+	WX_CONFIG_SENSOR_SECTION(struct wx_ds18b20_config, config_keys, config_defaults, NULL);
 
 static void *ds18b20_open(const struct wx_sensor_env *env, char *err, size_t errlen)
 {
-	const struct wx_config_ds18b20 *c = &env->cfg->ds18b20;
+	const struct wx_ds18b20_config *c = WX_DS18B20_CONFIG(env->cfg);
 	struct wx_w1bus *bus;
 	struct wx_ds18b20 *d;
 	char where[WX_ERR_LEN];
@@ -498,7 +515,7 @@ const struct wx_sensor_driver wx_ds18b20_driver = {
 	.kits = WX_KIT_BYO | WX_KIT_HAT,
 	.quantities = WX_Q(WX_GROUND_TEMPERATURE_C),
 	.kind = WX_SENSOR_SAMPLED,
-	.enabled = ds18b20_enabled,
+	.config = &config_section,
 	.open = ds18b20_open,
 	.sample = ds18b20_sample,
 	.edges = NULL,

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "drivers/sensor.h"
 #include "drivers/w1bus.h"
 
 #define WX_DS18B20_FAMILY "28-"		/* w1 family code 0x28 */
@@ -83,5 +84,17 @@ const char *wx_ds18b20_device(const struct wx_ds18b20 *d);
 
 /* Close the bus and free d.  NULL is fine. */
 void wx_ds18b20_close(struct wx_ds18b20 *d);
+
+/* The sensor driver: section [ds18b20], sampled, fills
+ * ground_temperature_c. */
+extern const struct wx_sensor_driver wx_ds18b20_driver;
+
+/* [ds18b20] */
+struct wx_ds18b20_config {
+	bool enabled;
+	char w1_dir[WX_PATH_LEN];
+	char device[WX_NAME_LEN];	/* "" = first 28-* device */
+};
+#define WX_DS18B20_CONFIG(cfg) WX_SENSOR_CONFIG(cfg, wx_ds18b20_driver, struct wx_ds18b20_config)
 
 #endif

@@ -181,7 +181,7 @@ void wx_htu21d_close(struct wx_htu21d *d)
 
 static void check_htu21d(struct wx_probe *p)
 {
-	const struct wx_config_htu21d *c = &p->cfg->htu21d;
+	const struct wx_htu21d_config *c = WX_HTU21D_CONFIG(p->cfg);
 	struct wx_htu21d_reading r;
 	struct wx_regbus *b;
 	struct wx_htu21d *d;
@@ -242,14 +242,34 @@ static const struct wx_i2c_sensor i2c_sensor = {
 	.close = chip_close,
 };
 
-static bool sensor_enabled(const struct wx_config *cfg)
+/* ---- its config section ------------------------------------------------- */
+
+#define K struct wx_htu21d_config
+/* The HTU21D has one fixed address. */
+static const struct wx_config_key config_keys[] = {
+	WX_CONFIG_NUM(K, "enabled", WX_CFG_BOOL, enabled, 0, 0),
+	WX_CONFIG_STR(K, "bus", WX_CFG_STR, bus),
+	WX_CONFIG_NUM(K, "address", WX_CFG_ADDR, address, 0x40, 0x40),
+};
+#undef K
+
+static void config_defaults(void *data, enum wx_profile profile)
 {
-	return cfg->htu21d.enabled;
+	struct wx_htu21d_config *c = data;
+
+	if (profile != WX_PROFILE_BYO)
+		return;
+	snprintf(c->bus, sizeof(c->bus), "/dev/i2c-1");
+	c->address = 0x40;
 }
+
+static const struct wx_config_section config_section =
+	WX_CONFIG_SENSOR_SECTION(struct wx_htu21d_config, config_keys, config_defaults, NULL);
 
 static void *sensor_open(const struct wx_sensor_env *env, char *err, size_t errlen)
 {
-	return wx_i2c_sensor_open(&i2c_sensor, env, env->cfg->htu21d.bus, env->cfg->htu21d.address,
+	return wx_i2c_sensor_open(&i2c_sensor, env, WX_HTU21D_CONFIG(env->cfg)->bus,
+				  WX_HTU21D_CONFIG(env->cfg)->address,
 				  err, errlen);
 }
 
@@ -258,7 +278,7 @@ const struct wx_sensor_driver wx_htu21d_driver = {
 	.kits = WX_KIT_HAT,
 	.quantities = WX_Q(WX_TEMPERATURE_C) | WX_Q(WX_HUMIDITY_PCT),
 	.kind = WX_SENSOR_SAMPLED,
-	.enabled = sensor_enabled,
+	.config = &config_section,
 	.open = sensor_open,
 	.sample = wx_i2c_sensor_sample,
 	.edges = NULL,

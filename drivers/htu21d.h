@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "drivers/regbus.h"
+#include "drivers/sensor.h"
 
 #define WX_HTU21D_ADDRESS 0x40
 
@@ -52,7 +53,14 @@ void wx_htu21d_close(struct wx_htu21d *dev);
 
 /* The sensor driver: section [htu21d], sampled; fills humidity_pct, and
  * temperature_c only when [station] air_temperature = htu21d. */
-struct wx_sensor_driver;
 extern const struct wx_sensor_driver wx_htu21d_driver;
+
+/* [htu21d]: the Oracle HAT's humidity (and temperature). */
+struct wx_htu21d_config {
+	bool enabled;
+	char bus[WX_PATH_LEN];
+	int address;
+};
+#define WX_HTU21D_CONFIG(cfg) WX_SENSOR_CONFIG(cfg, wx_htu21d_driver, struct wx_htu21d_config)
 
 #endif

@@ -19,8 +19,10 @@
 #include <unistd.h>
 
 #include "drivers/bme280.h"
+#include "drivers/air_quality.h"
 #include "drivers/bmp180.h"
 #include "drivers/regbus.h"
+#include "drivers/vane.h"
 
 #define BOSCH_REG_CHIP_ID 0xD0	/* the same register on BMP180, BMP280 and BME280 */
 #define MCP3427_FIRST 0x68	/* its two address pins give 0x68..0x6F */
@@ -294,11 +296,13 @@ struct wx_regbus *wx_probe_open_i2c(struct wx_probe *p, const char *section, con
 /* Which configured MCP3427 sensor sits at address on bus, or NULL. */
 static const char *mcp3427_owner(const struct wx_config *cfg, const char *bus, int address)
 {
-	if (cfg->windvane.enabled && cfg->windvane.adc == WX_VANE_ADC_MCP3427 &&
-	    cfg->windvane.address == address && strcmp(cfg->windvane.bus, bus) == 0)
+	const struct wx_windvane_config *vane = WX_WINDVANE_CONFIG(cfg);
+	const struct wx_air_quality_config *aq = WX_AIR_QUALITY_CONFIG(cfg);
+
+	if (vane->enabled && vane->adc == WX_VANE_ADC_MCP3427 && vane->address == address &&
+	    strcmp(vane->bus, bus) == 0)
 		return "windvane";
-	if (cfg->air_quality.enabled && cfg->air_quality.address == address &&
-	    strcmp(cfg->air_quality.bus, bus) == 0)
+	if (aq->enabled && aq->address == address && strcmp(aq->bus, bus) == 0)
 		return "air_quality";
 	return NULL;
 }

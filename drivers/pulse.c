@@ -200,7 +200,7 @@ static int64_t mono_ns(void)
 
 /* Count closures on bus for the watch window while a person works the
  * sensor; an information line, since still air is not a fault. */
-static void watch_line(struct wx_probe *p, const char *section, const struct wx_config_pulse *c,
+static void watch_line(struct wx_probe *p, const char *section, const struct wx_pulse_config *c,
 		       struct wx_edgebus *bus)
 {
 	bool wind = strcmp(section, "anemometer") == 0;
@@ -235,7 +235,7 @@ static void watch_line(struct wx_probe *p, const char *section, const struct wx_
 		     closures, p->watch_ms / 1000.0, edges);
 }
 
-static void check_pulse(struct wx_probe *p, const char *section, const struct wx_config_pulse *c)
+static void check_pulse(struct wx_probe *p, const char *section, const struct wx_pulse_config *c)
 {
 	char path[WX_PATH_LEN + 16], err[WX_PROBE_ERR_LEN] = "", subject[WX_PATH_LEN + 16];
 	struct wx_edgebus *bus;
@@ -261,26 +261,30 @@ static void check_pulse(struct wx_probe *p, const char *section, const struct wx
 	bus->close(bus);
 }
 
-static void check_anemometer(struct wx_probe *p) { check_pulse(p, "anemometer", &p->cfg->anemometer); }
-static void check_rain(struct wx_probe *p) { check_pulse(p, "rain", &p->cfg->rain); }
+static void check_anemometer(struct wx_probe *p)
+{
+	check_pulse(p, "anemometer", WX_ANEMOMETER_CONFIG(p->cfg));
+}
+
+static void check_rain(struct wx_probe *p)
+{
+	check_pulse(p, "rain", WX_RAIN_CONFIG(p->cfg));
+}
 
 /* ---- the two drivers ---------------------------------------------------- */
 
 /* The device is the edge bus itself: counting state lives with the caller. */
 
-static bool anemometer_enabled(const struct wx_config *cfg) { return cfg->anemometer.enabled; }
-static bool rain_enabled(const struct wx_config *cfg) { return cfg->rain.enabled; }
-
 static void *anemometer_open(const struct wx_sensor_env *env, char *err, size_t errlen)
 {
-	const struct wx_config_pulse *p = &env->cfg->anemometer;
+	const struct wx_pulse_config *p = WX_ANEMOMETER_CONFIG(env->cfg);
 
 	return wx_bus_edges(env, "anemometer", p->chip, p->line, err, errlen);
 }
 
 static void *rain_open(const struct wx_sensor_env *env, char *err, size_t errlen)
 {
-	const struct wx_config_pulse *p = &env->cfg->rain;
+	const struct wx_pulse_config *p = WX_RAIN_CONFIG(env->cfg);
 
 	return wx_bus_edges(env, "rain", p->chip, p->line, err, errlen);
 }
@@ -297,21 +301,84 @@ static void pulse_close(void *dev)
 
 static void anemometer_debounce(const struct wx_config *cfg, struct wx_debounce *d)
 {
-	wx_pulse_debounce_init(d, cfg->anemometer.debounce_ms,
-			       wx_pulse_wind_max_hz(cfg->anemometer.kmh_per_hz));
+	const struct wx_pulse_config *c = WX_ANEMOMETER_CONFIG(cfg);
+
+	wx_pulse_debounce_init(d, c->debounce_ms, wx_pulse_wind_max_hz(c->kmh_per_hz));
 }
 
 static void rain_debounce(const struct wx_config *cfg, struct wx_debounce *d)
 {
-	wx_pulse_debounce_init(d, cfg->rain.debounce_ms, wx_pulse_rain_max_hz(cfg->rain.mm_per_tip));
+	const struct wx_pulse_config *c = WX_RAIN_CONFIG(cfg);
+
+	wx_pulse_debounce_init(d, c->debounce_ms, wx_pulse_rain_max_hz(c->mm_per_tip));
 }
+
+/* ---- the config sections ------------------------------------------------- */
+
+#define K struct wx_pulse_config
+static const struct wx_config_key anemometer_keys[] = {
+	WX_CONFIG_NUM(K, "enabled", WX_CFG_BOOL, enabled, 0, 0),
+	WX_CONFIG_STR(K, "chip", WX_CFG_STR, chip),
+	WX_CONFIG_NUM(K, "line", WX_CFG_INT, line, 0, 1023),
+	WX_CONFIG_NUM(K, "kmh_per_hz", WX_CFG_DOUBLE, kmh_per_hz, 0.01, 100),
+	WX_CONFIG_NUM(K, "debounce_ms", WX_CFG_DOUBLE, debounce_ms, 0, 100),
+};
+#undef K
+
+static void anemometer_defaults(void *data, enum wx_profile profile)
+{
+	struct wx_pulse_config *c = data;
+
+	if (profile == WX_PROFILE_ORACLE_HAT) {
+		c->line = 5;	/* BCM 5, as the kit's interrupt_daemon.py has it */
+		return;
+	}
+	snprintf(c->chip, sizeof(c->chip), "gpiochip0");
+	c->line = 5;
+	c->kmh_per_hz = 2.4;
+	c->debounce_ms = 2;
+}
+
+static const struct wx_config_section anemometer_section =
+	WX_CONFIG_SENSOR_SECTION(struct wx_pulse_config, anemometer_keys, anemometer_defaults, NULL);
+
+/* ---- its config section ------------------------------------------------- */
+
+#define K struct wx_pulse_config
+static const struct wx_config_key rain_keys[] = {
+	WX_CONFIG_NUM(K, "enabled", WX_CFG_BOOL, enabled, 0, 0),
+	WX_CONFIG_STR(K, "chip", WX_CFG_STR, chip),
+	WX_CONFIG_NUM(K, "line", WX_CFG_INT, line, 0, 1023),
+	WX_CONFIG_NUM(K, "mm_per_tip", WX_CFG_DOUBLE, mm_per_tip, 0.01, 10),
+	WX_CONFIG_NUM(K, "debounce_ms", WX_CFG_DOUBLE, debounce_ms, 0, 2000),
+	WX_CONFIG_NUM(K, "catch_factor", WX_CFG_DOUBLE, catch_factor, 0.1, 10),
+};
+#undef K
+
+static void rain_defaults(void *data, enum wx_profile profile)
+{
+	struct wx_pulse_config *c = data;
+
+	if (profile == WX_PROFILE_ORACLE_HAT) {
+		c->line = 6;	/* BCM 6, as the kit's interrupt_daemon.py has it */
+		return;
+	}
+	snprintf(c->chip, sizeof(c->chip), "gpiochip0");
+	c->line = 6;
+	c->mm_per_tip = 0.2794;
+	c->debounce_ms = 150;
+	c->catch_factor = 1.0;
+}
+
+static const struct wx_config_section rain_section =
+	WX_CONFIG_SENSOR_SECTION(struct wx_pulse_config, rain_keys, rain_defaults, NULL);
 
 const struct wx_sensor_driver wx_anemometer_driver = {
 	.name = "anemometer",
 	.kits = WX_KIT_BYO | WX_KIT_HAT,
 	.quantities = WX_Q(WX_WIND_SPEED_KMH) | WX_Q(WX_WIND_GUST_KMH) | WX_Q(WX_WIND_PULSES),
 	.kind = WX_SENSOR_PULSE,
-	.enabled = anemometer_enabled,
+	.config = &anemometer_section,
 	.open = anemometer_open,
 	.edges = pulse_edges,
 	.debounce = anemometer_debounce,
@@ -324,7 +391,7 @@ const struct wx_sensor_driver wx_rain_driver = {
 	.kits = WX_KIT_BYO | WX_KIT_HAT,
 	.quantities = WX_Q(WX_RAIN_MM) | WX_Q(WX_RAIN_TODAY_MM) | WX_Q(WX_RAIN_TIPS),
 	.kind = WX_SENSOR_PULSE,
-	.enabled = rain_enabled,
+	.config = &rain_section,
 	.open = rain_open,
 	.edges = pulse_edges,
 	.debounce = rain_debounce,

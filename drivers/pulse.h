@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "firmware/config.h"
+
 /* Plausibility caps: faster edge streams are a faulty switch, not weather.
  * 250 km/h is above any gust a school roof will see (and above what a
  * cup anemometer survives); 1800 mm/h is the 1-minute world record
@@ -88,5 +90,25 @@ size_t wx_pulse_gust_add(struct wx_gust *g, const int64_t *ts_ns, size_t n);
 
 /* The gust of the current interval so far in km/h (0 without pulses). */
 double wx_pulse_gust_kmh(const struct wx_gust *g, double kmh_per_hz);
+
+/* [anemometer] and [rain]: one struct. */
+struct wx_pulse_config {
+	bool enabled;
+	char chip[WX_PATH_LEN];
+	int line;
+	double debounce_ms;
+	double kmh_per_hz;		/* anemometer */
+	double mm_per_tip;		/* rain */
+	double catch_factor;		/* rain */
+};
+
+/* Their sections of a configuration (WX_SENSOR_CONFIG is drivers/sensor.h's,
+ * which includes this file). */
+struct wx_sensor_driver;
+extern const struct wx_sensor_driver wx_anemometer_driver;
+extern const struct wx_sensor_driver wx_rain_driver;
+#define WX_ANEMOMETER_CONFIG(cfg) \
+	WX_SENSOR_CONFIG(cfg, wx_anemometer_driver, struct wx_pulse_config)
+#define WX_RAIN_CONFIG(cfg) WX_SENSOR_CONFIG(cfg, wx_rain_driver, struct wx_pulse_config)
 
 #endif

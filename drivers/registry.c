@@ -1,4 +1,7 @@
-/* The sensor driver table: adding a sensor is one file and one line here. */
+/* The sensor driver table: adding a sensor is one file (its driver, with
+ * its config section) and one line here (plus its simulated device's row in
+ * drivers/sim/sim_provider.c).  The configuration walks this table through
+ * wx_config_sensor_section() for the sensors' sections and storage. */
 #include "drivers/sensor.h"
 
 #include <stdio.h>
@@ -24,6 +27,33 @@ const struct wx_sensor_driver *const wx_sensor_drivers[] = {
 	&wx_air_quality_driver,
 	NULL,
 };
+
+#define N_DRIVERS (sizeof(wx_sensor_drivers) / sizeof(wx_sensor_drivers[0]) - 1)
+
+/* One config storage slot per row. */
+_Static_assert(N_DRIVERS <= WX_CONFIG_SENSORS,
+	       "more sensors than WX_CONFIG_SENSORS (firmware/config.h)");
+
+const struct wx_config_section *wx_config_sensor_section(size_t i, const char **name,
+							 unsigned *kits)
+{
+	if (i >= N_DRIVERS)
+		return NULL;
+	*name = wx_sensor_drivers[i]->name;
+	*kits = wx_sensor_drivers[i]->kits;
+	return wx_sensor_drivers[i]->config;
+}
+
+bool wx_sensor_enabled(const struct wx_config *cfg, const struct wx_sensor_driver *d)
+{
+	const char *data;
+
+	if (d->enabled)
+		return d->enabled(cfg);
+	data = d->config ? wx_sensor_config(cfg, d) : NULL;
+
+	return data && *(const bool *)(data + d->config->enabled_off);
+}
 
 const struct wx_sensor_driver *wx_sensor_driver_find(const char *name)
 {

@@ -51,7 +51,15 @@ struct wx_sensor_driver {
 	enum wx_sensor_kind kind;
 	unsigned kits;			/* WX_KIT_BYO and/or WX_KIT_HAT */
 	uint32_t quantities;		/* WX_Q() of every quantity it can fill */
-	/* Is it enabled in cfg? */
+	/* Its config section [name]: the keys, defaults and size of its
+	 * config struct (declared in the driver's header, with a bool
+	 * enabled), made with WX_CONFIG_SENSOR_SECTION (firmware/config.h) in
+	 * the driver's file.  The configuration walks the table for these;
+	 * read a section with WX_SENSOR_CONFIG. */
+	const struct wx_config_section *config;
+	/* Is it enabled in cfg?  NULL (every real driver): its section's
+	 * enabled flag.  Test tables set it for drivers without a section.
+	 * Ask wx_sensor_enabled(), which knows both. */
 	bool (*enabled)(const struct wx_config *cfg);
 	/* Open the device on a bus from env's provider.  NULL with errno set
 	 * and a message in err; the bus is closed again on every failure. */
@@ -91,6 +99,21 @@ void *wx_i2c_sensor_open(const struct wx_i2c_sensor *s, const struct wx_sensor_e
 			 const char *bus, int address, char *err, size_t errlen);
 int wx_i2c_sensor_sample(void *dev, struct wx_record *r, char *err, size_t errlen);
 void wx_i2c_sensor_close(void *dev);
+
+/* Its section of cfg: the driver's config struct (NULL if d is not in the
+ * table).  As with strchr, a const cfg gives a pointer only to read. */
+static inline void *wx_sensor_config(const struct wx_config *cfg, const struct wx_sensor_driver *d)
+{
+	return wx_config_section_data(cfg, d->config);
+}
+
+/* drv's section of cfg as its struct type: WX_SENSOR_CONFIG(cfg,
+ * wx_bme280_driver, struct wx_bme280_config)->address.  Each driver's
+ * header names its own (WX_BME280_CONFIG(cfg)). */
+#define WX_SENSOR_CONFIG(cfg, drv, type) ((type *)wx_sensor_config((cfg), &(drv)))
+
+/* Is d enabled in cfg (its section present, or enabled = true)? */
+bool wx_sensor_enabled(const struct wx_config *cfg, const struct wx_sensor_driver *d);
 
 /* NULL-terminated, in the order sensors are listed to people. */
 extern const struct wx_sensor_driver *const wx_sensor_drivers[];

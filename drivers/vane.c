@@ -121,7 +121,7 @@ static void format_ohm(double ohm, char *buf, size_t len)
 		snprintf(buf, len, "%g", ohm);
 }
 
-int wx_vane_direction_from_v(const struct wx_config_windvane *cfg, double volts,
+int wx_vane_direction_from_v(const struct wx_windvane_config *cfg, double volts,
 			     const char *where, double *direction_deg,
 			     char *err, size_t errlen)
 {
@@ -149,7 +149,7 @@ int wx_vane_direction_from_v(const struct wx_config_windvane *cfg, double volts,
 /* ---- the vane behind an ADC ----------------------------------------- */
 
 struct wx_vane {
-	struct wx_config_windvane cfg;
+	struct wx_windvane_config cfg;
 	char where[WX_PATH_LEN + 32];	/* "/dev/spidev0.0 channel 0" */
 	/* The measured voltage, or -errno with a message in err. */
 	int (*read_v)(struct wx_vane *v, double *volts, char *err, size_t errlen);
@@ -158,7 +158,7 @@ struct wx_vane {
 	bool vane_low;			/* the HAT wiring: vane is the lower leg */
 };
 
-static int check_config(const struct wx_config_windvane *vc, char *err, size_t errlen)
+static int check_config(const struct wx_windvane_config *vc, char *err, size_t errlen)
 {
 	bool i2c = vc->adc == WX_VANE_ADC_MCP3427;
 	int channels = i2c ? WX_MCP3427_CHANNELS : WX_MCP3008_CHANNELS;
@@ -187,7 +187,7 @@ static int mcp3008_read_v(struct wx_vane *v, double *volts, char *err, size_t er
 	return rc;
 }
 
-struct wx_vane *wx_vane_open_mcp3008(struct wx_spibus *bus, const struct wx_config_windvane *cfg,
+struct wx_vane *wx_vane_open_mcp3008(struct wx_spibus *bus, const struct wx_windvane_config *cfg,
 				     char *err, size_t errlen)
 {
 	struct wx_vane *v;
@@ -229,10 +229,10 @@ static int mcp3427_read_v(struct wx_vane *v, double *volts, char *err, size_t er
 	return 0;
 }
 
-struct wx_vane *wx_vane_open_mcp3427(struct wx_regbus *bus, const struct wx_config_windvane *cfg,
+struct wx_vane *wx_vane_open_mcp3427(struct wx_regbus *bus, const struct wx_windvane_config *cfg,
 				     char *err, size_t errlen)
 {
-	struct wx_config_windvane c = *cfg;
+	struct wx_windvane_config c = *cfg;
 	struct wx_vane *v;
 	int rc;
 
@@ -295,7 +295,7 @@ void wx_vane_close(struct wx_vane *v)
 
 static void check_vane_mcp3427(struct wx_probe *p)
 {
-	const struct wx_config_windvane *c = &p->cfg->windvane;
+	const struct wx_windvane_config *c = WX_WINDVANE_CONFIG(p->cfg);
 	struct wx_regbus *b;
 	struct wx_vane *v;
 	char err[WX_PROBE_ERR_LEN] = "", subject[WX_PATH_LEN + 48];
@@ -325,7 +325,7 @@ static void check_vane_mcp3427(struct wx_probe *p)
 
 static void check_vane_mcp3008(struct wx_probe *p)
 {
-	const struct wx_config_windvane *c = &p->cfg->windvane;
+	const struct wx_windvane_config *c = WX_WINDVANE_CONFIG(p->cfg);
 	struct wx_spibus *b;
 	struct wx_vane *v;
 	char err[WX_PROBE_ERR_LEN] = "", subject[WX_PATH_LEN + 32];
@@ -351,7 +351,7 @@ static void check_vane_mcp3008(struct wx_probe *p)
 
 static void check_windvane(struct wx_probe *p)
 {
-	if (p->cfg->windvane.adc == WX_VANE_ADC_MCP3427)
+	if (WX_WINDVANE_CONFIG(p->cfg)->adc == WX_VANE_ADC_MCP3427)
 		check_vane_mcp3427(p);
 	else
 		check_vane_mcp3008(p);
@@ -359,12 +359,7 @@ static void check_windvane(struct wx_probe *p)
 
 /* ---- the sensor driver ---------------------------------------------- */
 
-static bool vane_enabled(const struct wx_config *cfg)
-{
-	return cfg->windvane.enabled;
-}
-
-static void *vane_open_i2c(const struct wx_sensor_env *env, const struct wx_config_windvane *vc,
+static void *vane_open_i2c(const struct wx_sensor_env *env, const struct wx_windvane_config *vc,
 			   char *err, size_t errlen)
 {
 	struct wx_regbus *bus = wx_bus_i2c(env, "windvane", vc->bus, vc->address, err, errlen);
@@ -376,7 +371,7 @@ static void *vane_open_i2c(const struct wx_sensor_env *env, const struct wx_conf
 
 static void *vane_open(const struct wx_sensor_env *env, char *err, size_t errlen)
 {
-	const struct wx_config_windvane *vc = &env->cfg->windvane;
+	const struct wx_windvane_config *vc = WX_WINDVANE_CONFIG(env->cfg);
 	struct wx_spibus *bus;
 	int rc = check_config(vc, err, errlen);
 
@@ -408,12 +403,70 @@ static void vane_close(void *dev)
 	wx_vane_close(dev);
 }
 
+/* ---- its config section ------------------------------------------------- */
+
+/* The words of enum wx_vane_adc, in its order. */
+static const char *const vane_adcs[] = { "mcp3008", "mcp3427", NULL };
+
+#define K struct wx_windvane_config
+static const struct wx_config_key config_keys[] = {
+	WX_CONFIG_NUM(K, "enabled", WX_CFG_BOOL, enabled, 0, 0),
+	WX_CONFIG_CHOICE(K, "adc", adc, vane_adcs),
+	WX_CONFIG_STR(K, "spi", WX_CFG_STR, spi),
+	WX_CONFIG_STR(K, "bus", WX_CFG_STR, bus),
+	WX_CONFIG_NUM(K, "address", WX_CFG_ADDR, address, 0x68, 0x6F),
+	WX_CONFIG_NUM(K, "channel", WX_CFG_INT, channel, 0, 7),
+	WX_CONFIG_NUM(K, "vin", WX_CFG_DOUBLE, vin, 1.0, 5.5),
+	WX_CONFIG_NUM(K, "divider_ohm", WX_CFG_DOUBLE, divider_ohm, 100, 1e6),
+	WX_CONFIG_NUM(K, "north_offset_deg", WX_CFG_DOUBLE, north_offset_deg, -360, 360),
+};
+#undef K
+
+/* The original Oracle Weather Station HAT (hardware/oracle-hat.md): the
+ * vane on channel 0 of the MCP3427 at 0x69 as the lower leg of a 75k
+ * divider from 3.268 V, as the kit's shipped software (branches stretch
+ * and jessie: wind_direction.json) has it.  3.3 V/100k were the prototype
+ * board's. */
+static void config_defaults(void *data, enum wx_profile profile)
+{
+	struct wx_windvane_config *c = data;
+
+	if (profile == WX_PROFILE_ORACLE_HAT) {
+		c->adc = WX_VANE_ADC_MCP3427;
+		c->channel = 0;
+		c->vin = 3.268;
+		c->divider_ohm = 75000;
+		return;
+	}
+	c->adc = WX_VANE_ADC_MCP3008;
+	snprintf(c->spi, sizeof(c->spi), "/dev/spidev0.0");
+	snprintf(c->bus, sizeof(c->bus), "/dev/i2c-1");
+	c->address = 0x69;
+	c->vin = 3.3;
+	c->divider_ohm = 4700;
+}
+
+/* The MCP3427 has two inputs, the MCP3008 eight: channel's range depends
+ * on adc, wherever the two keys appear. */
+static const char *config_check(const void *data, const char **key)
+{
+	const struct wx_windvane_config *c = data;
+
+	if (c->adc != WX_VANE_ADC_MCP3427 || c->channel <= 1)
+		return NULL;
+	*key = "channel";
+	return "is out of range for adc = mcp3427 (0 to 1)";
+}
+
+static const struct wx_config_section config_section =
+	WX_CONFIG_SENSOR_SECTION(struct wx_windvane_config, config_keys, config_defaults, config_check);
+
 const struct wx_sensor_driver wx_windvane_driver = {
 	.name = "windvane",
 	.kits = WX_KIT_BYO | WX_KIT_HAT,
 	.quantities = WX_Q(WX_WIND_DIRECTION_DEG),
 	.kind = WX_SENSOR_SAMPLED,
-	.enabled = vane_enabled,
+	.config = &config_section,
 	.open = vane_open,
 	.sample = vane_sample,
 	.edges = NULL,

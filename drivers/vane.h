@@ -14,8 +14,8 @@
 
 #include <stddef.h>
 
+#include "drivers/sensor.h"
 #include "drivers/spibus.h"
-#include "firmware/config.h"
 
 #define WX_VANE_POSITIONS 16
 
@@ -38,6 +38,22 @@ struct wx_vane_position {
 
 /* The 16 positions in direction order (0, 22.5, ... 337.5 degrees). */
 extern const struct wx_vane_position wx_vane_positions[WX_VANE_POSITIONS];
+
+/* [windvane] adc: the BYO MCP3008 on SPI or the Oracle HAT's MCP3427 on I2C. */
+enum wx_vane_adc { WX_VANE_ADC_MCP3008, WX_VANE_ADC_MCP3427 };
+
+/* [windvane] */
+struct wx_windvane_config {
+	bool enabled;
+	enum wx_vane_adc adc;
+	char spi[WX_PATH_LEN];		/* adc = mcp3008 */
+	char bus[WX_PATH_LEN];		/* adc = mcp3427: I2C bus */
+	int address;			/* adc = mcp3427: 0x68..0x6F */
+	int channel;
+	double vin;
+	double divider_ohm;
+	double north_offset_deg;
+};
 
 /* The expected output of a vane resistance as a fraction of vin:
  * divider_ohm / (divider_ohm + resistance_ohm). */
@@ -64,7 +80,7 @@ double wx_vane_direction_deg(int i, double north_offset_deg);
  * (vin, divider_ohm, north_offset_deg).  Returns 0 with *direction_deg set,
  * or -ERANGE with one line in err naming where ("/dev/spidev0.0 channel 0")
  * and what to check. */
-int wx_vane_direction_from_v(const struct wx_config_windvane *cfg, double volts,
+int wx_vane_direction_from_v(const struct wx_windvane_config *cfg, double volts,
 			     const char *where, double *direction_deg,
 			     char *err, size_t errlen);
 
@@ -75,7 +91,7 @@ struct wx_vane;
  * vin (the BYO wiring).  Takes bus over: wx_vane_close() closes it, and so
  * does a failure here.  NULL with errno set (EINVAL for a channel outside
  * 0..7 or a non-positive vin or divider_ohm) and a message in err. */
-struct wx_vane *wx_vane_open_mcp3008(struct wx_spibus *bus, const struct wx_config_windvane *cfg,
+struct wx_vane *wx_vane_open_mcp3008(struct wx_spibus *bus, const struct wx_windvane_config *cfg,
 				     char *err, size_t errlen);
 
 /* The vane on channel cfg->channel (0..1) of an MCP3427 on bus, the
@@ -84,7 +100,7 @@ struct wx_vane *wx_vane_open_mcp3008(struct wx_spibus *bus, const struct wx_conf
  * R_vane) = vin * (1 - wx_vane_ratio()), and the same 16-position matching
  * applies to 1 - Vout / vin.  Takes bus over like wx_vane_open_mcp3008(). */
 struct wx_regbus;
-struct wx_vane *wx_vane_open_mcp3427(struct wx_regbus *bus, const struct wx_config_windvane *cfg,
+struct wx_vane *wx_vane_open_mcp3427(struct wx_regbus *bus, const struct wx_windvane_config *cfg,
 				     char *err, size_t errlen);
 
 /* One conversion turned into a direction (north offset applied).  0, or
@@ -97,10 +113,11 @@ int wx_vane_read(struct wx_vane *v, double *direction_deg, char *err, size_t err
 void wx_vane_close(struct wx_vane *v);
 
 /* The sensor table's row (drivers/sensor.h): section [windvane], sampled,
- * opens per cfg->windvane.adc the MCP3008 (cfg->windvane.spi) or the
- * MCP3427 (cfg->windvane.bus and address) through env's bus provider;
+ * opens per its adc the MCP3008 (its spi) or the
+ * MCP3427 (its bus and address) through env's bus provider;
  * fills wind_direction_deg.  The device it opens is a struct wx_vane. */
-struct wx_sensor_driver;
 extern const struct wx_sensor_driver wx_windvane_driver;
+#define WX_WINDVANE_CONFIG(cfg) \
+	WX_SENSOR_CONFIG(cfg, wx_windvane_driver, struct wx_windvane_config)
 
 #endif

@@ -5,8 +5,11 @@
  * "file:line:", and an empty section ("[bme280]" alone enables the sensor)
  * still counts as present.  Entries are collected first and applied second,
  * because [station] profile changes the defaults of the other sections
- * wherever it appears in the file.  One table, schema[], says for every key
- * its type, range and where it is stored. */
+ * wherever it appears in the file.  Every section is a table of keys
+ * (struct wx_config_section) saying each key's type, range and where it is
+ * stored: [station], the uploaders' and [sim] here, each sensor's in its
+ * driver's file, reached through wx_config_sensor_section() (the driver
+ * table), so that nothing here names a sensor. */
 #include "firmware/config.h"
 
 #include <ctype.h>
@@ -27,172 +30,171 @@
 
 #include "firmware/log.h"
 
-/* T_SECRET: a *_file key naming a file whose first line is a secret; with
- * WX_CONFIG_CHECK_SECRETS the file must be there (and readable). */
-enum type { T_STR, T_INT, T_ADDR, T_DOUBLE, T_OPT_DOUBLE, T_BOOL, T_UNITS, T_PROFILE,
-	    T_STATION_ID, T_TOPIC, T_URL, T_AIR_TEMP, T_VANE_ADC, T_SECRET, T_LISTEN, T_CALLSIGN };
-
-struct key {
-	const char *section;
-	const char *name;
-	enum type type;
-	size_t off;		/* into struct wx_config */
-	size_t size;		/* T_STR: buffer size */
-	double min, max;	/* numbers: inclusive range */
-	size_t has_off;		/* T_OPT_DOUBLE: its bool */
-};
-
+/* The sections config.c itself keeps: offsets into struct wx_config.
+ * WX_CFG_SECRET: a *_file key naming a file whose first line is a secret;
+ * with WX_CONFIG_CHECK_SECRETS the file must be there (and readable). */
 #define OFF(f) offsetof(struct wx_config, f)
-#define STR(sec, k, f)          { sec, k, T_STR, OFF(f), sizeof(((struct wx_config *)0)->f), 0, 0, 0 }
-#define TYPED(sec, k, t, f)     { sec, k, t, OFF(f), sizeof(((struct wx_config *)0)->f), 0, 0, 0 }
-#define NUM(sec, k, t, f, lo, hi) { sec, k, t, OFF(f), 0, lo, hi, 0 }
-#define OPT(sec, k, f, has, lo, hi) { sec, k, T_OPT_DOUBLE, OFF(f), 0, lo, hi, OFF(has) }
+#define STR(k, f)          WX_CONFIG_STR(struct wx_config, k, WX_CFG_STR, f)
+#define TYPED(k, t, f)     WX_CONFIG_STR(struct wx_config, k, t, f)
+#define NUM(k, t, f, lo, hi) WX_CONFIG_NUM(struct wx_config, k, t, f, lo, hi)
+#define OPT(k, f, has, lo, hi) WX_CONFIG_OPT(struct wx_config, k, f, has, lo, hi)
 
-static const struct key schema[] = {
-	TYPED("station", "id", T_STATION_ID, station.id),
-	NUM("station", "altitude_m", T_DOUBLE, station.altitude_m, -500, 9000),
-	NUM("station", "interval_s", T_INT, station.interval_s, 10, 3600),
-	STR("station", "database", station.database),
-	STR("station", "socket", station.socket),
-	TYPED("station", "units", T_UNITS, station.units),
-	TYPED("station", "profile", T_PROFILE, station.profile),
-	TYPED("station", "air_temperature", T_AIR_TEMP, station.air_temperature),
-
-	NUM("bme280", "enabled", T_BOOL, bme280.enabled, 0, 0),
-	STR("bme280", "bus", bme280.bus),
-	NUM("bme280", "address", T_ADDR, bme280.address, 0x76, 0x77),
-
-	/* The HTU21D and BMP180 each have one fixed address. */
-	NUM("htu21d", "enabled", T_BOOL, htu21d.enabled, 0, 0),
-	STR("htu21d", "bus", htu21d.bus),
-	NUM("htu21d", "address", T_ADDR, htu21d.address, 0x40, 0x40),
-
-	NUM("bmp180", "enabled", T_BOOL, bmp180.enabled, 0, 0),
-	STR("bmp180", "bus", bmp180.bus),
-	NUM("bmp180", "address", T_ADDR, bmp180.address, 0x77, 0x77),
-	NUM("bmp180", "oversampling", T_INT, bmp180.oversampling, 0, 3),
-
-	/* MCP3427: 0x68..0x6F by its two address pins; two channels. */
-	NUM("air_quality", "enabled", T_BOOL, air_quality.enabled, 0, 0),
-	STR("air_quality", "bus", air_quality.bus),
-	NUM("air_quality", "address", T_ADDR, air_quality.address, 0x68, 0x6F),
-	NUM("air_quality", "channel", T_INT, air_quality.channel, 0, 1),
-
-	NUM("ds18b20", "enabled", T_BOOL, ds18b20.enabled, 0, 0),
-	STR("ds18b20", "w1_dir", ds18b20.w1_dir),
-	STR("ds18b20", "device", ds18b20.device),
-
-	NUM("anemometer", "enabled", T_BOOL, anemometer.enabled, 0, 0),
-	STR("anemometer", "chip", anemometer.chip),
-	NUM("anemometer", "line", T_INT, anemometer.line, 0, 1023),
-	NUM("anemometer", "kmh_per_hz", T_DOUBLE, anemometer.kmh_per_hz, 0.01, 100),
-	NUM("anemometer", "debounce_ms", T_DOUBLE, anemometer.debounce_ms, 0, 100),
-
-	NUM("rain", "enabled", T_BOOL, rain.enabled, 0, 0),
-	STR("rain", "chip", rain.chip),
-	NUM("rain", "line", T_INT, rain.line, 0, 1023),
-	NUM("rain", "mm_per_tip", T_DOUBLE, rain.mm_per_tip, 0.01, 10),
-	NUM("rain", "debounce_ms", T_DOUBLE, rain.debounce_ms, 0, 2000),
-	NUM("rain", "catch_factor", T_DOUBLE, rain.catch_factor, 0.1, 10),
-
-	NUM("windvane", "enabled", T_BOOL, windvane.enabled, 0, 0),
-	TYPED("windvane", "adc", T_VANE_ADC, windvane.adc),
-	STR("windvane", "spi", windvane.spi),
-	STR("windvane", "bus", windvane.bus),
-	NUM("windvane", "address", T_ADDR, windvane.address, 0x68, 0x6F),
-	NUM("windvane", "channel", T_INT, windvane.channel, 0, 7),
-	NUM("windvane", "vin", T_DOUBLE, windvane.vin, 1.0, 5.5),
-	NUM("windvane", "divider_ohm", T_DOUBLE, windvane.divider_ohm, 100, 1e6),
-	NUM("windvane", "north_offset_deg", T_DOUBLE, windvane.north_offset_deg, -360, 360),
-
-	NUM("mqtt", "enabled", T_BOOL, mqtt.enabled, 0, 0),
-	STR("mqtt", "host", mqtt.host),
-	NUM("mqtt", "port", T_INT, mqtt.port, 1, 65535),
-	NUM("mqtt", "tls", T_BOOL, mqtt.tls, 0, 0),
-	STR("mqtt", "ca_file", mqtt.ca_file),
-	STR("mqtt", "username", mqtt.username),
-	TYPED("mqtt", "password_file", T_SECRET, mqtt.password_file),
-	TYPED("mqtt", "topic", T_TOPIC, mqtt.topic),
-	NUM("mqtt", "qos", T_INT, mqtt.qos, 0, 2),
-	NUM("mqtt", "ha_discovery", T_BOOL, mqtt.ha_discovery, 0, 0),
-	TYPED("mqtt", "ha_prefix", T_TOPIC, mqtt.ha_prefix),
-
-	NUM("initialstate", "enabled", T_BOOL, initialstate.enabled, 0, 0),
-	TYPED("initialstate", "url", T_URL, initialstate.url),
-	TYPED("initialstate", "access_key_file", T_SECRET, initialstate.access_key_file),
-	STR("initialstate", "bucket_key", initialstate.bucket_key),
-	NUM("initialstate", "events_per_request", T_INT, initialstate.events_per_request, 1, 100),
-	NUM("initialstate", "requests_per_min", T_INT, initialstate.requests_per_min, 1, 6000),
-
-	NUM("web", "enabled", T_BOOL, web.enabled, 0, 0),
-	TYPED("web", "listen", T_LISTEN, web.listen),
-	/* Weather networks */
-	NUM("wunderground", "enabled", T_BOOL, wunderground.enabled, 0, 0),
-	TYPED("wunderground", "url", T_URL, wunderground.url),
-	STR("wunderground", "station_id", wunderground.station_id),
-	TYPED("wunderground", "password_file", T_SECRET, wunderground.key_file),
-	NUM("wunderground", "backfill_days", T_INT, wunderground.backfill_days, 0, 365),
-	NUM("pwsweather", "enabled", T_BOOL, pwsweather.enabled, 0, 0),
-	TYPED("pwsweather", "url", T_URL, pwsweather.url),
-	STR("pwsweather", "station_id", pwsweather.station_id),
-	TYPED("pwsweather", "key_file", T_SECRET, pwsweather.key_file),
-	NUM("pwsweather", "backfill_days", T_INT, pwsweather.backfill_days, 0, 365),
-	NUM("wow", "enabled", T_BOOL, wow.enabled, 0, 0),
-	TYPED("wow", "url", T_URL, wow.url),
-	STR("wow", "site_id", wow.site_id),
-	TYPED("wow", "key_file", T_SECRET, wow.key_file),
-	NUM("wow", "backfill_days", T_INT, wow.backfill_days, 0, 365),
-	NUM("windy", "enabled", T_BOOL, windy.enabled, 0, 0),
-	TYPED("windy", "url", T_URL, windy.url),
-	STR("windy", "station_id", windy.station_id),
-	TYPED("windy", "password_file", T_SECRET, windy.password_file),
-	NUM("cwop", "enabled", T_BOOL, cwop.enabled, 0, 0),
-	STR("cwop", "server", cwop.server),
-	TYPED("cwop", "callsign", T_CALLSIGN, cwop.callsign),
-	NUM("cwop", "latitude", T_DOUBLE, cwop.latitude, -90, 90),
-	NUM("cwop", "longitude", T_DOUBLE, cwop.longitude, -180, 180),
-
-	NUM("sim", "seed", T_INT, sim.seed, 0, 2147483647),
-	OPT("sim", "wind_kmh", sim.wind_kmh, sim.has_wind_kmh, 0, 250),
-	OPT("sim", "rain_mm_h", sim.rain_mm_h, sim.has_rain_mm_h, 0, 300),
-	NUM("sim", "bounce", T_BOOL, sim.bounce, 0, 0),
+static const struct wx_config_key station_keys[] = {
+	TYPED("id", WX_CFG_STATION_ID, station.id),
+	NUM("altitude_m", WX_CFG_DOUBLE, station.altitude_m, -500, 9000),
+	NUM("interval_s", WX_CFG_INT, station.interval_s, 10, 3600),
+	STR("database", station.database),
+	STR("socket", station.socket),
+	TYPED("units", WX_CFG_UNITS, station.units),
+	TYPED("profile", WX_CFG_PROFILE, station.profile),
+	TYPED("air_temperature", WX_CFG_AIR_TEMP, station.air_temperature),
 };
 
-/* The builds a sensor belongs to, for --sim with no sensor section. */
-#define BYO (1u << WX_PROFILE_BYO)
-#define HAT (1u << WX_PROFILE_ORACLE_HAT)
+static const struct wx_config_key mqtt_keys[] = {
+	NUM("enabled", WX_CFG_BOOL, mqtt.enabled, 0, 0),
+	STR("host", mqtt.host),
+	NUM("port", WX_CFG_INT, mqtt.port, 1, 65535),
+	NUM("tls", WX_CFG_BOOL, mqtt.tls, 0, 0),
+	STR("ca_file", mqtt.ca_file),
+	STR("username", mqtt.username),
+	TYPED("password_file", WX_CFG_SECRET, mqtt.password_file),
+	TYPED("topic", WX_CFG_TOPIC, mqtt.topic),
+	NUM("qos", WX_CFG_INT, mqtt.qos, 0, 2),
+	NUM("ha_discovery", WX_CFG_BOOL, mqtt.ha_discovery, 0, 0),
+	TYPED("ha_prefix", WX_CFG_TOPIC, mqtt.ha_prefix),
+};
 
-/* Sections, and where a sensor's or destination's enabled flag lives. */
-static const struct section {
+static const struct wx_config_key initialstate_keys[] = {
+	NUM("enabled", WX_CFG_BOOL, initialstate.enabled, 0, 0),
+	TYPED("url", WX_CFG_URL, initialstate.url),
+	TYPED("access_key_file", WX_CFG_SECRET, initialstate.access_key_file),
+	STR("bucket_key", initialstate.bucket_key),
+	NUM("events_per_request", WX_CFG_INT, initialstate.events_per_request, 1, 100),
+	NUM("requests_per_min", WX_CFG_INT, initialstate.requests_per_min, 1, 6000),
+};
+
+static const struct wx_config_key web_keys[] = {
+	NUM("enabled", WX_CFG_BOOL, web.enabled, 0, 0),
+	TYPED("listen", WX_CFG_LISTEN, web.listen),
+};
+
+static const struct wx_config_key wunderground_keys[] = {
+	NUM("enabled", WX_CFG_BOOL, wunderground.enabled, 0, 0),
+	TYPED("url", WX_CFG_URL, wunderground.url),
+	STR("station_id", wunderground.station_id),
+	TYPED("password_file", WX_CFG_SECRET, wunderground.key_file),
+	NUM("backfill_days", WX_CFG_INT, wunderground.backfill_days, 0, 365),
+};
+
+static const struct wx_config_key pwsweather_keys[] = {
+	NUM("enabled", WX_CFG_BOOL, pwsweather.enabled, 0, 0),
+	TYPED("url", WX_CFG_URL, pwsweather.url),
+	STR("station_id", pwsweather.station_id),
+	TYPED("key_file", WX_CFG_SECRET, pwsweather.key_file),
+	NUM("backfill_days", WX_CFG_INT, pwsweather.backfill_days, 0, 365),
+};
+
+static const struct wx_config_key wow_keys[] = {
+	NUM("enabled", WX_CFG_BOOL, wow.enabled, 0, 0),
+	TYPED("url", WX_CFG_URL, wow.url),
+	STR("site_id", wow.site_id),
+	TYPED("key_file", WX_CFG_SECRET, wow.key_file),
+	NUM("backfill_days", WX_CFG_INT, wow.backfill_days, 0, 365),
+};
+
+static const struct wx_config_key windy_keys[] = {
+	NUM("enabled", WX_CFG_BOOL, windy.enabled, 0, 0),
+	TYPED("url", WX_CFG_URL, windy.url),
+	STR("station_id", windy.station_id),
+	TYPED("password_file", WX_CFG_SECRET, windy.password_file),
+};
+
+static const struct wx_config_key cwop_keys[] = {
+	NUM("enabled", WX_CFG_BOOL, cwop.enabled, 0, 0),
+	STR("server", cwop.server),
+	TYPED("callsign", WX_CFG_CALLSIGN, cwop.callsign),
+	NUM("latitude", WX_CFG_DOUBLE, cwop.latitude, -90, 90),
+	NUM("longitude", WX_CFG_DOUBLE, cwop.longitude, -180, 180),
+};
+
+static const struct wx_config_key sim_keys[] = {
+	NUM("seed", WX_CFG_INT, sim.seed, 0, 2147483647),
+	OPT("wind_kmh", sim.wind_kmh, sim.has_wind_kmh, 0, 250),
+	OPT("rain_mm_h", sim.rain_mm_h, sim.has_rain_mm_h, 0, 300),
+	NUM("bounce", WX_CFG_BOOL, sim.bounce, 0, 0),
+};
+
+#define NO_ENABLED SIZE_MAX
+#define CORE(n, enabled) \
+	{ #n, { 0, enabled, n##_keys, sizeof(n##_keys) / sizeof(n##_keys[0]), NULL, NULL } }
+
+/* [station] first, then the sensors (the driver table's), then these. */
+static const struct core_section {
 	const char *name;
-	size_t enabled_off;	/* 0: not an enable-by-presence section */
-	bool sensor;
-	unsigned builds;	/* sensors: BYO and/or HAT */
-} sections[] = {
-	{ "station", 0, false, 0 },
-	{ "bme280", OFF(bme280.enabled), true, BYO },
-	{ "htu21d", OFF(htu21d.enabled), true, HAT },
-	{ "bmp180", OFF(bmp180.enabled), true, HAT },
-	{ "ds18b20", OFF(ds18b20.enabled), true, BYO | HAT },
-	{ "anemometer", OFF(anemometer.enabled), true, BYO | HAT },
-	{ "rain", OFF(rain.enabled), true, BYO | HAT },
-	{ "windvane", OFF(windvane.enabled), true, BYO | HAT },
-	{ "air_quality", OFF(air_quality.enabled), true, HAT },
-	{ "mqtt", OFF(mqtt.enabled), false, 0 },
-	{ "initialstate", OFF(initialstate.enabled), false, 0 },
-	{ "web", OFF(web.enabled), false, 0 },
-	{ "wunderground", OFF(wunderground.enabled), false, 0 },
-	{ "pwsweather", OFF(pwsweather.enabled), false, 0 },
-	{ "wow", OFF(wow.enabled), false, 0 },
-	{ "windy", OFF(windy.enabled), false, 0 },
-	{ "cwop", OFF(cwop.enabled), false, 0 },
-	{ "sim", 0, false, 0 },
+	struct wx_config_section sec;
+} core[] = {
+	CORE(station, NO_ENABLED),
+	CORE(mqtt, OFF(mqtt.enabled)),
+	CORE(initialstate, OFF(initialstate.enabled)),
+	CORE(web, OFF(web.enabled)),
+	CORE(wunderground, OFF(wunderground.enabled)),
+	CORE(pwsweather, OFF(pwsweather.enabled)),
+	CORE(wow, OFF(wow.enabled)),
+	CORE(windy, OFF(windy.enabled)),
+	CORE(cwop, OFF(cwop.enabled)),
+	CORE(sim, NO_ENABLED),
 };
-#define N_SECTIONS (sizeof(sections) / sizeof(sections[0]))
+#define N_CORE (sizeof(core) / sizeof(core[0]))
+#define MAX_SECTIONS (N_CORE + WX_CONFIG_SENSORS)
 
-static void *field(struct wx_config *cfg, size_t off)
+/* A section as the parser sees it. */
+struct sect {
+	const char *name;
+	const struct wx_config_section *sec;
+	int slot;		/* a sensor's storage, or -1: struct wx_config */
+	unsigned kits;		/* sensors: WX_KIT_* */
+};
+
+/* How many sensor sections the driver table has. */
+static size_t n_sensors(void)
 {
-	return (char *)cfg + off;
+	const char *name;
+	unsigned kits;
+	size_t n = 0;
+
+	while (n < WX_CONFIG_SENSORS && wx_config_sensor_section(n, &name, &kits))
+		n++;
+	return n;
+}
+
+/* The i-th section: [station], the sensors, the rest of core[]. */
+static bool sect_at(size_t i, struct sect *s)
+{
+	const struct wx_config_section *sec;
+
+	if (i == 0) {
+		*s = (struct sect){ core[0].name, &core[0].sec, -1, 0 };
+		return true;
+	}
+	if (i - 1 < WX_CONFIG_SENSORS &&
+	    (sec = wx_config_sensor_section(i - 1, &s->name, &s->kits)) != NULL) {
+		s->sec = sec;
+		s->slot = (int)(i - 1);
+		return true;
+	}
+	i -= n_sensors();
+	if (i >= N_CORE)
+		return false;
+	*s = (struct sect){ core[i].name, &core[i].sec, -1, 0 };
+	return true;
+}
+
+static int section_index(const char *name, struct sect *s);
+
+/* Where section s's struct is in cfg. */
+static char *base_of(const struct wx_config *cfg, const struct sect *s)
+{
+	return s->slot >= 0 ? (char *)cfg->sensor[s->slot].data : (char *)cfg;
 }
 
 static void defaults_byo(struct wx_config *c)
@@ -201,34 +203,6 @@ static void defaults_byo(struct wx_config *c)
 	c->station.interval_s = 60;
 	snprintf(c->station.database, sizeof(c->station.database), "/var/lib/wxd/wx.db");
 	snprintf(c->station.socket, sizeof(c->station.socket), "/run/wxd/wxd.sock");
-
-	snprintf(c->bme280.bus, sizeof(c->bme280.bus), "/dev/i2c-1");
-	c->bme280.address = 0x76;
-	snprintf(c->ds18b20.w1_dir, sizeof(c->ds18b20.w1_dir), "/sys/bus/w1/devices");
-
-	snprintf(c->anemometer.chip, sizeof(c->anemometer.chip), "gpiochip0");
-	c->anemometer.line = 5;
-	c->anemometer.kmh_per_hz = 2.4;
-	c->anemometer.debounce_ms = 2;
-	snprintf(c->rain.chip, sizeof(c->rain.chip), "gpiochip0");
-	c->rain.line = 6;
-	c->rain.mm_per_tip = 0.2794;
-	c->rain.debounce_ms = 150;
-	c->rain.catch_factor = 1.0;
-
-	snprintf(c->htu21d.bus, sizeof(c->htu21d.bus), "/dev/i2c-1");
-	c->htu21d.address = 0x40;
-	snprintf(c->bmp180.bus, sizeof(c->bmp180.bus), "/dev/i2c-1");
-	c->bmp180.address = 0x77;
-	c->bmp180.oversampling = 3;	/* ultra high resolution: 25.5 ms, lowest noise */
-	snprintf(c->air_quality.bus, sizeof(c->air_quality.bus), "/dev/i2c-1");
-	c->air_quality.address = 0x6A;
-
-	snprintf(c->windvane.spi, sizeof(c->windvane.spi), "/dev/spidev0.0");
-	snprintf(c->windvane.bus, sizeof(c->windvane.bus), "/dev/i2c-1");
-	c->windvane.address = 0x69;
-	c->windvane.vin = 3.3;
-	c->windvane.divider_ohm = 4700;
 
 	snprintf(c->mqtt.host, sizeof(c->mqtt.host), "localhost");
 	c->mqtt.port = 1883;
@@ -265,27 +239,43 @@ static void defaults_byo(struct wx_config *c)
 	c->sim.bounce = true;
 }
 
-/* The original Oracle Weather Station HAT (hardware/oracle-hat.md): the
- * vane on channel 0 of the MCP3427 at 0x69 as the lower leg of a 75k
- * divider from 3.268 V, the anemometer on BCM 5 and the rain gauge on BCM
- * 6, as the kit's shipped software (branches stretch and jessie:
- * wind_direction.json, interrupt_daemon.py) has them.  17/27 and 3.3 V/100k
- * were the prototype board's. */
+/* The sensors' defaults of profile (BYO over zeroes, or the HAT's changes):
+ * each driver's. */
+static void sensor_defaults(struct wx_config *c, enum wx_profile profile)
+{
+	struct sect s;
+
+	for (size_t i = 1; sect_at(i, &s) && s.slot >= 0; i++)
+		if (s.sec->defaults)
+			s.sec->defaults(c->sensor[s.slot].data, profile);
+}
+
+/* The Oracle Weather Station HAT (hardware/oracle-hat.md): the HTU21D
+ * gives the air temperature, and each sensor's driver has its changes. */
 static void defaults_oracle_hat(struct wx_config *c)
 {
 	c->station.air_temperature = WX_AIR_TEMP_HTU21D;
-	c->windvane.adc = WX_VANE_ADC_MCP3427;
-	c->windvane.channel = 0;
-	c->windvane.vin = 3.268;
-	c->windvane.divider_ohm = 75000;
-	c->anemometer.line = 5;
-	c->rain.line = 6;
+	sensor_defaults(c, WX_PROFILE_ORACLE_HAT);
 }
 
 void wx_config_defaults(struct wx_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	defaults_byo(cfg);
+	sensor_defaults(cfg, WX_PROFILE_BYO);
+}
+
+void *wx_config_section_data(const struct wx_config *cfg, const struct wx_config_section *sec)
+{
+	const char *name;
+	unsigned kits;
+	const struct wx_config_section *t;
+
+	for (size_t i = 0; i < WX_CONFIG_SENSORS && (t = wx_config_sensor_section(i, &name, &kits));
+	     i++)
+		if (t == sec)
+			return (void *)cfg->sensor[i].data;
+	return NULL;
 }
 
 struct entry {
@@ -313,7 +303,7 @@ struct parse {
 	unsigned checks;	/* WX_CONFIG_CHECK_* */
 	int line;
 	char section[32];
-	int section_line[N_SECTIONS];	/* line of the header, 0 = absent */
+	int section_line[MAX_SECTIONS];	/* line of the header, 0 = absent */
 	struct entry *entries;
 	size_t n, cap;
 	struct message *msgs;
@@ -429,11 +419,13 @@ static const char *nearest_section(const char *name)
 	const char *best = NULL;
 	size_t bd = SIZE_MAX;
 
-	for (size_t i = 0; i < N_SECTIONS; i++) {
-		size_t d = distance(name, sections[i].name);
+	struct sect s;
 
-		if (near(name, sections[i].name) && d < bd) {
-			best = sections[i].name;
+	for (size_t i = 0; sect_at(i, &s); i++) {
+		size_t d = distance(name, s.name);
+
+		if (near(name, s.name) && d < bd) {
+			best = s.name;
 			bd = d;
 		}
 	}
@@ -445,14 +437,16 @@ static const char *nearest_key(const char *section, const char *name)
 	const char *best = NULL;
 	size_t bd = SIZE_MAX;
 
-	for (size_t i = 0; i < sizeof(schema) / sizeof(schema[0]); i++) {
-		size_t d;
+	struct sect s;
 
-		if (strcmp(schema[i].section, section) != 0)
-			continue;
-		d = distance(name, schema[i].name);
-		if (near(name, schema[i].name) && d < bd) {
-			best = schema[i].name;
+	if (section_index(section, &s) < 0)
+		return NULL;
+	for (size_t i = 0; i < s.sec->nkeys; i++) {
+		const struct wx_config_key *k = &s.sec->keys[i];
+		size_t d = distance(name, k->name);
+
+		if (near(name, k->name) && d < bd) {
+			best = k->name;
 			bd = d;
 		}
 	}
@@ -461,10 +455,11 @@ static const char *nearest_key(const char *section, const char *name)
 
 /* ---- pass 1: collect ---------------------------------------------------- */
 
-static int section_index(const char *name)
+/* The index of section name, its description in *s; or -1. */
+static int section_index(const char *name, struct sect *s)
 {
-	for (size_t i = 0; i < N_SECTIONS; i++)
-		if (strcmp(sections[i].name, name) == 0)
+	for (size_t i = 0; sect_at(i, s); i++)
+		if (strcmp(s->name, name) == 0)
 			return (int)i;
 	return -1;
 }
@@ -476,6 +471,7 @@ static void note_line(struct parse *p, const char *line)
 {
 	const char *s = line, *e;
 	char name[64];
+	struct sect sec;
 	int i;
 
 	if (p->line == 1 && strncmp(s, "\xEF\xBB\xBF", 3) == 0)
@@ -500,7 +496,7 @@ static void note_line(struct parse *p, const char *line)
 	}
 	memcpy(name, s + 1, (size_t)(e - s - 1));
 	name[e - s - 1] = '\0';
-	i = section_index(name);
+	i = section_index(name, &sec);
 	if (i < 0) {
 		const char *near_name = nearest_section(name);
 
@@ -582,12 +578,13 @@ static int collect(void *user, const char *section, const char *key, const char 
 {
 	struct parse *p = user;
 	struct entry *e;
+	struct sect s;
 
 	if (!*section) {
 		fail(p, p->line, "\"%s\" is outside any [section]", key);
 		return 1;
 	}
-	if (section_index(section) < 0)
+	if (section_index(section, &s) < 0)
 		return 1;	/* reported at its header */
 	if (p->n == p->cap) {
 		size_t cap = p->cap ? p->cap * 2 : 32;
@@ -615,11 +612,15 @@ static int collect(void *user, const char *section, const char *key, const char 
 
 /* ---- pass 2: apply ------------------------------------------------------ */
 
-static const struct key *find_key(const char *section, const char *name)
+/* Section's key name, its section in *s; or NULL. */
+static const struct wx_config_key *find_key(const char *section, const char *name,
+					   struct sect *s)
 {
-	for (size_t i = 0; i < sizeof(schema) / sizeof(schema[0]); i++)
-		if (strcmp(schema[i].section, section) == 0 && strcmp(schema[i].name, name) == 0)
-			return &schema[i];
+	if (section_index(section, s) < 0)
+		return NULL;
+	for (size_t i = 0; i < s->sec->nkeys; i++)
+		if (strcmp(s->sec->keys[i].name, name) == 0)
+			return &s->sec->keys[i];
 	return NULL;
 }
 
@@ -734,11 +735,11 @@ static bool parse_listen(const char *s, struct wx_config_web *w)
 	return true;
 }
 
-static void apply_range(struct parse *p, const struct entry *e, const struct key *k,
+static void apply_range(struct parse *p, const struct entry *e, const struct wx_config_key *k,
 			double v, bool *ok)
 {
 	if (v < k->min || v > k->max) {
-		if (k->type == T_ADDR)
+		if (k->type == WX_CFG_ADDR)
 			fail(p, e->line, "[%s] %s: \"%s\" is out of range (0x%02x to 0x%02x)",
 			     e->section, e->key, e->value, (unsigned)k->min, (unsigned)k->max);
 		else
@@ -748,9 +749,33 @@ static void apply_range(struct parse *p, const struct entry *e, const struct key
 	}
 }
 
+/* WX_CFG_CHOICE: the index of the word in k->choices, into an int (an
+ * enum); refused with "is not a, b or c". */
+static void apply_choice(struct parse *p, const struct entry *e, const struct wx_config_key *k,
+			 void *dst)
+{
+	char words[200];
+	size_t n = 0, used = 0;
+
+	for (n = 0; k->choices[n]; n++)
+		if (!strcmp(e->value, k->choices[n])) {
+			int v = (int)n;		/* an enum: an int's size here */
+
+			memcpy(dst, &v, k->size < sizeof(v) ? k->size : sizeof(v));
+			return;
+		}
+	words[0] = '\0';
+	for (size_t i = 0; i < n && used < sizeof(words); i++)
+		used += (size_t)snprintf(words + used, sizeof(words) - used, "%s%s",
+					 i == 0 ? "" : i + 1 == n ? " or " : ", ", k->choices[i]);
+	fail(p, e->line, "[%s] %s: \"%s\" is not %s", e->section, e->key, e->value, words);
+}
+
 static void apply(struct parse *p, struct wx_config *cfg, const struct entry *e)
 {
-	const struct key *k = find_key(e->section, e->key);
+	struct sect s;
+	const struct wx_config_key *k = find_key(e->section, e->key, &s);
+	char *base;
 	void *dst;
 	bool ok = true;
 	double d;
@@ -766,61 +791,67 @@ static void apply(struct parse *p, struct wx_config *cfg, const struct entry *e)
 			fail(p, e->line, "[%s] unknown key \"%s\"", e->section, e->key);
 		return;
 	}
-	dst = field(cfg, k->off);
+	base = base_of(cfg, &s);
+	dst = base + k->off;
 	switch (k->type) {
-	case T_STR:
-	case T_SECRET:
-	case T_STATION_ID:
-	case T_TOPIC:
-	case T_URL:
-	case T_CALLSIGN:
+	case WX_CFG_STR:
+	case WX_CFG_SECRET:
+	case WX_CFG_STATION_ID:
+	case WX_CFG_TOPIC:
+	case WX_CFG_URL:
+	case WX_CFG_CALLSIGN:
 		if (strlen(e->value) >= k->size) {
 			fail(p, e->line, "[%s] %s: value longer than %zu characters", e->section,
 			     e->key, k->size - 1);
 			return;
 		}
-		if (k->type == T_STATION_ID && !valid_id(e->value)) {
+		if (k->type == WX_CFG_STATION_ID && !valid_id(e->value)) {
 			fail(p, e->line, "[%s] %s: \"%s\" must be letters, digits, '-' or '_' "
 			     "(it is used in topics and ids)", e->section, e->key, e->value);
 			return;
 		}
-		if (k->type == T_TOPIC && *e->value && !valid_topic(e->value)) {
+		if (k->type == WX_CFG_TOPIC && *e->value && !valid_topic(e->value)) {
 			fail(p, e->line, "[%s] %s: \"%s\" is not a topic prefix (no '+', '#', "
 			     "leading or trailing '/')", e->section, e->key, e->value);
 			return;
 		}
-		if (k->type == T_CALLSIGN && !valid_callsign(e->value)) {
+		if (k->type == WX_CFG_CALLSIGN && !valid_callsign(e->value)) {
 			fail(p, e->line, "[%s] %s: \"%s\" is not a callsign (a CWOP id like EW1234, "
 			     "or a ham callsign with an optional -SSID like K1ABC-13)",
 			     e->section, e->key, e->value);
 			return;
 		}
-		if (k->type == T_URL && !valid_url(e->value)) {
+		if (k->type == WX_CFG_URL && !valid_url(e->value)) {
 			fail(p, e->line, "[%s] %s: \"%s\" is not an http:// or https:// URL",
 			     e->section, e->key, e->value);
 			return;
 		}
 		memcpy(dst, e->value, strlen(e->value) + 1);
 		return;
-	case T_INT:
-	case T_ADDR:
-		if (!parse_long(e->value, k->type == T_ADDR ? 0 : 10, &l)) {
+	case WX_CFG_INT:
+	case WX_CFG_ADDR:
+		if (!parse_long(e->value, k->type == WX_CFG_ADDR ? 0 : 10, &l)) {
 			fail(p, e->line, "[%s] %s: \"%s\" is not %s", e->section, e->key, e->value,
-			     k->type == T_ADDR ? "an address (like 0x76)" : "a whole number");
+			     k->type == WX_CFG_ADDR ? "an address (like 0x76)" : "a whole number");
 			return;
 		}
 		apply_range(p, e, k, (double)l, &ok);
 		if (!ok)
 			return;
-		if (k->off == OFF(sim.seed))
-			*(long *)dst = l;
-		else
-			*(int *)dst = (int)l;
+		/* An int, or a long ([sim] seed); by size, so that a 32-bit
+		 * build, where the two are alike, stores either right. */
+		if (k->size == sizeof(int)) {
+			int v = (int)l;
+
+			memcpy(dst, &v, sizeof(v));
+		} else if (k->size == sizeof(long)) {
+			memcpy(dst, &l, sizeof(l));
+		}
 		return;
-	case T_DOUBLE:
-	case T_OPT_DOUBLE:
-		if (k->type == T_OPT_DOUBLE && !*e->value) {
-			*(bool *)field(cfg, k->has_off) = false;
+	case WX_CFG_DOUBLE:
+	case WX_CFG_OPT_DOUBLE:
+		if (k->type == WX_CFG_OPT_DOUBLE && !*e->value) {
+			*(bool *)(void *)(base + k->has_off) = false;
 			return;
 		}
 		if (!parse_double(e->value, &d)) {
@@ -832,10 +863,10 @@ static void apply(struct parse *p, struct wx_config *cfg, const struct entry *e)
 		if (!ok)
 			return;
 		*(double *)dst = d;
-		if (k->type == T_OPT_DOUBLE)
-			*(bool *)field(cfg, k->has_off) = true;
+		if (k->type == WX_CFG_OPT_DOUBLE)
+			*(bool *)(void *)(base + k->has_off) = true;
 		return;
-	case T_BOOL:
+	case WX_CFG_BOOL:
 		if (!strcmp(e->value, "true") || !strcmp(e->value, "yes") || !strcmp(e->value, "on") ||
 		    !strcmp(e->value, "1"))
 			*(bool *)dst = true;
@@ -846,7 +877,7 @@ static void apply(struct parse *p, struct wx_config *cfg, const struct entry *e)
 			fail(p, e->line, "[%s] %s: \"%s\" is not true or false", e->section, e->key,
 			     e->value);
 		return;
-	case T_UNITS:
+	case WX_CFG_UNITS:
 		if (!strcmp(e->value, "metric"))
 			cfg->station.units = WX_UNITS_METRIC;
 		else if (!strcmp(e->value, "us"))
@@ -855,7 +886,7 @@ static void apply(struct parse *p, struct wx_config *cfg, const struct entry *e)
 			fail(p, e->line, "[%s] %s: \"%s\" is not metric or us", e->section, e->key,
 			     e->value);
 		return;
-	case T_AIR_TEMP:
+	case WX_CFG_AIR_TEMP:
 		if (!strcmp(e->value, "htu21d"))
 			cfg->station.air_temperature = WX_AIR_TEMP_HTU21D;
 		else if (!strcmp(e->value, "bmp180"))
@@ -866,16 +897,10 @@ static void apply(struct parse *p, struct wx_config *cfg, const struct entry *e)
 			fail(p, e->line, "[%s] %s: \"%s\" is not htu21d, bmp180 or bme280",
 			     e->section, e->key, e->value);
 		return;
-	case T_VANE_ADC:
-		if (!strcmp(e->value, "mcp3008"))
-			cfg->windvane.adc = WX_VANE_ADC_MCP3008;
-		else if (!strcmp(e->value, "mcp3427"))
-			cfg->windvane.adc = WX_VANE_ADC_MCP3427;
-		else
-			fail(p, e->line, "[%s] %s: \"%s\" is not mcp3008 or mcp3427", e->section,
-			     e->key, e->value);
+	case WX_CFG_CHOICE:
+		apply_choice(p, e, k, dst);
 		return;
-	case T_LISTEN:
+	case WX_CFG_LISTEN:
 		if (strlen(e->value) >= k->size || !parse_listen(e->value, &cfg->web)) {
 			fail(p, e->line, "[%s] %s: \"%s\" is not ADDRESS:PORT (like 0.0.0.0:8080, "
 			     "[::]:8080 or 127.0.0.1:8080)", e->section, e->key, e->value);
@@ -883,7 +908,7 @@ static void apply(struct parse *p, struct wx_config *cfg, const struct entry *e)
 		}
 		memcpy(dst, e->value, strlen(e->value) + 1);
 		return;
-	case T_PROFILE:
+	case WX_CFG_PROFILE:
 		/* Read before the other keys (see wx_config_parse); checked here. */
 		if (strcmp(e->value, "byo") != 0 && strcmp(e->value, "oracle-hat") != 0)
 			fail(p, e->line, "[%s] %s: \"%s\" is not byo or oracle-hat", e->section,
@@ -904,23 +929,28 @@ static void check_duplicates(struct parse *p)
 			}
 }
 
-/* The MCP3427 has two inputs, the MCP3008 eight: [windvane] channel's
- * range depends on adc, wherever the two keys appear. */
-static void check_vane_channel(struct parse *p, const struct wx_config *cfg)
+/* Each section's check across its keys (a driver's: the vane's channel
+ * range depends on its adc), reported at every line setting the key. */
+static void check_sections(struct parse *p, const struct wx_config *cfg)
 {
-	if (cfg->windvane.adc != WX_VANE_ADC_MCP3427 || cfg->windvane.channel <= 1)
-		return;
-	for (size_t i = 0; i < p->n; i++)
-		if (!strcmp(p->entries[i].section, "windvane") &&
-		    !strcmp(p->entries[i].key, "channel"))
-			fail(p, p->entries[i].line, "[windvane] channel: \"%s\" is out of range "
-			     "for adc = mcp3427 (0 to 1)", p->entries[i].value);
+	struct sect s;
+	const char *key, *what;
+
+	for (size_t i = 0; sect_at(i, &s); i++) {
+		if (!s.sec->check || !(what = s.sec->check(base_of(cfg, &s), &key)))
+			continue;
+		for (size_t j = 0; j < p->n; j++)
+			if (!strcmp(p->entries[j].section, s.name) && !strcmp(p->entries[j].key, key))
+				fail(p, p->entries[j].line, "[%s] %s: \"%s\" %s", s.name, key,
+				     p->entries[j].value, what);
+	}
 }
 
 /* The line that set section's key, or else its section header's, or 0. */
 static int line_of(const struct parse *p, const char *section, const char *key)
 {
-	int i = section_index(section);
+	struct sect s;
+	int i = section_index(section, &s);
 
 	for (size_t j = p->n; j-- > 0;)
 		if (!strcmp(p->entries[j].section, section) && !strcmp(p->entries[j].key, key))
@@ -953,26 +983,34 @@ static void check_socket(struct parse *p, const struct wx_config *cfg)
  * stops at start with 78 rather than failing in an uploader later. */
 static void check_secrets(struct parse *p, const struct wx_config *cfg)
 {
-	for (size_t i = 0; i < sizeof(schema) / sizeof(schema[0]); i++) {
-		const struct key *k = &schema[i];
-		const char *path = (const char *)field((struct wx_config *)cfg, k->off);
-		int si = section_index(k->section);
-		char secret[256], err[WX_PATH_LEN + 64];
-		struct stat st;
+	struct sect s;
 
-		if (k->type != T_SECRET || !*path || si < 0 || !sections[si].enabled_off ||
-		    !*(const bool *)field((struct wx_config *)cfg, sections[si].enabled_off))
+	for (size_t si = 0; sect_at(si, &s); si++) {
+		const char *base = base_of(cfg, &s);
+
+		if (s.sec->enabled_off == NO_ENABLED || !*(const bool *)(base + s.sec->enabled_off))
 			continue;
-		if (p->checks & WX_CONFIG_CHECK_SECRETS_READ) {
-			int rc = wx_config_read_secret(path, secret, sizeof(secret), err, sizeof(err));
+		for (size_t i = 0; i < s.sec->nkeys; i++) {
+			const struct wx_config_key *k = &s.sec->keys[i];
+			const char *path = base + k->off;
+			char secret[256], err[WX_PATH_LEN + 64];
+			struct stat st;
 
-			if (rc < 0)
-				fail(p, line_of(p, k->section, k->name), "[%s] %s: %s%s", k->section,
-				     k->name, err, rc == -EACCES ? " (make it group wxd, mode 640)" : "");
-			explicit_bzero(secret, sizeof(secret));
-		} else if (stat(path, &st) < 0 && errno == ENOENT) {
-			fail(p, line_of(p, k->section, k->name), "[%s] %s: %s: no such file",
-			     k->section, k->name, path);
+			if (k->type != WX_CFG_SECRET || !*path)
+				continue;
+			if (p->checks & WX_CONFIG_CHECK_SECRETS_READ) {
+				int rc = wx_config_read_secret(path, secret, sizeof(secret), err,
+							       sizeof(err));
+
+				if (rc < 0)
+					fail(p, line_of(p, s.name, k->name), "[%s] %s: %s%s", s.name,
+					     k->name, err,
+					     rc == -EACCES ? " (make it group wxd, mode 640)" : "");
+				explicit_bzero(secret, sizeof(secret));
+			} else if (stat(path, &st) < 0 && errno == ENOENT) {
+				fail(p, line_of(p, s.name, k->name), "[%s] %s: %s: no such file",
+				     s.name, k->name, path);
+			}
 		}
 	}
 }
@@ -980,12 +1018,14 @@ static void check_secrets(struct parse *p, const struct wx_config *cfg)
 static void finish(struct parse *p, struct wx_config *cfg)
 {
 	/* Presence enables; an explicit enabled = false wins (applied later). */
-	for (size_t i = 0; i < N_SECTIONS; i++) {
+	struct sect s;
+
+	for (size_t i = 0; sect_at(i, &s); i++) {
 		if (!p->section_line[i])
 			continue;
-		if (sections[i].enabled_off)
-			*(bool *)field(cfg, sections[i].enabled_off) = true;
-		if (sections[i].sensor)
+		if (s.sec->enabled_off != NO_ENABLED)
+			*(bool *)(void *)(base_of(cfg, &s) + s.sec->enabled_off) = true;
+		if (s.slot >= 0)
 			cfg->any_sensor_section = true;
 	}
 	for (size_t i = 0; i < p->n; i++)
@@ -998,7 +1038,7 @@ static void finish(struct parse *p, struct wx_config *cfg)
 	check_duplicates(p);
 	for (size_t i = 0; i < p->n; i++)
 		apply(p, cfg, &p->entries[i]);
-	check_vane_channel(p, cfg);
+	check_sections(p, cfg);
 	check_socket(p, cfg);
 	if (p->checks & WX_CONFIG_CHECK_SECRETS)
 		check_secrets(p, cfg);
@@ -1075,11 +1115,17 @@ int wx_config_load_string(struct wx_config *cfg, const char *name, const char *t
 
 bool wx_config_schema_key(size_t i, const char **section, const char **key)
 {
-	if (i >= sizeof(schema) / sizeof(schema[0]))
-		return false;
-	*section = schema[i].section;
-	*key = schema[i].name;
-	return true;
+	struct sect s;
+
+	for (size_t si = 0; sect_at(si, &s); si++) {
+		if (i < s.sec->nkeys) {
+			*section = s.name;
+			*key = s.sec->keys[i].name;
+			return true;
+		}
+		i -= s.sec->nkeys;
+	}
+	return false;
 }
 
 bool wx_config_network_wanted(const struct wx_config *cfg)
@@ -1092,11 +1138,12 @@ bool wx_config_network_wanted(const struct wx_config *cfg)
 
 void wx_config_enable_all_sensors(struct wx_config *cfg)
 {
-	unsigned build = 1u << cfg->station.profile;
+	unsigned kit = 1u << cfg->station.profile;
+	struct sect s;
 
-	for (size_t i = 0; i < N_SECTIONS; i++)
-		if (sections[i].sensor && (sections[i].builds & build))
-			*(bool *)field(cfg, sections[i].enabled_off) = true;
+	for (size_t i = 0; sect_at(i, &s); i++)
+		if (s.slot >= 0 && (s.kits & kit))
+			*(bool *)(void *)(base_of(cfg, &s) + s.sec->enabled_off) = true;
 }
 
 int wx_config_read_secret(const char *path, char *out, size_t outlen, char *err, size_t errlen)

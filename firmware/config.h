@@ -1,12 +1,19 @@
-/* The configuration file (INI), shared by wxd and wxctl.
+/* The configuration file (INI), shared by wxd, wxd-net and wxctl.
  *
- * One schema table lists every section and key with its type and range
- * (config.c); the defaults are set in code there, per profile (BYO, then
- * the Oracle HAT's changes).  A sensor is enabled when its section is present,
- * unless it says enabled = false.  Errors are "file:line: message". */
+ * Every section is a table of keys with their type and range (struct
+ * wx_config_section).  The station's, the uploaders' and [sim] are in
+ * config.c and stored in struct wx_config itself; a sensor's section is
+ * its driver's (drivers/<chip>.c defines its struct, keys and defaults and
+ * names them in its driver row), stored in one of struct wx_config's sensor
+ * slots, and reached through the driver table (wx_config_sensor_section,
+ * defined by drivers/registry.c), so that config never lists sensors.  The
+ * defaults are per profile (BYO, then the Oracle HAT's changes).  A sensor
+ * is enabled when its section is present, unless it says enabled = false.
+ * Errors are "file:line: message". */
 #ifndef WX_CONFIG_H
 #define WX_CONFIG_H
 
+#include <stdalign.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -18,8 +25,6 @@ enum wx_units { WX_UNITS_METRIC, WX_UNITS_US };
 enum wx_profile { WX_PROFILE_BYO, WX_PROFILE_ORACLE_HAT };
 /* [station] air_temperature: which sensor fills temperature_c. */
 enum wx_air_temp { WX_AIR_TEMP_BME280, WX_AIR_TEMP_HTU21D, WX_AIR_TEMP_BMP180 };
-/* [windvane] adc: the BYO MCP3008 on SPI or the Oracle HAT's MCP3427 on I2C. */
-enum wx_vane_adc { WX_VANE_ADC_MCP3008, WX_VANE_ADC_MCP3427 };
 
 struct wx_config_station {
 	char id[WX_NAME_LEN];
@@ -32,58 +37,84 @@ struct wx_config_station {
 	enum wx_air_temp air_temperature;	/* default bme280; htu21d on oracle-hat */
 };
 
-struct wx_config_bme280 {
-	bool enabled;
-	char bus[WX_PATH_LEN];
-	int address;
+/* ---- sections: the schema --------------------------------------------- */
+
+/* How a key's value is read and checked.  STR and the string types are
+ * char arrays of the key's size; INT and ADDR an int (or a long, by size);
+ * DOUBLE a double; OPT_DOUBLE a double whose bool at has_off says it is set
+ * (an empty value unsets it); BOOL a bool; CHOICE an int (an enum) whose
+ * value is the index of the word in choices.  UNITS, PROFILE, AIR_TEMP and
+ * LISTEN belong to [station] and [web]. */
+enum wx_config_type {
+	WX_CFG_STR, WX_CFG_INT, WX_CFG_ADDR, WX_CFG_DOUBLE, WX_CFG_OPT_DOUBLE, WX_CFG_BOOL,
+	WX_CFG_UNITS, WX_CFG_PROFILE, WX_CFG_STATION_ID, WX_CFG_TOPIC, WX_CFG_URL,
+	WX_CFG_AIR_TEMP, WX_CFG_CHOICE, WX_CFG_SECRET, WX_CFG_LISTEN, WX_CFG_CALLSIGN,
 };
 
-struct wx_config_htu21d {		/* Oracle HAT humidity (and temperature) */
-	bool enabled;
-	char bus[WX_PATH_LEN];
-	int address;
+struct wx_config_key {
+	const char *name;
+	enum wx_config_type type;
+	size_t off;			/* into the section's struct */
+	size_t size;			/* the member's size */
+	double min, max;		/* numbers: inclusive range */
+	size_t has_off;			/* OPT_DOUBLE: its bool */
+	const char *const *choices;	/* CHOICE: the words, NULL-terminated */
 };
 
-struct wx_config_bmp180 {		/* Oracle HAT pressure (and temperature) */
-	bool enabled;
-	char bus[WX_PATH_LEN];
-	int address;
-	int oversampling;		/* oss 0..3 */
+/* A row of a section whose struct is type. */
+#define WX_CONFIG_MEMBER_SIZE(type, f) sizeof(((type *)0)->f)
+#define WX_CONFIG_STR(type, k, t, f) \
+	{ k, t, offsetof(type, f), WX_CONFIG_MEMBER_SIZE(type, f), 0, 0, 0, NULL }
+#define WX_CONFIG_NUM(type, k, t, f, lo, hi) \
+	{ k, t, offsetof(type, f), WX_CONFIG_MEMBER_SIZE(type, f), lo, hi, 0, NULL }
+#define WX_CONFIG_OPT(type, k, f, has, lo, hi) \
+	{ k, WX_CFG_OPT_DOUBLE, offsetof(type, f), WX_CONFIG_MEMBER_SIZE(type, f), lo, hi, \
+	  offsetof(type, has), NULL }
+#define WX_CONFIG_CHOICE(type, k, f, words) \
+	{ k, WX_CFG_CHOICE, offsetof(type, f), WX_CONFIG_MEMBER_SIZE(type, f), 0, 0, 0, words }
+
+/* What a sensor section's storage holds at most, and how many sensors. */
+#define WX_CONFIG_SENSOR_BYTES 1024
+#define WX_CONFIG_SENSORS 16
+
+/* One section's keys, and for a sensor its struct: its size, where its
+ * bool enabled is (SIZE_MAX: none), its defaults and a check across keys. */
+struct wx_config_section {
+	size_t size;
+	size_t enabled_off;
+	const struct wx_config_key *keys;
+	size_t nkeys;
+	/* Set the defaults of profile: BYO over zeroed storage, then, on
+	 * oracle-hat, the HAT's changes over BYO's.  May be NULL. */
+	void (*defaults)(void *data, enum wx_profile profile);
+	/* After every key is applied: NULL, or what is wrong with the value
+	 * of the key *key ("is out of range for ..."); each line setting that
+	 * key gets "[section] key: \"value\" <what>".  May be NULL. */
+	const char *(*check)(const void *data, const char **key);
 };
 
-struct wx_config_air_quality {		/* Oracle HAT TGS2600 behind an MCP3427 */
-	bool enabled;
-	char bus[WX_PATH_LEN];
-	int address;
-	int channel;
-};
+/* A sensor section whose struct is type (which has a bool enabled and fits
+ * WX_CONFIG_SENSOR_BYTES, checked at compile time), with its keys_[] array,
+ * defaults_ and check_ (either may be NULL). */
+#define WX_CONFIG_SENSOR_SECTION(type, keys_, defaults_, check_) { \
+	.size = sizeof(type) + 0 * sizeof(struct { \
+		int fits; \
+		_Static_assert(sizeof(type) <= WX_CONFIG_SENSOR_BYTES, \
+			       #type " is larger than WX_CONFIG_SENSOR_BYTES"); }), \
+	.enabled_off = offsetof(type, enabled), \
+	.keys = (keys_), .nkeys = sizeof(keys_) / sizeof((keys_)[0]), \
+	.defaults = (defaults_), .check = (check_) }
 
-struct wx_config_ds18b20 {
-	bool enabled;
-	char w1_dir[WX_PATH_LEN];
-	char device[WX_NAME_LEN];	/* "" = first 28-* device */
-};
+/* The i-th sensor section, in the order sensors are listed to people, with
+ * its name and kits (1u << enum wx_profile), or NULL past the last.
+ * Defined by the driver table (drivers/registry.c), which every program
+ * that loads a configuration links. */
+const struct wx_config_section *wx_config_sensor_section(size_t i, const char **name,
+							 unsigned *kits);
 
-struct wx_config_pulse {		/* [anemometer] and [rain] */
-	bool enabled;
-	char chip[WX_PATH_LEN];
-	int line;
-	double debounce_ms;
-	double kmh_per_hz;		/* anemometer */
-	double mm_per_tip;		/* rain */
-	double catch_factor;		/* rain */
-};
-
-struct wx_config_windvane {
-	bool enabled;
-	enum wx_vane_adc adc;
-	char spi[WX_PATH_LEN];		/* adc = mcp3008 */
-	char bus[WX_PATH_LEN];		/* adc = mcp3427: I2C bus */
-	int address;			/* adc = mcp3427: 0x68..0x6F */
-	int channel;
-	double vin;
-	double divider_ohm;
-	double north_offset_deg;
+/* A sensor section's storage. */
+struct wx_config_sensor_slot {
+	alignas(max_align_t) unsigned char data[WX_CONFIG_SENSOR_BYTES];
 };
 
 struct wx_config_mqtt {
@@ -163,14 +194,8 @@ struct wx_config {
 	char path[WX_PATH_LEN];		/* the file it came from, for messages */
 	bool any_sensor_section;	/* a sensor section was present */
 	struct wx_config_station station;
-	struct wx_config_bme280 bme280;
-	struct wx_config_htu21d htu21d;
-	struct wx_config_bmp180 bmp180;
-	struct wx_config_air_quality air_quality;
-	struct wx_config_ds18b20 ds18b20;
-	struct wx_config_pulse anemometer;
-	struct wx_config_pulse rain;
-	struct wx_config_windvane windvane;
+	/* Slot i holds wx_config_sensor_section(i)'s struct. */
+	struct wx_config_sensor_slot sensor[WX_CONFIG_SENSORS];
 	struct wx_config_mqtt mqtt;
 	struct wx_config_initialstate initialstate;
 	struct wx_config_web web;
@@ -213,14 +238,20 @@ int wx_config_load_mem(struct wx_config *cfg, const char *name, const char *data
 int wx_config_load_string(struct wx_config *cfg, const char *name, const char *text,
 			  char *err, size_t errlen);
 
+/* The storage of sensor section sec in cfg (NULL if sec is not one of the
+ * driver table's): its driver's struct.  Like strchr, a const cfg gives a
+ * pointer that must only be read. */
+void *wx_config_section_data(const struct wx_config *cfg, const struct wx_config_section *sec);
+
 /* The schema, for documentation checks: the i-th key and its section, or
  * false past the last. */
 bool wx_config_schema_key(size_t i, const char **section, const char **key);
 
 /* With --sim and no sensor section at all, every sensor of the profile's
- * build is enabled with its defaults: the BYO five (bme280, ds18b20,
- * anemometer, rain, windvane), or on oracle-hat the HAT's (htu21d, bmp180,
- * windvane on the MCP3427, air_quality, anemometer, rain, ds18b20). */
+ * kit (its driver row's kits) is enabled with its defaults: the BYO five
+ * (bme280, ds18b20, anemometer, rain, windvane), or on oracle-hat the HAT's
+ * (htu21d, bmp180, windvane on the MCP3427, air_quality, anemometer, rain,
+ * ds18b20). */
 void wx_config_enable_all_sensors(struct wx_config *cfg);
 
 /* Does cfg give the network side (wxd-net) any work: an upload section

@@ -50,7 +50,7 @@ static int count_wind(const struct wx_config *cfg, const struct wx_sensor_driver
 		if (n < 0)
 			return n;
 	}
-	*kmh = wx_pulse_wind_kmh(pulses, window_ms / 1000.0, cfg->anemometer.kmh_per_hz);
+	*kmh = wx_pulse_wind_kmh(pulses, window_ms / 1000.0, WX_ANEMOMETER_CONFIG(cfg)->kmh_per_hz);
 	return 0;
 }
 
@@ -66,7 +66,7 @@ int wx_direct_read(const struct wx_config *cfg, int window_ms, struct wx_record 
 		void *dev;
 		int rc = 0;
 
-		if (!d->enabled(cfg))
+		if (!wx_sensor_enabled(cfg, d))
 			continue;
 		enabled++;
 		if (strcmp(d->name, "rain") == 0)

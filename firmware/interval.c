@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "drivers/pulse.h"
+#include "drivers/sensor.h"
 #include "firmware/clock.h"
 
 /* Quantities that are plain means of samples. */
@@ -106,7 +107,7 @@ uint64_t wx_interval_rain_tips(const struct wx_interval *iv) { return iv->rain_t
 
 double wx_interval_gust_kmh(const struct wx_interval *iv)
 {
-	return wx_pulse_gust_kmh(iv->gust, iv->cfg->anemometer.kmh_per_hz);
+	return wx_pulse_gust_kmh(iv->gust, WX_ANEMOMETER_CONFIG(iv->cfg)->kmh_per_hz);
 }
 
 void wx_interval_finish(struct wx_interval *iv, int64_t ts_s, struct wx_record *r)
@@ -124,16 +125,18 @@ void wx_interval_finish(struct wx_interval *iv, int64_t ts_s, struct wx_record *
 
 	wx_record_derive(r, cfg->station.altitude_m);
 
-	if (cfg->anemometer.enabled && !iv->wind_lost) {
+	if (WX_ANEMOMETER_CONFIG(cfg)->enabled && !iv->wind_lost) {
 		wx_record_set(r, WX_WIND_PULSES, (double)iv->wind_pulses);
 		wx_record_set(r, WX_WIND_SPEED_KMH,
-			      wx_pulse_wind_kmh(iv->wind_pulses, seconds, cfg->anemometer.kmh_per_hz));
+			      wx_pulse_wind_kmh(iv->wind_pulses, seconds,
+						 WX_ANEMOMETER_CONFIG(cfg)->kmh_per_hz));
 		wx_record_set(r, WX_WIND_GUST_KMH, wx_interval_gust_kmh(iv));
 	}
-	if (cfg->rain.enabled && !iv->rain_lost) {
+	if (WX_RAIN_CONFIG(cfg)->enabled && !iv->rain_lost) {
 		wx_record_set(r, WX_RAIN_TIPS, (double)iv->rain_tips);
-		wx_record_set(r, WX_RAIN_MM, wx_pulse_rain_mm(iv->rain_tips, cfg->rain.mm_per_tip,
-							      cfg->rain.catch_factor));
+		wx_record_set(r, WX_RAIN_MM, wx_pulse_rain_mm(iv->rain_tips,
+							      WX_RAIN_CONFIG(cfg)->mm_per_tip,
+							      WX_RAIN_CONFIG(cfg)->catch_factor));
 	}
 	/* Direction: null when calm (no wind run behind any vane reading). */
 	if (iv->dir_n && iv->dir_w > 0 && hypot(iv->dir_x, iv->dir_y) > 1e-9 * iv->dir_w)

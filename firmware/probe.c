@@ -106,7 +106,7 @@ int wx_probe_run(const struct wx_config *cfg, const struct wx_probe_env *env, FI
 	for (size_t i = 0; wx_sensor_drivers[i]; i++) {
 		const struct wx_sensor_driver *d = wx_sensor_drivers[i];
 
-		if (!d->enabled(cfg))
+		if (!wx_sensor_enabled(cfg, d))
 			continue;
 		enabled++;
 		if (d->probe)

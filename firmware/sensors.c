@@ -15,7 +15,7 @@ uint32_t wx_sensors_quantities(const struct wx_config *cfg)
 	uint32_t q = 0;
 
 	for (size_t i = 0; wx_sensor_drivers[i]; i++)
-		if (wx_sensor_drivers[i]->enabled(cfg))
+		if (wx_sensor_enabled(cfg, wx_sensor_drivers[i]))
 			q |= wx_sensor_drivers[i]->quantities;
 	if ((q & WX_Q(WX_TEMPERATURE_C)) && (q & WX_Q(WX_HUMIDITY_PCT)))
 		q |= WX_Q(WX_DEW_POINT_C);
@@ -192,7 +192,7 @@ struct wx_sensors *wx_sensors_open_table(const struct wx_sensor_env *env, struct
 		const struct wx_sensor_driver *d = drivers[i];
 		struct wx_slot *slot;
 
-		if (!d->enabled(env->cfg))
+		if (!wx_sensor_enabled(env->cfg, d))
 			continue;
 		slot = &s->slots[s->n++];
 		slot->owner = s;

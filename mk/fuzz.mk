@@ -32,20 +32,22 @@ FUZZ_LDFLAGS  := -fsanitize=fuzzer $(FUZZ_SAN)
 FUZZ_TARGETS  := $(patsubst fuzz/fuzz_%.c,%,$(sort $(wildcard fuzz/fuzz_*.c)))
 
 # The project sources each target needs, besides fuzz/fuzz_<name>.c.
-FUZZ_SRC_config   := firmware/config.c firmware/log.c
-# ds18b20.c's driver row reaches the bus provider, and through it every
-# transport and simulated device: the drivers go in whole.
-FUZZ_SRC_w1_slave := $(filter-out drivers/gpio_v1.c drivers/gpio_v2.c, \
+# A driver row reaches the bus provider, and through it every transport and
+# simulated device: the drivers go in whole, with the configuration, whose
+# sensor sections are the driver table's (drivers/registry.c) and which the
+# drivers read their sections through.
+FUZZ_DRIVERS_SRC  := $(filter-out drivers/gpio_v1.c drivers/gpio_v2.c, \
                        $(sort $(wildcard drivers/*.c drivers/sim/*.c))) $(GPIO_SRC) \
-                     firmware/clock.c firmware/record.c firmware/log.c
+                     firmware/config.c firmware/clock.c firmware/record.c firmware/log.c
+FUZZ_SRC_config   := $(FUZZ_DRIVERS_SRC)
+FUZZ_SRC_w1_slave := $(FUZZ_DRIVERS_SRC)
 FUZZ_SRC_time     := firmware/timeparse.c
 FUZZ_SRC_oracle_csv := firmware/oracle_import.c firmware/record.c
 FUZZ_SRC_live     := firmware/live.c firmware/log.c
 FUZZ_SRC_reply    := firmware/record_json.c firmware/status_print.c firmware/status.c firmware/record.c
 FUZZ_SRC_status   := firmware/status.c
 FUZZ_SRC_uploader := uploader/mqtt.c uploader/initialstate.c uploader/wxnet.c uploader/uploader.c uploader/state.c \
-                     db/archive.c firmware/record.c firmware/record_json.c \
-                     firmware/config.c firmware/log.c
+                     db/archive.c firmware/record_json.c $(FUZZ_DRIVERS_SRC)
 
 # libFuzzer options per target (a dictionary, a length cap).
 FUZZ_OPTS_config   := -max_len=4096 -dict=fuzz/config.dict

@@ -519,11 +519,11 @@ static void bme280_driver_fills_its_quantities_from_the_sim(void **state)
 
 	assert_string_equal(wx_bme280_driver.name, "bme280");
 	assert_int_equal(wx_bme280_driver.kind, WX_SENSOR_SAMPLED);
-	assert_false(wx_bme280_driver.enabled(&cfg));
-	cfg.bme280.enabled = true;
-	cfg.bme280.address = 0x76;
-	snprintf(cfg.bme280.bus, sizeof(cfg.bme280.bus), "/dev/i2c-1");
-	assert_true(wx_bme280_driver.enabled(&cfg));
+	assert_false(wx_sensor_enabled(&cfg, &wx_bme280_driver));
+	WX_BME280_CONFIG(&cfg)->enabled = true;
+	WX_BME280_CONFIG(&cfg)->address = 0x76;
+	snprintf(WX_BME280_CONFIG(&cfg)->bus, sizeof(WX_BME280_CONFIG(&cfg)->bus), "/dev/i2c-1");
+	assert_true(wx_sensor_enabled(&cfg, &wx_bme280_driver));
 
 	dev = wx_bme280_driver.open(&env, err, sizeof(err));
 	if (!dev)
@@ -551,9 +551,9 @@ static void bme280_driver_names_a_missing_bus_and_how_to_enable_it(void **state)
 	struct wx_sensor_env env = { .cfg = &cfg, .sim = NULL };
 	char err[WX_ERR_LEN] = "";
 
-	cfg.bme280.enabled = true;
-	cfg.bme280.address = 0x77;
-	snprintf(cfg.bme280.bus, sizeof(cfg.bme280.bus), "/nonexistent/i2c-1");
+	WX_BME280_CONFIG(&cfg)->enabled = true;
+	WX_BME280_CONFIG(&cfg)->address = 0x77;
+	snprintf(WX_BME280_CONFIG(&cfg)->bus, sizeof(WX_BME280_CONFIG(&cfg)->bus), "/nonexistent/i2c-1");
 	errno = 0;
 	assert_null(wx_bme280_driver.open(&env, err, sizeof(err)));
 	assert_int_equal(errno, ENOENT);

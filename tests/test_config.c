@@ -12,8 +12,15 @@
 
 #include <cmocka.h>
 
+#include "drivers/bme280.h"
+#include "drivers/ds18b20.h"
+#include "drivers/sensor.h"
+#include "drivers/vane.h"
 #include "firmware/config.h"
 #include "firmware/log.h"
+
+/* Is sensor name enabled in configuration c? */
+#define ON(c, name) wx_sensor_enabled(&(c), &wx_##name##_driver)
 
 static const char design_example[] =
 	"[station]\n"
@@ -89,12 +96,12 @@ static void config_reads_the_contract_example(void **state)
 	assert_string_equal(c.station.id, "fairhaven-ms");
 	assert_true(c.station.altitude_m == 12);
 	assert_int_equal(c.station.interval_s, 60);
-	assert_int_equal(c.bme280.address, 0x77);
-	assert_true(c.bme280.enabled && c.ds18b20.enabled && c.anemometer.enabled &&
-		    c.rain.enabled && c.windvane.enabled && c.mqtt.enabled && c.initialstate.enabled);
-	assert_string_equal(c.ds18b20.device, "28-0316a27949ff");
-	assert_true(c.rain.mm_per_tip == 0.2794);
-	assert_true(c.windvane.divider_ohm == 4700);
+	assert_int_equal(WX_BME280_CONFIG(&c)->address, 0x77);
+	assert_true(ON(c, bme280) && ON(c, ds18b20) && ON(c, anemometer) &&
+		    ON(c, rain) && ON(c, windvane) && c.mqtt.enabled && c.initialstate.enabled);
+	assert_string_equal(WX_DS18B20_CONFIG(&c)->device, "28-0316a27949ff");
+	assert_true(WX_RAIN_CONFIG(&c)->mm_per_tip == 0.2794);
+	assert_true(WX_WINDVANE_CONFIG(&c)->divider_ohm == 4700);
 	assert_string_equal(c.mqtt.topic, "wx/fairhaven-ms");
 	assert_string_equal(c.mqtt.ha_prefix, "homeassistant");
 	assert_false(c.sim.has_wind_kmh);
@@ -112,19 +119,19 @@ static void config_defaults_follow_the_contract(void **state)
 	assert_int_equal(c.station.interval_s, 60);
 	assert_string_equal(c.station.database, "/var/lib/wxd/wx.db");
 	assert_string_equal(c.station.socket, "/run/wxd/wxd.sock");
-	assert_string_equal(c.bme280.bus, "/dev/i2c-1");
-	assert_int_equal(c.bme280.address, 0x76);
-	assert_true(c.anemometer.kmh_per_hz == 2.4 && c.anemometer.line == 5);
-	assert_true(c.rain.debounce_ms == 150 && c.rain.line == 6);
+	assert_string_equal(WX_BME280_CONFIG(&c)->bus, "/dev/i2c-1");
+	assert_int_equal(WX_BME280_CONFIG(&c)->address, 0x76);
+	assert_true(WX_ANEMOMETER_CONFIG(&c)->kmh_per_hz == 2.4 && WX_ANEMOMETER_CONFIG(&c)->line == 5);
+	assert_true(WX_RAIN_CONFIG(&c)->debounce_ms == 150 && WX_RAIN_CONFIG(&c)->line == 6);
 	assert_int_equal(c.mqtt.qos, 1);
 	assert_string_equal(c.mqtt.ha_prefix, "homeassistant");
 	assert_int_equal(c.initialstate.events_per_request, 10);
-	assert_false(c.bme280.enabled || c.ds18b20.enabled || c.anemometer.enabled ||
-		     c.rain.enabled || c.windvane.enabled || c.mqtt.enabled);
+	assert_false(ON(c, bme280) || ON(c, ds18b20) || ON(c, anemometer) ||
+		     ON(c, rain) || ON(c, windvane) || c.mqtt.enabled);
 	assert_false(c.any_sensor_section);
 	wx_config_enable_all_sensors(&c);
-	assert_true(c.bme280.enabled && c.ds18b20.enabled && c.anemometer.enabled &&
-		    c.rain.enabled && c.windvane.enabled);
+	assert_true(ON(c, bme280) && ON(c, ds18b20) && ON(c, anemometer) &&
+		    ON(c, rain) && ON(c, windvane));
 	assert_false(c.mqtt.enabled);
 }
 
@@ -136,8 +143,8 @@ static void config_empty_section_enables_and_enabled_false_disables(void **state
 	(void)state;
 	assert_int_equal(wx_config_load_string(&c, "t", "[bme280]\n[rain]\nenabled = false\n",
 					       err, sizeof(err)), 0);
-	assert_true(c.bme280.enabled);
-	assert_false(c.rain.enabled);
+	assert_true(ON(c, bme280));
+	assert_false(ON(c, rain));
 	assert_true(c.any_sensor_section);
 }
 
@@ -334,6 +341,43 @@ static void config_secret_files_must_exist_and_wxd_must_read_them(void **state)
 	rmdir(dir);
 }
 
+/* Issue 16: the sensors' sections are the driver table's.  Each row names
+ * its section, which has its own storage slot, its keys in the schema, and
+ * a section header alone enables that sensor and no other. */
+static void config_sensor_sections_come_from_the_driver_rows(void **state)
+{
+	struct wx_config c;
+	const char *name, *sec, *key;
+	unsigned kits;
+	char text[64], err[512];
+	size_t i;
+
+	(void)state;
+	for (i = 0; wx_sensor_drivers[i]; i++) {
+		const struct wx_sensor_driver *d = wx_sensor_drivers[i];
+		bool has_enabled = false;
+
+		assert_non_null(d->config);
+		assert_null(d->enabled);
+		assert_ptr_equal(wx_config_sensor_section(i, &name, &kits), d->config);
+		assert_string_equal(name, d->name);
+		assert_int_equal(kits, d->kits);
+		assert_true(d->config->size <= WX_CONFIG_SENSOR_BYTES);
+		for (size_t k = 0; wx_config_schema_key(k, &sec, &key); k++)
+			if (!strcmp(sec, d->name) && !strcmp(key, "enabled"))
+				has_enabled = true;
+		assert_true(has_enabled);
+		snprintf(text, sizeof(text), "[%s]\n", d->name);
+		assert_int_equal(wx_config_load_string(&c, "t", text, err, sizeof(err)), 0);
+		assert_true(c.any_sensor_section);
+		assert_ptr_equal(wx_sensor_config(&c, d), c.sensor[i].data);
+		for (size_t j = 0; wx_sensor_drivers[j]; j++)
+			assert_int_equal(wx_sensor_enabled(&c, wx_sensor_drivers[j]), j == i);
+	}
+	assert_true(i <= WX_CONFIG_SENSORS);
+	assert_null(wx_config_sensor_section(i, &name, &kits));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -349,6 +393,7 @@ int main(void)
 		cmocka_unit_test(config_refuses_a_nul_byte_inside_a_value),
 		cmocka_unit_test(config_reports_errors_after_an_unknown_section_in_line_order),
 		cmocka_unit_test(config_secret_files_must_exist_and_wxd_must_read_them),
+		cmocka_unit_test(config_sensor_sections_come_from_the_driver_rows),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

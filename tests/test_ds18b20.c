@@ -330,7 +330,7 @@ static struct simenv *simenv_new(double speed)
 
 	assert_non_null(e);
 	e->cfg.sim.seed = 1;
-	e->cfg.ds18b20.enabled = true;
+	WX_DS18B20_CONFIG(&e->cfg)->enabled = true;
 	e->clock = wx_clock_sim(START_NS, speed);
 	assert_non_null(e->clock);
 	e->sim = wx_sim_new(&e->cfg, e->clock);
@@ -367,9 +367,9 @@ static void sim_driver_matches_the_world(void **state)
 	(void)state;
 	assert_string_equal(wx_ds18b20_driver.name, "ds18b20");
 	assert_int_equal(wx_ds18b20_driver.kind, WX_SENSOR_SAMPLED);
-	assert_true(wx_ds18b20_driver.enabled(&e->cfg));
-	e->cfg.ds18b20.enabled = false;
-	assert_false(wx_ds18b20_driver.enabled(&e->cfg));
+	assert_true(wx_sensor_enabled(&e->cfg, &wx_ds18b20_driver));
+	WX_DS18B20_CONFIG(&e->cfg)->enabled = false;
+	assert_false(wx_sensor_enabled(&e->cfg, &wx_ds18b20_driver));
 
 	void *dev = wx_ds18b20_driver.open(&env, err, sizeof(err));
 	assert_non_null(dev);
@@ -398,7 +398,7 @@ static void sim_driver_uses_the_configured_device_name(void **state)
 	char err[WX_ERR_LEN] = "";
 
 	(void)state;
-	strcpy(e->cfg.ds18b20.device, "28-00000abcdef0");
+	strcpy(WX_DS18B20_CONFIG(&e->cfg)->device, "28-00000abcdef0");
 	void *dev = wx_ds18b20_driver.open(&env, err, sizeof(err));
 	assert_non_null(dev);
 	struct wx_record r;

@@ -7,6 +7,7 @@
 
 #include <cmocka.h>
 
+#include "drivers/sensor.h"
 #include "firmware/clock.h"
 #include "firmware/config.h"
 #include "firmware/interval.h"
@@ -17,7 +18,7 @@ static int setup(void **state)
 {
 	(void)state;
 	wx_config_defaults(&cfg);
-	cfg.anemometer.enabled = cfg.rain.enabled = true;
+	WX_ANEMOMETER_CONFIG(&cfg)->enabled = WX_RAIN_CONFIG(&cfg)->enabled = true;
 	*state = wx_interval_new(&cfg);
 	return *state ? 0 : -1;
 }

@@ -137,7 +137,7 @@ static void mcp3427_nack_short_and_bad_echo_are_errors(void **state)
 static void hat_vane_decodes_all_16_positions_through_the_hats_real_divider(void **state)
 {
 	struct world *w = *state;
-	const struct wx_config_windvane *vc = &w->cfg.windvane;
+	const struct wx_windvane_config *vc = WX_WINDVANE_CONFIG(&w->cfg);
 
 	assert_int_equal(vc->adc, WX_VANE_ADC_MCP3427);
 	assert_true(vc->divider_ohm == WX_ORACLE_HAT_VANE_DIVIDER_OHM);
@@ -174,7 +174,7 @@ static void hat_vane_decodes_all_16_positions_through_the_hats_real_divider(void
 static void hat_vane_with_the_prototypes_divider_decodes_no_position(void **state)
 {
 	struct world *w = *state;
-	struct wx_config_windvane vc = w->cfg.windvane;
+	struct wx_windvane_config vc = *WX_WINDVANE_CONFIG(&w->cfg);
 	int right = 0;
 
 	vc.vin = 3.3;
@@ -205,9 +205,9 @@ static void hat_vane_open_cable_says_so(void **state)
 	struct wx_vane *v;
 	double deg;
 
-	wx_sim_mcp3427_wire_vane(bus, 0, &w->cfg.windvane);
+	wx_sim_mcp3427_wire_vane(bus, 0, WX_WINDVANE_CONFIG(&w->cfg));
 	wx_sim_mcp3427_set_fault(bus, WX_SIM_MCP3427_VANE_OPEN);
-	v = wx_vane_open_mcp3427(bus, &w->cfg.windvane, err, sizeof(err));
+	v = wx_vane_open_mcp3427(bus, WX_WINDVANE_CONFIG(&w->cfg), err, sizeof(err));
 	w->bus = NULL;
 	assert_non_null(v);
 	assert_int_equal(wx_vane_read(v, &deg, err, sizeof(err)), -ERANGE);
@@ -224,7 +224,7 @@ static void hat_vane_between_positions_names_the_voltage(void **state)
 	double deg;
 
 	wx_sim_mcp3427_set_volts(bus, 0, 1.35);	/* between 42.12k (1.175 V) and 64.9k (1.516 V) */
-	v = wx_vane_open_mcp3427(bus, &w->cfg.windvane, err, sizeof(err));
+	v = wx_vane_open_mcp3427(bus, WX_WINDVANE_CONFIG(&w->cfg), err, sizeof(err));
 	w->bus = NULL;
 	assert_non_null(v);
 	assert_int_equal(wx_vane_read(v, &deg, err, sizeof(err)), -ERANGE);
@@ -235,7 +235,7 @@ static void hat_vane_between_positions_names_the_voltage(void **state)
 static void hat_vane_rejects_channel_beyond_the_mcp3427(void **state)
 {
 	struct world *w = *state;
-	struct wx_config_windvane vc = w->cfg.windvane;
+	struct wx_windvane_config vc = *WX_WINDVANE_CONFIG(&w->cfg);
 	char err[WX_ERR_LEN] = "";
 
 	vc.channel = 2;

@@ -9,7 +9,17 @@
 
 #include <cmocka.h>
 
+#include "drivers/air_quality.h"
+#include "drivers/bme280.h"
+#include "drivers/bmp180.h"
+#include "drivers/ds18b20.h"
+#include "drivers/htu21d.h"
+#include "drivers/sensor.h"
+#include "drivers/vane.h"
 #include "firmware/config.h"
+
+/* Is sensor name enabled in configuration c? */
+#define ON(c, name) wx_sensor_enabled(&(c), &wx_##name##_driver)
 
 static void oracle_hat_profile_sets_the_hats_defaults(void **state)
 {
@@ -21,21 +31,21 @@ static void oracle_hat_profile_sets_the_hats_defaults(void **state)
 					       err, sizeof(err)), 0);
 	assert_int_equal(c.station.profile, WX_PROFILE_ORACLE_HAT);
 	assert_int_equal(c.station.air_temperature, WX_AIR_TEMP_HTU21D);
-	assert_int_equal(c.windvane.adc, WX_VANE_ADC_MCP3427);
-	assert_string_equal(c.windvane.bus, "/dev/i2c-1");
-	assert_int_equal(c.windvane.address, 0x69);
-	assert_int_equal(c.windvane.channel, 0);
+	assert_int_equal(WX_WINDVANE_CONFIG(&c)->adc, WX_VANE_ADC_MCP3427);
+	assert_string_equal(WX_WINDVANE_CONFIG(&c)->bus, "/dev/i2c-1");
+	assert_int_equal(WX_WINDVANE_CONFIG(&c)->address, 0x69);
+	assert_int_equal(WX_WINDVANE_CONFIG(&c)->channel, 0);
 	/* The kit's shipped wind_direction.json (stretch, jessie): 75k from
 	 * 3.268 V; 100k from 3.3 V was only the prototype's (issue 12 item 6). */
-	assert_true(c.windvane.divider_ohm == 75000 && c.windvane.vin == 3.268);
-	assert_int_equal(c.htu21d.address, 0x40);
-	assert_int_equal(c.bmp180.address, 0x77);
-	assert_int_equal(c.bmp180.oversampling, 3);
-	assert_int_equal(c.air_quality.address, 0x6A);
-	assert_int_equal(c.air_quality.channel, 0);
+	assert_true(WX_WINDVANE_CONFIG(&c)->divider_ohm == 75000 && WX_WINDVANE_CONFIG(&c)->vin == 3.268);
+	assert_int_equal(WX_HTU21D_CONFIG(&c)->address, 0x40);
+	assert_int_equal(WX_BMP180_CONFIG(&c)->address, 0x77);
+	assert_int_equal(WX_BMP180_CONFIG(&c)->oversampling, 3);
+	assert_int_equal(WX_AIR_QUALITY_CONFIG(&c)->address, 0x6A);
+	assert_int_equal(WX_AIR_QUALITY_CONFIG(&c)->channel, 0);
 	/* interrupt_daemon.py: "was 17 on prototype", "was 27 on prototype". */
-	assert_int_equal(c.anemometer.line, 5);
-	assert_int_equal(c.rain.line, 6);
+	assert_int_equal(WX_ANEMOMETER_CONFIG(&c)->line, 5);
+	assert_int_equal(WX_RAIN_CONFIG(&c)->line, 6);
 	assert_false(c.any_sensor_section);
 }
 
@@ -47,10 +57,10 @@ static void byo_profile_keeps_the_byo_defaults(void **state)
 	(void)state;
 	assert_int_equal(wx_config_load_string(&c, "t", "", err, sizeof(err)), 0);
 	assert_int_equal(c.station.air_temperature, WX_AIR_TEMP_BME280);
-	assert_int_equal(c.windvane.adc, WX_VANE_ADC_MCP3008);
-	assert_true(c.windvane.divider_ohm == 4700);
-	assert_int_equal(c.anemometer.line, 5);
-	assert_int_equal(c.rain.line, 6);
+	assert_int_equal(WX_WINDVANE_CONFIG(&c)->adc, WX_VANE_ADC_MCP3008);
+	assert_true(WX_WINDVANE_CONFIG(&c)->divider_ohm == 4700);
+	assert_int_equal(WX_ANEMOMETER_CONFIG(&c)->line, 5);
+	assert_int_equal(WX_RAIN_CONFIG(&c)->line, 6);
 }
 
 /* The profile may come after the keys it provides defaults for; explicit
@@ -67,17 +77,17 @@ static void oracle_hat_keys_override_the_profile_wherever_it_appears(void **stat
 		"[air_quality]\nchannel = 1\naddress = 0x6c\nbus = /dev/i2c-3\n"
 		"[station]\nprofile = oracle-hat\nair_temperature = bmp180\n",
 		err, sizeof(err)), 0);
-	assert_true(c.windvane.divider_ohm == 68000);
-	assert_int_equal(c.windvane.address, 0x6B);
-	assert_int_equal(c.windvane.channel, 1);
-	assert_int_equal(c.windvane.adc, WX_VANE_ADC_MCP3427);
-	assert_int_equal(c.bmp180.oversampling, 0);
-	assert_int_equal(c.air_quality.channel, 1);
-	assert_int_equal(c.air_quality.address, 0x6C);
-	assert_string_equal(c.air_quality.bus, "/dev/i2c-3");
+	assert_true(WX_WINDVANE_CONFIG(&c)->divider_ohm == 68000);
+	assert_int_equal(WX_WINDVANE_CONFIG(&c)->address, 0x6B);
+	assert_int_equal(WX_WINDVANE_CONFIG(&c)->channel, 1);
+	assert_int_equal(WX_WINDVANE_CONFIG(&c)->adc, WX_VANE_ADC_MCP3427);
+	assert_int_equal(WX_BMP180_CONFIG(&c)->oversampling, 0);
+	assert_int_equal(WX_AIR_QUALITY_CONFIG(&c)->channel, 1);
+	assert_int_equal(WX_AIR_QUALITY_CONFIG(&c)->address, 0x6C);
+	assert_string_equal(WX_AIR_QUALITY_CONFIG(&c)->bus, "/dev/i2c-3");
 	assert_int_equal(c.station.air_temperature, WX_AIR_TEMP_BMP180);
-	assert_true(c.windvane.enabled && c.bmp180.enabled && c.air_quality.enabled);
-	assert_false(c.htu21d.enabled || c.bme280.enabled);
+	assert_true(ON(c, windvane) && ON(c, bmp180) && ON(c, air_quality));
+	assert_false(ON(c, htu21d) || ON(c, bme280));
 }
 
 static void byo_station_may_use_the_mcp3427_for_its_vane(void **state)
@@ -88,9 +98,9 @@ static void byo_station_may_use_the_mcp3427_for_its_vane(void **state)
 	(void)state;
 	assert_int_equal(wx_config_load_string(&c, "t", "[windvane]\nadc = mcp3427\n"
 					       "bus = /dev/i2c-0\n", err, sizeof(err)), 0);
-	assert_int_equal(c.windvane.adc, WX_VANE_ADC_MCP3427);
-	assert_string_equal(c.windvane.bus, "/dev/i2c-0");
-	assert_true(c.windvane.divider_ohm == 4700);	/* byo profile: not the HAT's */
+	assert_int_equal(WX_WINDVANE_CONFIG(&c)->adc, WX_VANE_ADC_MCP3427);
+	assert_string_equal(WX_WINDVANE_CONFIG(&c)->bus, "/dev/i2c-0");
+	assert_true(WX_WINDVANE_CONFIG(&c)->divider_ohm == 4700);	/* byo profile: not the HAT's */
 }
 
 static void sim_without_sensor_sections_enables_the_hats_sensors_on_oracle_hat(void **state)
@@ -102,10 +112,10 @@ static void sim_without_sensor_sections_enables_the_hats_sensors_on_oracle_hat(v
 	assert_int_equal(wx_config_load_string(&c, "t", "[station]\nprofile = oracle-hat\n",
 					       err, sizeof(err)), 0);
 	wx_config_enable_all_sensors(&c);
-	assert_true(c.htu21d.enabled && c.bmp180.enabled && c.windvane.enabled &&
-		    c.air_quality.enabled && c.anemometer.enabled && c.rain.enabled &&
-		    c.ds18b20.enabled);
-	assert_false(c.bme280.enabled);
+	assert_true(ON(c, htu21d) && ON(c, bmp180) && ON(c, windvane) &&
+		    ON(c, air_quality) && ON(c, anemometer) && ON(c, rain) &&
+		    ON(c, ds18b20));
+	assert_false(ON(c, bme280));
 }
 
 static void sim_without_sensor_sections_enables_the_byo_five_on_byo(void **state)
@@ -116,9 +126,9 @@ static void sim_without_sensor_sections_enables_the_byo_five_on_byo(void **state
 	(void)state;
 	assert_int_equal(wx_config_load_string(&c, "t", "", err, sizeof(err)), 0);
 	wx_config_enable_all_sensors(&c);
-	assert_true(c.bme280.enabled && c.ds18b20.enabled && c.anemometer.enabled &&
-		    c.rain.enabled && c.windvane.enabled);
-	assert_false(c.htu21d.enabled || c.bmp180.enabled || c.air_quality.enabled);
+	assert_true(ON(c, bme280) && ON(c, ds18b20) && ON(c, anemometer) &&
+		    ON(c, rain) && ON(c, windvane));
+	assert_false(ON(c, htu21d) || ON(c, bmp180) || ON(c, air_quality));
 }
 
 static void air_temperature_accepts_each_sensor_name(void **state)

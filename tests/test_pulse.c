@@ -32,17 +32,17 @@ static void sim_config(struct wx_config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->sim.seed = 1;
 	cfg->sim.bounce = true;
-	cfg->anemometer.enabled = true;
-	snprintf(cfg->anemometer.chip, sizeof(cfg->anemometer.chip), "gpiochip99");
-	cfg->anemometer.line = 5;
-	cfg->anemometer.kmh_per_hz = 2.4;
-	cfg->anemometer.debounce_ms = 2;
-	cfg->rain.enabled = true;
-	snprintf(cfg->rain.chip, sizeof(cfg->rain.chip), "gpiochip99");
-	cfg->rain.line = 6;
-	cfg->rain.mm_per_tip = 0.2794;
-	cfg->rain.debounce_ms = 150;
-	cfg->rain.catch_factor = 1.0;
+	WX_ANEMOMETER_CONFIG(cfg)->enabled = true;
+	snprintf(WX_ANEMOMETER_CONFIG(cfg)->chip, sizeof(WX_ANEMOMETER_CONFIG(cfg)->chip), "gpiochip99");
+	WX_ANEMOMETER_CONFIG(cfg)->line = 5;
+	WX_ANEMOMETER_CONFIG(cfg)->kmh_per_hz = 2.4;
+	WX_ANEMOMETER_CONFIG(cfg)->debounce_ms = 2;
+	WX_RAIN_CONFIG(cfg)->enabled = true;
+	snprintf(WX_RAIN_CONFIG(cfg)->chip, sizeof(WX_RAIN_CONFIG(cfg)->chip), "gpiochip99");
+	WX_RAIN_CONFIG(cfg)->line = 6;
+	WX_RAIN_CONFIG(cfg)->mm_per_tip = 0.2794;
+	WX_RAIN_CONFIG(cfg)->debounce_ms = 150;
+	WX_RAIN_CONFIG(cfg)->catch_factor = 1.0;
 }
 
 /* ---- debounce ------------------------------------------------------------ */
@@ -595,7 +595,7 @@ static void pulse_drivers_open_simulated_buses_and_name_real_failures(void **sta
 		void *dev;
 
 		assert_int_equal(drv[i]->kind, WX_SENSOR_PULSE);
-		assert_true(drv[i]->enabled(&r.cfg));
+		assert_true(wx_sensor_enabled(&r.cfg, drv[i]));
 		env.cfg = &r.cfg;
 		env.sim = r.sim;
 		dev = drv[i]->open(&env, err, sizeof(err));
@@ -608,8 +608,8 @@ static void pulse_drivers_open_simulated_buses_and_name_real_failures(void **sta
 		assert_true(strncmp(err, drv[i]->name, strlen(drv[i]->name)) == 0);
 		assert_non_null(strstr(err, " gpiochip99: no such GPIO chip"));
 	}
-	r.cfg.rain.enabled = false;
-	assert_false(wx_rain_driver.enabled(&r.cfg));
+	WX_RAIN_CONFIG(&r.cfg)->enabled = false;
+	assert_false(wx_sensor_enabled(&r.cfg, &wx_rain_driver));
 	rig_down(&r);
 }
 

@@ -124,7 +124,7 @@ static void every_driver_of_the_registry_gets_a_slot_under_sim(void **state)
 	s = wx_sensors_open(&env, clock, false);
 	assert_non_null(s);
 	for (; wx_sensor_drivers[rows]; rows++) {
-		if (!wx_sensor_drivers[rows]->enabled(&cfg))
+		if (!wx_sensor_enabled(&cfg, wx_sensor_drivers[rows]))
 			fail_msg("%s not enabled by its section", wx_sensor_drivers[rows]->name);
 		assert_ptr_equal(wx_slot_driver(wx_sensors_slot(s, k++)), wx_sensor_drivers[rows]);
 	}
@@ -343,7 +343,7 @@ static void every_driver_row_is_a_section_of_its_kits_with_a_probe(void **state)
 
 		snprintf(text, sizeof(text), "[%s]\n", d->name);
 		assert_int_equal(wx_config_load_string(&cfg, "t.conf", text, err, sizeof(err)), 0);
-		assert_true(d->enabled(&cfg));
+		assert_true(wx_sensor_enabled(&cfg, d));
 		assert_non_null(d->probe);
 		assert_true(d->kits != 0);
 		assert_ptr_equal(wx_sensor_driver_find(d->name), d);
@@ -353,7 +353,7 @@ static void every_driver_row_is_a_section_of_its_kits_with_a_probe(void **state)
 		cfg.station.profile = profiles[p];
 		wx_config_enable_all_sensors(&cfg);
 		for (size_t i = 0; wx_sensor_drivers[i]; i++)
-			assert_int_equal(wx_sensor_drivers[i]->enabled(&cfg),
+			assert_int_equal(wx_sensor_enabled(&cfg, wx_sensor_drivers[i]),
 					 (wx_sensor_drivers[i]->kits & (1u << profiles[p])) != 0);
 	}
 }

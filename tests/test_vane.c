@@ -29,7 +29,7 @@
 
 #define START_NS (1700000000LL * WX_NS_PER_S)
 
-static void default_vane(struct wx_config_windvane *v)
+static void default_vane(struct wx_windvane_config *v)
 {
 	memset(v, 0, sizeof(*v));
 	v->enabled = true;
@@ -40,7 +40,7 @@ static void default_vane(struct wx_config_windvane *v)
 	v->north_offset_deg = 0;
 }
 
-static double ideal_v(const struct wx_config_windvane *v, int i)
+static double ideal_v(const struct wx_windvane_config *v, int i)
 {
 	return v->vin * wx_vane_ratio(v->divider_ohm, wx_vane_positions[i].resistance_ohm);
 }
@@ -69,7 +69,7 @@ static void vane_table_holds_the_datasheet_resistances(void **state)
 
 static void vane_maps_every_ideal_voltage_back_to_its_direction(void **state)
 {
-	struct wx_config_windvane v;
+	struct wx_windvane_config v;
 	char err[WX_ERR_LEN];
 	(void)state;
 
@@ -86,7 +86,7 @@ static void vane_maps_every_ideal_voltage_back_to_its_direction(void **state)
 
 static void vane_matches_with_other_divider_and_vin(void **state)
 {
-	struct wx_config_windvane v;
+	struct wx_windvane_config v;
 	char err[WX_ERR_LEN];
 	(void)state;
 
@@ -104,7 +104,7 @@ static void vane_matches_with_other_divider_and_vin(void **state)
 
 static void vane_applies_north_offset_and_wraps(void **state)
 {
-	struct wx_config_windvane v;
+	struct wx_windvane_config v;
 	char err[WX_ERR_LEN];
 	double deg;
 	(void)state;
@@ -189,7 +189,7 @@ static void vane_worst_case_separation_is_67_5_against_90_for_the_byo_divider(vo
 
 static void vane_open_circuit_at_0_v_names_device_and_channel(void **state)
 {
-	struct wx_config_windvane v;
+	struct wx_windvane_config v;
 	char err[WX_ERR_LEN] = "";
 	double deg = -1;
 	(void)state;
@@ -204,7 +204,7 @@ static void vane_open_circuit_at_0_v_names_device_and_channel(void **state)
 
 static void vane_open_circuit_at_vin_names_device_and_channel(void **state)
 {
-	struct wx_config_windvane v;
+	struct wx_windvane_config v;
 	char err[WX_ERR_LEN] = "";
 	double deg = -1;
 	(void)state;
@@ -220,7 +220,7 @@ static void vane_open_circuit_at_vin_names_device_and_channel(void **state)
 
 static void vane_voltage_between_positions_suggests_checking_the_settings(void **state)
 {
-	struct wx_config_windvane v;
+	struct wx_windvane_config v;
 	char err[WX_ERR_LEN] = "";
 	double deg;
 	(void)state;
@@ -344,7 +344,7 @@ static int world_setup(void **state)
 	if (!w)
 		return -1;
 	w->cfg.sim.seed = 1;
-	default_vane(&w->cfg.windvane);
+	default_vane(WX_WINDVANE_CONFIG(&w->cfg));
 	w->clock = wx_clock_sim(START_NS, 0);
 	w->sim = w->clock ? wx_sim_new(&w->cfg, w->clock) : NULL;
 	if (!w->sim)
@@ -366,7 +366,7 @@ static int world_teardown(void **state)
 static void sim_mcp3008_answers_the_code_of_the_vane_position(void **state)
 {
 	struct world *w = *state;
-	struct wx_spibus *bus = wx_sim_mcp3008_new(w->sim, &w->cfg.windvane);
+	struct wx_spibus *bus = wx_sim_mcp3008_new(w->sim, WX_WINDVANE_CONFIG(&w->cfg));
 	uint16_t raw;
 
 	assert_non_null(bus);
@@ -375,7 +375,7 @@ static void sim_mcp3008_answers_the_code_of_the_vane_position(void **state)
 	for (int i = 0; i < WX_VANE_POSITIONS; i++) {
 		wx_sim_mcp3008_fix_angle(bus, 22.5 * i);
 		assert_int_equal(wx_mcp3008_read(bus, 0, &raw), 0);
-		assert_int_equal(raw, (uint16_t)floor(1024 * ideal_v(&w->cfg.windvane, i) / 3.3));
+		assert_int_equal(raw, (uint16_t)floor(1024 * ideal_v(WX_WINDVANE_CONFIG(&w->cfg), i) / 3.3));
 		assert_int_equal(wx_mcp3008_read(bus, 5, &raw), 0);	/* nothing on channel 5 */
 		assert_int_equal(raw, 0);
 	}
@@ -390,7 +390,7 @@ static int bit_at(const uint8_t *buf, int k)
 static void sim_mcp3008_answers_a_command_at_another_bit_alignment(void **state)
 {
 	struct world *w = *state;
-	struct wx_spibus *bus = wx_sim_mcp3008_new(w->sim, &w->cfg.windvane);
+	struct wx_spibus *bus = wx_sim_mcp3008_new(w->sim, WX_WINDVANE_CONFIG(&w->cfg));
 	/* 000 1 1 000: start on clock 3, SGL, channel 0 ending on clock 7. */
 	uint8_t tx[4] = { 0x18, 0, 0, 0 }, rx[4], ref_rx[3], ref_tx[3];
 	uint16_t want, got = 0, lsb_first = 0;
@@ -431,9 +431,9 @@ static struct wx_vane *open_vane_on(struct world *w, struct wx_spibus **bus)
 {
 	char err[WX_ERR_LEN] = "";
 
-	*bus = wx_sim_mcp3008_new(w->sim, &w->cfg.windvane);
+	*bus = wx_sim_mcp3008_new(w->sim, WX_WINDVANE_CONFIG(&w->cfg));
 	assert_non_null(*bus);
-	return wx_vane_open_mcp3008(*bus, &w->cfg.windvane, err, sizeof(err));
+	return wx_vane_open_mcp3008(*bus, WX_WINDVANE_CONFIG(&w->cfg), err, sizeof(err));
 }
 
 static void windvane_driver_describes_itself(void **state)
@@ -442,10 +442,10 @@ static void windvane_driver_describes_itself(void **state)
 
 	assert_string_equal(wx_windvane_driver.name, "windvane");
 	assert_int_equal(wx_windvane_driver.kind, WX_SENSOR_SAMPLED);
-	assert_true(wx_windvane_driver.enabled(&w->cfg));
-	w->cfg.windvane.enabled = false;
-	assert_false(wx_windvane_driver.enabled(&w->cfg));
-	w->cfg.windvane.enabled = true;
+	assert_true(wx_sensor_enabled(&w->cfg, &wx_windvane_driver));
+	WX_WINDVANE_CONFIG(&w->cfg)->enabled = false;
+	assert_false(wx_sensor_enabled(&w->cfg, &wx_windvane_driver));
+	WX_WINDVANE_CONFIG(&w->cfg)->enabled = true;
 }
 
 static void windvane_driver_reads_every_position_of_the_simulated_vane(void **state)
@@ -480,7 +480,7 @@ static void windvane_driver_follows_the_simulated_world_with_north_offset(void *
 	int distinct = 0;
 	double last = -1;
 
-	w->cfg.windvane.north_offset_deg = 20;
+	WX_WINDVANE_CONFIG(&w->cfg)->north_offset_deg = 20;
 	dev = open_sim_vane(w, err, sizeof(err));
 	assert_non_null(dev);
 	for (int k = 0; k < 200; k++) {
@@ -503,7 +503,7 @@ static void windvane_driver_follows_the_simulated_world_with_north_offset(void *
 	}
 	assert_true(distinct > 3);	/* the world's wind did veer */
 	wx_windvane_driver.close(dev);
-	w->cfg.windvane.north_offset_deg = 0;
+	WX_WINDVANE_CONFIG(&w->cfg)->north_offset_deg = 0;
 }
 
 static void windvane_driver_reports_an_unplugged_vane(void **state)
@@ -555,10 +555,10 @@ static void windvane_driver_refuses_a_channel_the_mcp3008_lacks(void **state)
 	char err[WX_ERR_LEN] = "";
 	void *dev;
 
-	w->cfg.windvane.channel = 8;
+	WX_WINDVANE_CONFIG(&w->cfg)->channel = 8;
 	errno = 0;
 	dev = open_sim_vane(w, err, sizeof(err));
-	w->cfg.windvane.channel = 0;
+	WX_WINDVANE_CONFIG(&w->cfg)->channel = 0;
 	assert_null(dev);
 	assert_int_equal(errno, EINVAL);
 	assert_non_null(strstr(err, "windvane /dev/spidev0.0: channel 8"));
@@ -571,7 +571,8 @@ static void windvane_driver_on_real_hardware_passes_the_spidev_message_on(void *
 	struct wx_sensor_env env = { .cfg = &cfg, .sim = NULL };
 	char err[WX_ERR_LEN] = "";
 
-	snprintf(cfg.windvane.spi, sizeof(cfg.windvane.spi), "/nonexistent/spidev0.0");
+	snprintf(WX_WINDVANE_CONFIG(&cfg)->spi, sizeof(WX_WINDVANE_CONFIG(&cfg)->spi),
+		 "/nonexistent/spidev0.0");
 	assert_null(wx_windvane_driver.open(&env, err, sizeof(err)));
 	assert_int_equal(errno, ENOENT);
 	assert_non_null(strstr(err, "windvane /nonexistent/spidev0.0: "));

@@ -19,7 +19,7 @@
 struct sim_adc {
 	struct wx_spibus bus;
 	struct wx_sim *sim;
-	struct wx_config_windvane vane;
+	struct wx_windvane_config vane;
 	enum wx_sim_mcp3008_fault fault;
 	double fixed_deg;	/* < 0: follow the world */
 	bool quiet;
@@ -121,7 +121,7 @@ static void sim_close(struct wx_spibus *bus)
 	free(bus->ctx);
 }
 
-struct wx_spibus *wx_sim_mcp3008_new(struct wx_sim *sim, const struct wx_config_windvane *vane)
+struct wx_spibus *wx_sim_mcp3008_new(struct wx_sim *sim, const struct wx_windvane_config *vane)
 {
 	struct sim_adc *a = calloc(1, sizeof(*a));
 

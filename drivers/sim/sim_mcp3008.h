@@ -6,7 +6,7 @@
 
 #include "drivers/sim/sim.h"
 #include "drivers/spibus.h"
-#include "firmware/config.h"
+#include "drivers/vane.h"
 
 enum wx_sim_mcp3008_fault {
 	WX_SIM_MCP3008_OK,
@@ -21,7 +21,7 @@ enum wx_sim_mcp3008_fault {
  * positions, with up to 1 LSB of noise; the other channels read 0.  sim is
  * not owned.  NULL with errno set on allocation failure.  Free with
  * bus->close(bus). */
-struct wx_spibus *wx_sim_mcp3008_new(struct wx_sim *sim, const struct wx_config_windvane *vane);
+struct wx_spibus *wx_sim_mcp3008_new(struct wx_sim *sim, const struct wx_windvane_config *vane);
 
 /* Stage a fault (WX_SIM_MCP3008_OK clears it). */
 void wx_sim_mcp3008_set_fault(struct wx_spibus *bus, enum wx_sim_mcp3008_fault fault);

@@ -24,7 +24,7 @@ struct simadc {
 	struct wx_sim *sim;
 	enum wiring wire[WX_MCP3427_CHANNELS];
 	double fixed_v[WX_MCP3427_CHANNELS];	/* NaN: follow the wiring */
-	struct wx_config_windvane vane;
+	struct wx_windvane_config vane;
 	double fixed_deg;
 	unsigned faults;
 	uint8_t config;
@@ -208,7 +208,7 @@ struct wx_regbus *wx_sim_mcp3427_new(struct wx_sim *sim, int address)
 }
 
 void wx_sim_mcp3427_wire_vane(struct wx_regbus *bus, int channel,
-			      const struct wx_config_windvane *cfg)
+			      const struct wx_windvane_config *cfg)
 {
 	struct simadc *a = dev_of(bus);
 

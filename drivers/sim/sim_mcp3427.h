@@ -8,7 +8,7 @@
 
 #include "drivers/regbus.h"
 #include "drivers/sim/sim.h"
-#include "firmware/config.h"
+#include "drivers/vane.h"
 
 /* Fault switches (bits, combined with |). */
 enum {
@@ -31,7 +31,7 @@ struct wx_regbus *wx_sim_mcp3427_new(struct wx_sim *sim, int address);
  * board; pointing at the world's wind direction less cfg's
  * north_offset_deg, snapped to the nearest position. */
 void wx_sim_mcp3427_wire_vane(struct wx_regbus *bus, int channel,
-			      const struct wx_config_windvane *cfg);
+			      const struct wx_windvane_config *cfg);
 /* Wire channel to a TGS2600 whose output follows the world's
  * air_quality_pct the way the kit read it (code = 32767 * (1 - pct/100)). */
 void wx_sim_mcp3427_wire_air_quality(struct wx_regbus *bus, int channel);

@@ -9,7 +9,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "drivers/air_quality.h"
+#include "drivers/ds18b20.h"
 #include "drivers/edgebus.h"
+#include "drivers/pulse.h"
 #include "drivers/regbus.h"
 #include "drivers/sensor.h"
 #include "drivers/sim/sim_bme280.h"
@@ -21,6 +24,7 @@
 #include "drivers/sim/sim_mcp3008.h"
 #include "drivers/sim/sim_mcp3427.h"
 #include "drivers/spibus.h"
+#include "drivers/vane.h"
 #include "drivers/w1bus.h"
 
 static struct wx_regbus *bme280_i2c(struct wx_sim *sim, const struct wx_config *cfg, int address)
@@ -47,7 +51,7 @@ static struct wx_regbus *air_quality_i2c(struct wx_sim *sim, const struct wx_con
 	struct wx_regbus *b = wx_sim_mcp3427_new(sim, address);
 
 	if (b)
-		wx_sim_mcp3427_wire_air_quality(b, cfg->air_quality.channel);
+		wx_sim_mcp3427_wire_air_quality(b, WX_AIR_QUALITY_CONFIG(cfg)->channel);
 	return b;
 }
 
@@ -57,30 +61,30 @@ static struct wx_regbus *windvane_i2c(struct wx_sim *sim, const struct wx_config
 	struct wx_regbus *b = wx_sim_mcp3427_new(sim, address);
 
 	if (b)
-		wx_sim_mcp3427_wire_vane(b, cfg->windvane.channel, &cfg->windvane);
+		wx_sim_mcp3427_wire_vane(b, WX_WINDVANE_CONFIG(cfg)->channel, WX_WINDVANE_CONFIG(cfg));
 	return b;
 }
 
 static struct wx_spibus *windvane_spi(struct wx_sim *sim, const struct wx_config *cfg)
 {
-	return wx_sim_mcp3008_new(sim, &cfg->windvane);
+	return wx_sim_mcp3008_new(sim, WX_WINDVANE_CONFIG(cfg));
 }
 
 static struct wx_w1bus *ds18b20_w1(struct wx_sim *sim, const struct wx_config *cfg)
 {
-	const char *dev = cfg->ds18b20.device;
+	const char *dev = WX_DS18B20_CONFIG(cfg)->device;
 
 	return wx_sim_ds18b20_new(sim, dev[0] ? dev : WX_SIM_DS18B20_DEVICE);
 }
 
 static struct wx_edgebus *anemometer_edges(struct wx_sim *sim, const struct wx_config *cfg)
 {
-	return wx_sim_edges_new_wind(sim, cfg->anemometer.kmh_per_hz);
+	return wx_sim_edges_new_wind(sim, WX_ANEMOMETER_CONFIG(cfg)->kmh_per_hz);
 }
 
 static struct wx_edgebus *rain_edges(struct wx_sim *sim, const struct wx_config *cfg)
 {
-	return wx_sim_edges_new_rain(sim, cfg->rain.mm_per_tip);
+	return wx_sim_edges_new_rain(sim, WX_RAIN_CONFIG(cfg)->mm_per_tip);
 }
 
 static const struct sim_device {
