@@ -37,11 +37,10 @@ out=$(make -n CROSS=aarch64-linux-gnu- BUILD=build 2>&1) && bad "arm objects all
 echo "docs/contract.md names every key the code uses"
 contract=docs/contract.md
 src="firmware drivers db uploader web"
-# Config keys: the schema rows (NUM/STR/TYPED/OPT("section", "key", ...)),
-# wherever they live, against the [section] / key = lines of the contract's
-# INI block.
-code_keys=$(grep -rhoE --include='*.c' '(NUM|STR|TYPED|OPT)\("[a-z0-9_]+", "[a-z0-9_]+"' $src \
-	| sed -E 's/^[A-Z]+\("([a-z0-9_]+)", "([a-z0-9_]+)"/\1.\2/' | sort -u)
+# Config keys: the schema as the programs see it (tests/tool_schema walks
+# wx_config_schema_key(): the fixed sections and every driver row's), against
+# the [section] / key = lines of the contract's INI block.
+code_keys=$("${WX_BUILD:-build}/tests/tool_schema" | sort -u)
 doc_keys=$(sed -n '/^## Configuration/,/^## /p' "$contract" 2>/dev/null | awk '
 	/^\[[a-z0-9_]+\]/ { sec = substr($1, 2, length($1) - 2); next }
 	sec != "" && /^[a-z0-9_]+ =/ { print sec "." $1 }' | sort -u)
