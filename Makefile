@@ -46,9 +46,9 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -I. \
 LIBS     = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -li2c -lpthread -lm
 NET_LIBS = $(shell $(PKG_CONFIG) --libs $(NET_PKGS) 2>/dev/null) $(LIBS)
 
-MAINS    := firmware/wxd_main.c firmware/wxctl_main.c firmware/wxd_net_main.c
+MAINS    := firmware/wxd_main.c firmware/wxctl/wxctl_main.c firmware/wxd_net_main.c
 LIB_SRC  := $(filter-out $(MAINS) drivers/gpio_v1.c drivers/gpio_v2.c, \
-              $(sort $(wildcard firmware/*.c drivers/*.c drivers/sim/*.c db/*.c))) $(wildcard $(GPIO_SRC))
+              $(sort $(wildcard firmware/*.c firmware/core/*.c firmware/wxctl/*.c drivers/*.c drivers/sim/*.c db/*.c))) $(wildcard $(GPIO_SRC))
 NET_SRC  := $(sort $(wildcard uploader/*.c))
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
 SUPPORT_SRC := $(sort $(wildcard tests/support/*.c))
@@ -79,7 +79,7 @@ $(BUILD)/wxd: $(BUILD)/obj/firmware/wxd_main.o $(BUILD)/libwx.a
 $(BUILD)/wxd-net: $(BUILD)/obj/firmware/wxd_net_main.o $(BUILD)/libwxnet.a $(BUILD)/libwx.a
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) $^ $(NET_LIBS) -o $@
 
-$(BUILD)/wxctl: $(BUILD)/obj/firmware/wxctl_main.o $(BUILD)/libwx.a
+$(BUILD)/wxctl: $(BUILD)/obj/firmware/wxctl/wxctl_main.o $(BUILD)/libwx.a
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) $^ $(LIBS) -o $@
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(patsubst %.c,$(BUILD)/obj/%.o,$(SUPPORT_SRC)) $(BUILD)/libwxnet.a $(BUILD)/libwx.a

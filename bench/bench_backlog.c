@@ -22,9 +22,9 @@
 
 #include "bench/support.h"
 #include "db/archive.h"
-#include "firmware/config.h"
-#include "firmware/log.h"
-#include "firmware/record.h"
+#include "firmware/core/config.h"
+#include "firmware/core/log.h"
+#include "firmware/core/record.h"
 #include "tests/support/broker.h"
 #include "uploader/uploader.h"
 

@@ -29,7 +29,7 @@
 #include <sqlite3.h>
 
 #include "db/archive.h"
-#include "firmware/config.h"
+#include "firmware/core/config.h"
 #include "firmware/live.h"
 #include "web/web.h"
 

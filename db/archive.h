@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "firmware/record.h"
+#include "firmware/core/record.h"
 
 struct wx_archive;
 

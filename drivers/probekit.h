@@ -3,7 +3,7 @@
  *
  * A check writes one line per step, grouped under its sensor's name:
  * "ok (...)", "FAIL: <what is wrong>: <the fix>", or "info: ..." for lines
- * that are not checks.  firmware/probe.c walks the sensor table, calls each
+ * that are not checks.  firmware/wxctl/probe.c walks the sensor table, calls each
  * enabled driver's check, then checks the clocks and sums up. */
 #ifndef WX_PROBEKIT_H
 #define WX_PROBEKIT_H
@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "firmware/config.h"
+#include "firmware/core/config.h"
 
 #define WX_PROBE_ERR_LEN 512
 #define WX_PROBE_BOOT_CONFIG "/boot/firmware/config.txt (/boot/config.txt on older Pi OS)"

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "firmware/config.h"
+#include "firmware/core/config.h"
 
 /* Plausibility caps: faster edge streams are a faulty switch, not weather.
  * 250 km/h is above any gust a school roof will see (and above what a

@@ -32,7 +32,7 @@ const struct wx_sensor_driver *const wx_sensor_drivers[] = {
 
 /* One config storage slot per row. */
 _Static_assert(N_DRIVERS <= WX_CONFIG_SENSORS,
-	       "more sensors than WX_CONFIG_SENSORS (firmware/config.h)");
+	       "more sensors than WX_CONFIG_SENSORS (firmware/core/config.h)");
 
 const struct wx_config_section *wx_config_sensor_section(size_t i, const char **name,
 							 unsigned *kits)

@@ -19,8 +19,8 @@
 #include "drivers/edgebus.h"
 #include "drivers/pulse.h"
 #include "drivers/regbus.h"
-#include "firmware/config.h"
-#include "firmware/record.h"
+#include "firmware/core/config.h"
+#include "firmware/core/record.h"
 
 #define WX_ERR_LEN 256
 #define WX_Q(q) (1u << (q))
@@ -53,7 +53,7 @@ struct wx_sensor_driver {
 	uint32_t quantities;		/* WX_Q() of every quantity it can fill */
 	/* Its config section [name]: the keys, defaults and size of its
 	 * config struct (declared in the driver's header, with a bool
-	 * enabled), made with WX_CONFIG_SENSOR_SECTION (firmware/config.h) in
+	 * enabled), made with WX_CONFIG_SENSOR_SECTION (firmware/core/config.h) in
 	 * the driver's file.  The configuration walks the table for these;
 	 * read a section with WX_SENSOR_CONFIG. */
 	const struct wx_config_section *config;

@@ -31,9 +31,9 @@
 
 #include "db/archive.h"
 #include "drivers/pulse.h"
-#include "firmware/clock.h"
+#include "firmware/core/clock.h"
 #include "firmware/daemon_int.h"
-#include "firmware/log.h"
+#include "firmware/core/log.h"
 #include "firmware/notify.h"
 
 /* ---- time helpers ---------------------------------------------------------- */

@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "firmware/config.h"
+#include "firmware/core/config.h"
 
 struct wx_daemon_opts {
 	bool sim;		/* simulated devices and clock */

@@ -11,11 +11,11 @@
 
 #include "drivers/pulse.h"
 #include "drivers/sensor.h"
-#include "firmware/clock.h"
+#include "firmware/core/clock.h"
 #include "firmware/daemon_int.h"
-#include "firmware/log.h"
-#include "firmware/record_json.h"
-#include "firmware/status.h"
+#include "firmware/core/log.h"
+#include "firmware/core/record_json.h"
+#include "firmware/core/status.h"
 
 /* Simulation only: tests make sensors fail and the clock misbehave. */
 static char *answer_sim(struct daemon *d, const char *command)

@@ -7,7 +7,7 @@
 
 #include "drivers/pulse.h"
 #include "drivers/sensor.h"
-#include "firmware/clock.h"
+#include "firmware/core/clock.h"
 
 /* Quantities that are plain means of samples. */
 static const enum wx_quantity averaged[] = {

@@ -8,8 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "firmware/config.h"
-#include "firmware/record.h"
+#include "firmware/core/config.h"
+#include "firmware/core/record.h"
 
 struct wx_interval;
 

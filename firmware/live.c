@@ -14,7 +14,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "firmware/log.h"
+#include "firmware/core/log.h"
 
 #define MAX_CLIENTS 16
 #define LINE_MAX_LEN WX_LIVE_LINE_MAX

@@ -16,7 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "firmware/log.h"
+#include "firmware/core/log.h"
 
 #define BACKOFF_MIN_MS 1000
 #define BACKOFF_MAX_MS 60000

@@ -13,8 +13,8 @@
 #include <cjson/cJSON.h>
 #include <stdbool.h>
 
-#include "firmware/config.h"
-#include "firmware/status.h"
+#include "firmware/core/config.h"
+#include "firmware/core/status.h"
 
 /* Reports older than this are stale: the network side is shown as not running. */
 #define WX_NETSIDE_STALE_S 30

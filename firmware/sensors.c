@@ -8,7 +8,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "firmware/log.h"
+#include "firmware/core/log.h"
 
 uint32_t wx_sensors_quantities(const struct wx_config *cfg)
 {

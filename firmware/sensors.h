@@ -13,7 +13,7 @@
 
 #include "drivers/pulse.h"
 #include "drivers/sensor.h"
-#include "firmware/clock.h"
+#include "firmware/core/clock.h"
 
 struct wx_health {
 	bool ok;			/* last attempt worked */

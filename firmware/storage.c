@@ -9,7 +9,7 @@
 #include <time.h>
 
 #include "db/archive.h"
-#include "firmware/log.h"
+#include "firmware/core/log.h"
 
 #define RETRY_NS (10 * WX_NS_PER_S)	/* after a fault, try again this often */
 #define WAKE_NS  WX_NS_PER_S		/* with records waiting: look at the clock this often */

@@ -27,9 +27,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "firmware/clock.h"
-#include "firmware/config.h"
-#include "firmware/record.h"
+#include "firmware/core/clock.h"
+#include "firmware/core/config.h"
+#include "firmware/core/record.h"
 
 #define WX_STORAGE_MAX_PENDING 10080	/* a week of one-minute records */
 

@@ -7,10 +7,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "firmware/config.h"
+#include "firmware/core/config.h"
 #include "firmware/daemon.h"
-#include "firmware/log.h"
-#include "firmware/timeparse.h"
+#include "firmware/core/log.h"
+#include "firmware/core/timeparse.h"
 
 #define EXIT_USAGE 2
 #define EXIT_CONFIG 78

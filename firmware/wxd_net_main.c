@@ -25,9 +25,9 @@
 #include <unistd.h>
 
 #include "db/archive.h"
-#include "firmware/config.h"
+#include "firmware/core/config.h"
 #include "firmware/live.h"
-#include "firmware/log.h"
+#include "firmware/core/log.h"
 #include "firmware/netside.h"
 #include "firmware/notify.h"
 #include "firmware/sensors.h"
@@ -84,7 +84,7 @@ static bool archive_changed(const char *path, struct wx_archive **a, int64_t *la
 }
 
 /* Our uploads' status to the sampler, on one line: the "uploads" of
- * struct wx_status (firmware/status.h). */
+ * struct wx_status (firmware/core/status.h). */
 static void report(const struct wx_config *cfg, struct wx_uploaders *set)
 {
 	struct wx_status *st = calloc(1, sizeof(*st));

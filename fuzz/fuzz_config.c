@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "firmware/config.h"
+#include "firmware/core/config.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -18,7 +18,7 @@
 #include <cjson/cJSON.h>
 
 #include "firmware/live.h"
-#include "firmware/log.h"
+#include "firmware/core/log.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

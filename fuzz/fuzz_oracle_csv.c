@@ -1,5 +1,5 @@
 /* libFuzzer target: the Oracle Weather Station export reader
- * (firmware/oracle_import.c), fed the input as a file through fmemopen(),
+ * (firmware/wxctl/oracle_import.c), fed the input as a file through fmemopen(),
  * header or not.  Every record it hands out must have a time and no value
  * outside what the kit could have measured turned into a sentinel. */
 #include <math.h>
@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "firmware/oracle_import.h"
+#include "firmware/wxctl/oracle_import.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -10,8 +10,8 @@
 
 #include <cjson/cJSON.h>
 
-#include "firmware/record_json.h"
-#include "firmware/status_print.h"
+#include "firmware/core/record_json.h"
+#include "firmware/wxctl/status_print.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

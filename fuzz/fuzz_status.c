@@ -1,4 +1,4 @@
-/* libFuzzer target: struct wx_status from JSON (firmware/status.c), as the
+/* libFuzzer target: struct wx_status from JSON (firmware/core/status.c), as the
  * sampler reads the network side's "net-status" report and wxctl and the
  * web page read the sampler's "status" answer.  Whatever the bytes, the
  * parse must not crash, say why it failed when it failed, and be stable:
@@ -13,7 +13,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "firmware/status.h"
+#include "firmware/core/status.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

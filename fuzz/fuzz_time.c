@@ -1,5 +1,5 @@
 /* libFuzzer target: the command-line time parsers wx_parse_span() and
- * wx_parse_when() (firmware/timeparse.c) on a NUL-terminated copy of the
+ * wx_parse_when() (firmware/core/timeparse.c) on a NUL-terminated copy of the
  * input.  The first 4 input bytes, when there are more than that, also
  * pick the "now" that relative times count from: any second from 1970 to
  * the 23rd century (now is time(NULL) in wxctl, never arbitrary). */
@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "firmware/timeparse.h"
+#include "firmware/core/timeparse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -38,16 +38,16 @@ FUZZ_TARGETS  := $(patsubst fuzz/fuzz_%.c,%,$(sort $(wildcard fuzz/fuzz_*.c)))
 # drivers read their sections through.
 FUZZ_DRIVERS_SRC  := $(filter-out drivers/gpio_v1.c drivers/gpio_v2.c, \
                        $(sort $(wildcard drivers/*.c drivers/sim/*.c))) $(GPIO_SRC) \
-                     firmware/config.c firmware/clock.c firmware/record.c firmware/log.c
+                     firmware/core/config.c firmware/core/clock.c firmware/core/record.c firmware/core/log.c
 FUZZ_SRC_config   := $(FUZZ_DRIVERS_SRC)
 FUZZ_SRC_w1_slave := $(FUZZ_DRIVERS_SRC)
-FUZZ_SRC_time     := firmware/timeparse.c
-FUZZ_SRC_oracle_csv := firmware/oracle_import.c firmware/record.c
-FUZZ_SRC_live     := firmware/live.c firmware/log.c
-FUZZ_SRC_reply    := firmware/record_json.c firmware/status_print.c firmware/status.c firmware/record.c
-FUZZ_SRC_status   := firmware/status.c
+FUZZ_SRC_time     := firmware/core/timeparse.c
+FUZZ_SRC_oracle_csv := firmware/wxctl/oracle_import.c firmware/core/record.c
+FUZZ_SRC_live     := firmware/live.c firmware/core/log.c
+FUZZ_SRC_reply    := firmware/core/record_json.c firmware/wxctl/status_print.c firmware/core/status.c firmware/core/record.c
+FUZZ_SRC_status   := firmware/core/status.c
 FUZZ_SRC_uploader := uploader/mqtt.c uploader/initialstate.c uploader/wxnet.c uploader/uploader.c uploader/state.c \
-                     db/archive.c firmware/record_json.c $(FUZZ_DRIVERS_SRC)
+                     db/archive.c firmware/core/record_json.c $(FUZZ_DRIVERS_SRC)
 
 # libFuzzer options per target (a dictionary, a length cap).
 FUZZ_OPTS_config   := -max_len=4096 -dict=fuzz/config.dict

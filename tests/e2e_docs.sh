@@ -69,7 +69,7 @@ n=$(printf '%s\n' "$q_keys" | grep -c .)
 j_keys=$(grep -rhoE --include='*.c' --exclude=mqtt.c \
 	'cJSON_Add[A-Za-z]+ToObject\([^,()]+, "[A-Za-z0-9_]+"' $src \
 	| sed -E 's/.*"(.*)"/\1/' | sort -u)
-# ... and the status type's field rows (firmware/status.c: FS/FI/FB/FD/FH/FO).
+# ... and the status type's field rows (firmware/core/status.c: FS/FI/FB/FD/FH/FO).
 j_keys=$(printf '%s\n%s\n' "$j_keys" "$(grep -rhoE --include='*.c' \
 	'\bF[SIBDHO]\(([a-z_ ]+, )?"[a-z0-9_]+"' $src | sed -E 's/.*"(.*)"/\1/')" | grep . | sort -u)
 n=$(printf '%s\n' "$j_keys" | grep -c .)

@@ -21,7 +21,7 @@
 
 #include "db/archive.h"
 #include "tests/support/unpriv.h"
-#include "firmware/record.h"
+#include "firmware/core/record.h"
 
 struct fixture {
 	char dir[64];

@@ -18,7 +18,7 @@
 #include "drivers/sensor.h"
 #include "drivers/sim/sim.h"
 #include "drivers/sim/sim_bme280.h"
-#include "firmware/clock.h"
+#include "firmware/core/clock.h"
 
 /* 2024-03-01 12:00 UTC */
 #define START_NS (1709294400LL * WX_NS_PER_S)

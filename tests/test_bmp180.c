@@ -17,7 +17,7 @@
 #include "drivers/sensor.h"
 #include "drivers/sim/sim.h"
 #include "drivers/sim/sim_bmp180.h"
-#include "firmware/clock.h"
+#include "firmware/core/clock.h"
 #include "tests/support/lentbus.h"
 
 #define START_NS (1709294400LL * WX_NS_PER_S)

@@ -1,4 +1,4 @@
-/* firmware/clock.c: the simulated clock's speed, jumps and wall steps; the
+/* firmware/core/clock.c: the simulated clock's speed, jumps and wall steps; the
  * monotonic/wall pairs of both clocks; and the sync detection's reading of
  * adjtimex().  This file defines adjtimex(), so the executable's symbol is
  * the one clock.c calls: each test says what the "kernel" answers. */
@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "firmware/clock.h"
+#include "firmware/core/clock.h"
 
 #define START (1795392000LL * WX_NS_PER_S)	/* 2026-11-23 00:00 UTC */
 

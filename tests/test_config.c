@@ -16,8 +16,8 @@
 #include "drivers/ds18b20.h"
 #include "drivers/sensor.h"
 #include "drivers/vane.h"
-#include "firmware/config.h"
-#include "firmware/log.h"
+#include "firmware/core/config.h"
+#include "firmware/core/log.h"
 
 /* Is sensor name enabled in configuration c? */
 #define ON(c, name) wx_sensor_enabled(&(c), &wx_##name##_driver)

@@ -8,8 +8,8 @@
 #include <cmocka.h>
 
 #include "drivers/sensor.h"
-#include "firmware/clock.h"
-#include "firmware/config.h"
+#include "firmware/core/clock.h"
+#include "firmware/core/config.h"
 #include "firmware/interval.h"
 
 static struct wx_config cfg;

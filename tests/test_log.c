@@ -1,4 +1,4 @@
-/* firmware/log.c: syslog priority prefixes when stderr is the journal, and
+/* firmware/core/log.c: syslog priority prefixes when stderr is the journal, and
  * plain lines anywhere else. */
 #include <fcntl.h>
 #include <stdint.h>
@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "firmware/log.h"
+#include "firmware/core/log.h"
 
 /* Run the same lines with stderr sent to a fresh file; journal_stream:
  * "self" sets JOURNAL_STREAM to that file's dev:ino (as systemd does for the

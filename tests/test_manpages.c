@@ -1,5 +1,5 @@
 /* The manual pages follow the code: every section and key of the config
- * schema (firmware/config.c, the source of truth) is documented in
+ * schema (firmware/core/config.c, the source of truth) is documented in
  * man/wxd.conf.5, so a key added to the schema without its documentation
  * fails here. */
 #include <setjmp.h>
@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "firmware/config.h"
+#include "firmware/core/config.h"
 
 #define MAN_CONF "man/wxd.conf.5"
 

@@ -19,7 +19,7 @@
 #include "drivers/sim/sim.h"
 #include "drivers/sim/sim_mcp3427.h"
 #include "drivers/vane.h"
-#include "firmware/clock.h"
+#include "firmware/core/clock.h"
 
 #define START_NS (1709294400LL * WX_NS_PER_S)
 

@@ -29,9 +29,9 @@
 #include <unistd.h>
 
 #include "db/archive.h"
-#include "firmware/log.h"
-#include "firmware/record.h"
-#include "firmware/record_json.h"
+#include "firmware/core/log.h"
+#include "firmware/core/record.h"
+#include "firmware/core/record_json.h"
 #include "tests/support/broker.h"
 #include "uploader/state.h"
 #include "uploader/uploader.h"

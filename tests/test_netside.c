@@ -13,7 +13,7 @@
 #include <cjson/cJSON.h>
 
 #include "firmware/netside.h"
-#include "firmware/status_print.h"
+#include "firmware/wxctl/status_print.h"
 
 static struct wx_netside *open_with_mqtt(void)
 {

@@ -1,4 +1,4 @@
-/* The oracle-hat profile and the HAT's config sections (firmware/config.c):
+/* The oracle-hat profile and the HAT's config sections (firmware/core/config.c):
  * defaults, keys, which sensors --sim enables, and the air temperature
  * choice.  The golden error pairs live in tests/config/ (test_config.c). */
 #include <setjmp.h>
@@ -16,7 +16,7 @@
 #include "drivers/htu21d.h"
 #include "drivers/sensor.h"
 #include "drivers/vane.h"
-#include "firmware/config.h"
+#include "firmware/core/config.h"
 
 /* Is sensor name enabled in configuration c? */
 #define ON(c, name) wx_sensor_enabled(&(c), &wx_##name##_driver)

@@ -1,4 +1,4 @@
-/* Tests of firmware/oracle_import.c: rows exported from the original
+/* Tests of firmware/wxctl/oracle_import.c: rows exported from the original
  * Oracle Weather Station table WEATHER_MEASUREMENT, with and without a
  * header, quoted, with NULLs and the kit's sentinels, across the summer
  * time changes of Europe/London, and bad lines. */
@@ -16,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "firmware/oracle_import.h"
+#include "firmware/wxctl/oracle_import.h"
 
 #define MAX_ROWS 16
 

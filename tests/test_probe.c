@@ -18,8 +18,8 @@
 #include <cmocka.h>
 
 #include "drivers/sim/sim_ds18b20.h"
-#include "firmware/config.h"
-#include "firmware/probe.h"
+#include "firmware/core/config.h"
+#include "firmware/wxctl/probe.h"
 
 #define DEV WX_SIM_DS18B20_DEVICE	/* 28-0316a27949ff */
 #define BOOT "/boot/firmware/config.txt (/boot/config.txt on older Pi OS)"

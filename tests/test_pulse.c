@@ -18,7 +18,7 @@
 #include "drivers/sensor.h"
 #include "drivers/sim/sim.h"
 #include "drivers/sim/sim_edges.h"
-#include "firmware/clock.h"
+#include "firmware/core/clock.h"
 
 #define MS(x) ((int64_t)((x) * 1e6 + 0.5))
 #define S(x)  ((int64_t)(x) * WX_NS_PER_S)

@@ -11,8 +11,8 @@
 
 #include <cmocka.h>
 
-#include "firmware/record_json.h"
-#include "firmware/status_print.h"
+#include "firmware/core/record_json.h"
+#include "firmware/wxctl/status_print.h"
 
 static void record_survives_json_and_back(void **state)
 {

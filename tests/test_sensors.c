@@ -18,9 +18,9 @@
 #include "drivers/sensor.h"
 #include "drivers/sim/sim.h"
 #include "drivers/sim/sim_edges.h"
-#include "firmware/clock.h"
-#include "firmware/config.h"
-#include "firmware/log.h"
+#include "firmware/core/clock.h"
+#include "firmware/core/config.h"
+#include "firmware/core/log.h"
 #include "firmware/sensors.h"
 
 #define T0 (1700000000LL * WX_NS_PER_S)

@@ -10,7 +10,7 @@
 #include <cmocka.h>
 
 #include "drivers/sim/sim.h"
-#include "firmware/config.h"
+#include "firmware/core/config.h"
 
 static void check_world(struct wx_config *cfg)
 {

@@ -1,4 +1,4 @@
-/* struct wx_status and its JSON (firmware/status.c): struct -> JSON ->
+/* struct wx_status and its JSON (firmware/core/status.c): struct -> JSON ->
  * struct gives the same struct; the answers a real wxd gave (tests/status/
  * *.json, taken from `tool_wxsock SOCKET status` before the struct existed)
  * come back byte for byte, and print as the wxctl of then printed them
@@ -15,8 +15,8 @@
 
 #include <cmocka.h>
 
-#include "firmware/status.h"
-#include "firmware/status_print.h"
+#include "firmware/core/status.h"
+#include "firmware/wxctl/status_print.h"
 
 static struct wx_status a, b;	/* ~20 kB each: not on the stack */
 

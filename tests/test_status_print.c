@@ -7,7 +7,7 @@
 
 #include <cmocka.h>
 
-#include "firmware/status_print.h"
+#include "firmware/wxctl/status_print.h"
 
 /* A healthy answer, shaped as firmware/daemon_answer.c writes it. */
 #define HEALTHY_HEAD \

@@ -23,9 +23,9 @@
 #include <cmocka.h>
 
 #include "db/archive.h"
-#include "firmware/clock.h"
-#include "firmware/config.h"
-#include "firmware/record.h"
+#include "firmware/core/clock.h"
+#include "firmware/core/config.h"
+#include "firmware/core/record.h"
 #include "firmware/storage.h"
 
 /* ---- the failing disk ------------------------------------------------- */

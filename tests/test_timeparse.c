@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "firmware/timeparse.h"
+#include "firmware/core/timeparse.h"
 
 static void span_accepts_the_contract_units(void **state)
 {

@@ -1,4 +1,4 @@
-/* firmware/units.c: what wxctl shows people.  Conversions to US units,
+/* firmware/core/units.c: what wxctl shows people.  Conversions to US units,
  * the decimals per quantity (and the rounding at .x5 boundaries), "-" for a
  * missing value, and the 16-point compass at its sector edges. */
 #include <math.h>
@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "firmware/units.h"
+#include "firmware/core/units.h"
 
 static void assert_close(double got, double want, double tol)
 {

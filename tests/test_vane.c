@@ -22,10 +22,10 @@
 #include "drivers/sim/sim_mcp3008.h"
 #include "drivers/spibus.h"
 #include "drivers/vane.h"
-#include "firmware/clock.h"
+#include "firmware/core/clock.h"
 #include "tests/support/unpriv.h"
-#include "firmware/config.h"
-#include "firmware/record.h"
+#include "firmware/core/config.h"
+#include "firmware/core/record.h"
 
 #define START_NS (1700000000LL * WX_NS_PER_S)
 

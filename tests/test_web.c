@@ -27,8 +27,8 @@
 #include <sqlite3.h>
 
 #include "db/archive.h"
-#include "firmware/config.h"
-#include "firmware/history.h"
+#include "firmware/core/config.h"
+#include "db/history.h"
 #include "firmware/live.h"
 #include "web/web.h"
 

@@ -15,7 +15,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "firmware/record.h"
+#include "firmware/core/record.h"
 #include "uploader/uploaders.h"
 #include "uploader/wxnet.h"
 

@@ -23,8 +23,8 @@
 #include <time.h>
 
 #include "db/archive.h"
-#include "firmware/log.h"
-#include "firmware/record.h"
+#include "firmware/core/log.h"
+#include "firmware/core/record.h"
 #include "tests/support/aprsis.h"
 #include "tests/support/broker.h"
 #include "tests/support/httpd.h"

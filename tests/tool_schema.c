@@ -4,7 +4,7 @@
  * tests/e2e_docs.sh, which checks them against docs/contract.md. */
 #include <stdio.h>
 
-#include "firmware/config.h"
+#include "firmware/core/config.h"
 
 int main(void)
 {

@@ -16,8 +16,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "firmware/config.h"
-#include "firmware/log.h"
+#include "firmware/core/config.h"
+#include "firmware/core/log.h"
 #include "web/web.h"
 
 static int free_port(void)

@@ -47,7 +47,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "firmware/record_json.h"
+#include "firmware/core/record_json.h"
 #include "uploader/state.h"
 
 #define WINDOW 20		/* records in flight at once */

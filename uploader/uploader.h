@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "firmware/config.h"
+#include "firmware/core/config.h"
 
 struct wx_upload_status {
 	const char *name;		/* "mqtt", "initialstate" */

@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #include "db/archive.h"
-#include "firmware/log.h"
+#include "firmware/core/log.h"
 #include "uploader/uploader.h"
 
 /* One destination's behaviour.  run() is the thread body: it loops until

@@ -9,8 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "firmware/config.h"
-#include "firmware/status.h"
+#include "firmware/core/config.h"
+#include "firmware/core/status.h"
 #include "uploader/uploader.h"
 
 enum wx_backfill {

@@ -23,7 +23,7 @@
 
 #include <curl/curl.h>
 
-#include "firmware/record.h"
+#include "firmware/core/record.h"
 #include "uploader/uploader_internal.h"
 #include "uploader/uploaders.h"
 

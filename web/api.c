@@ -22,11 +22,11 @@
 
 #include <cjson/cJSON.h>
 
-#include "firmware/history.h"
+#include "db/history.h"
 #include "firmware/live.h"
-#include "firmware/record_json.h"
-#include "firmware/status.h"
-#include "firmware/timeparse.h"
+#include "firmware/core/record_json.h"
+#include "firmware/core/status.h"
+#include "firmware/core/timeparse.h"
 #include "web/web_int.h"
 
 #define LIVE_TIMEOUT_MS 2000

@@ -25,7 +25,7 @@
 
 #include <microhttpd.h>
 
-#include "firmware/log.h"
+#include "firmware/core/log.h"
 #include "web/web_int.h"
 
 #define MAX_CONNECTIONS 32

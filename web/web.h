@@ -8,7 +8,7 @@
 
 #include <stddef.h>
 
-#include "firmware/config.h"
+#include "firmware/core/config.h"
 
 struct wx_web;
 

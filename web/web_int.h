@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #include "db/archive.h"
-#include "firmware/config.h"
+#include "firmware/core/config.h"
 
 /* The page's files, embedded at build time by web/embed.sh. */
 struct wx_web_file {

@@ -12,8 +12,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "firmware/clock.h"
-#include "firmware/config.h"
+#include "firmware/core/clock.h"
+#include "firmware/core/config.h"
 
 struct wx_sim_weather {
 	double temperature_c;

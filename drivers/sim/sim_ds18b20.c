@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 #include "drivers/ds18b20.h"
-#include "firmware/config.h"
+#include "firmware/core/config.h"
 
 struct sim_w1 {
 	struct wx_w1bus bus;

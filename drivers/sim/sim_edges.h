@@ -18,7 +18,7 @@
 
 #include "drivers/edgebus.h"
 #include "drivers/sim/sim.h"
-#include "firmware/clock.h"
+#include "firmware/core/clock.h"
 
 /* Linux gpiolib-cdev: the v1 line-event request has a kfifo of 16 events
  * (DECLARE_KFIFO(events, struct gpioevent_data, 16)); the v2 line request

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "firmware/clock.h"
+#include "firmware/core/clock.h"
 
 #define CHATTER_NS (1 * WX_NS_PER_MS)
 

@@ -1,4 +1,4 @@
-#include "firmware/units.h"
+#include "firmware/core/units.h"
 
 #include <math.h>
 #include <stdio.h>

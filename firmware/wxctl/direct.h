@@ -2,8 +2,8 @@
 #ifndef WX_DIRECT_H
 #define WX_DIRECT_H
 
-#include "firmware/config.h"
-#include "firmware/record.h"
+#include "firmware/core/config.h"
+#include "firmware/core/record.h"
 
 /* Read the BME280, ground probe and vane at once, and the anemometer over
  * window_ms; rain stays null (a tip count needs time).  Derived values are

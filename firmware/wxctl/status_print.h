@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "firmware/status.h"
+#include "firmware/core/status.h"
 
 /* Print status o to out.  What it lacks (wx_status_from_json() left out a
  * missing or mistyped key) prints as empty, zero or "never".  Nothing is

@@ -1,12 +1,12 @@
-#include "firmware/history.h"
+#include "db/history.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "firmware/record_json.h"
-#include "firmware/units.h"
+#include "firmware/core/record_json.h"
+#include "firmware/core/units.h"
 
 /* The original kit's MariaDB table, as its export writes it. */
 const char wx_history_oracle_header[] =

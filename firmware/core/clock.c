@@ -1,4 +1,4 @@
-#include "firmware/clock.h"
+#include "firmware/core/clock.h"
 
 #include <errno.h>
 #include <stdatomic.h>

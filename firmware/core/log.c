@@ -1,4 +1,4 @@
-#include "firmware/log.h"
+#include "firmware/core/log.h"
 
 #include <errno.h>
 #include <inttypes.h>

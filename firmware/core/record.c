@@ -1,4 +1,4 @@
-#include "firmware/record.h"
+#include "firmware/core/record.h"
 
 #include <math.h>
 #include <string.h>

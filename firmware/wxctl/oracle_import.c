@@ -10,7 +10,7 @@
  * the local time of the run (MySQL TIMESTAMP, "YYYY-MM-DD HH:MM:SS"),
  * wind and gust in km/h, rainfall in mm since the previous row.  Its
  * failure values are sentinels, which become NULL here (see SENTINELS). */
-#include "firmware/oracle_import.h"
+#include "firmware/wxctl/oracle_import.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -25,7 +25,7 @@
 
 #include "drivers/ds18b20.h"
 #include "drivers/pulse.h"
-#include "firmware/log.h"
+#include "firmware/core/log.h"
 
 enum col {
 	C_ID, C_REMOTE_ID, C_AMBIENT, C_GROUND, C_AIR_QUALITY, C_PRESSURE, C_HUMIDITY,

@@ -6,7 +6,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "firmware/record.h"
+#include "firmware/core/record.h"
 
 /* A new cJSON object (caller frees with cJSON_Delete), or NULL on
  * allocation failure.  station may be NULL (left out); interval_s is left

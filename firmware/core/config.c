@@ -10,7 +10,7 @@
  * stored: [station], the uploaders' and [sim] here, each sensor's in its
  * driver's file, reached through wx_config_sensor_section() (the driver
  * table), so that nothing here names a sensor. */
-#include "firmware/config.h"
+#include "firmware/core/config.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -28,7 +28,7 @@
 #include <strings.h>
 #include <stdint.h>
 
-#include "firmware/log.h"
+#include "firmware/core/log.h"
 
 /* The sections config.c itself keeps: offsets into struct wx_config.
  * WX_CFG_SECRET: a *_file key naming a file whose first line is a secret;

@@ -3,7 +3,7 @@
  * writer walks a table in order, the reader looks each key up in it, and
  * equality compares through it.  The four objects inside (storage,
  * sensors, uploads, network) are handled by hand around the tables. */
-#include "firmware/status.h"
+#include "firmware/core/status.h"
 
 #include <errno.h>
 #include <math.h>

@@ -2,8 +2,8 @@
 #ifndef WX_UNITS_H
 #define WX_UNITS_H
 
-#include "firmware/config.h"
-#include "firmware/record.h"
+#include "firmware/core/config.h"
+#include "firmware/core/record.h"
 
 /* v of quantity q (metric) in units u; *unit gets the unit's symbol. */
 double wx_units_convert(enum wx_quantity q, double v, enum wx_units u, const char **unit);

@@ -9,17 +9,17 @@
 #include <cjson/cJSON.h>
 
 #include "db/archive.h"
-#include "firmware/config.h"
-#include "firmware/direct.h"
-#include "firmware/history.h"
+#include "firmware/core/config.h"
+#include "firmware/wxctl/direct.h"
+#include "db/history.h"
 #include "firmware/live.h"
-#include "firmware/log.h"
-#include "firmware/oracle_import.h"
-#include "firmware/probe.h"
-#include "firmware/record_json.h"
-#include "firmware/status_print.h"
-#include "firmware/timeparse.h"
-#include "firmware/units.h"
+#include "firmware/core/log.h"
+#include "firmware/wxctl/oracle_import.h"
+#include "firmware/wxctl/probe.h"
+#include "firmware/core/record_json.h"
+#include "firmware/wxctl/status_print.h"
+#include "firmware/core/timeparse.h"
+#include "firmware/core/units.h"
 
 #define EXIT_RUNTIME 1
 #define EXIT_USAGE 2

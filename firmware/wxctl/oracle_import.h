@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "firmware/record.h"
+#include "firmware/core/record.h"
 
 struct wx_oracle_import_stats {
 	unsigned long lines;	/* lines read, header and blank lines included */

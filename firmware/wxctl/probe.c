@@ -11,7 +11,7 @@
  * The checks are the drivers' own (each row's .probe in the sensor table,
  * helpers in drivers/probekit.c); this file walks the table and adds the
  * clocks. */
-#include "firmware/probe.h"
+#include "firmware/wxctl/probe.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -21,7 +21,7 @@
 
 #include "drivers/probekit.h"
 #include "drivers/sensor.h"
-#include "firmware/clock.h"
+#include "firmware/core/clock.h"
 
 struct probe {
 	struct wx_probe kit;	/* what the drivers' checks see */
@@ -63,7 +63,7 @@ static void check_rtc(struct probe *p)
 
 int wx_probe_clock_synced(void)
 {
-	/* The daemon's own rule (firmware/clock.c), so that probe says what
+	/* The daemon's own rule (firmware/core/clock.c), so that probe says what
 	 * wxd will do: NTP, or a battery-backed RTC that agrees. */
 	struct wx_clock *c = wx_clock_real();
 	int synced;

@@ -1,4 +1,4 @@
-#include "firmware/timeparse.h"
+#include "firmware/core/timeparse.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -8,7 +8,7 @@
 #include <stdio.h>
 
 #include "db/archive.h"
-#include "firmware/config.h"
+#include "firmware/core/config.h"
 
 enum wx_history_format { WX_HISTORY_TABLE, WX_HISTORY_CSV, WX_HISTORY_JSON };
 

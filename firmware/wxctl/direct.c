@@ -1,4 +1,4 @@
-#include "firmware/direct.h"
+#include "firmware/wxctl/direct.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -8,8 +8,8 @@
 
 #include "drivers/pulse.h"
 #include "drivers/sensor.h"
-#include "firmware/clock.h"
-#include "firmware/log.h"
+#include "firmware/core/clock.h"
+#include "firmware/core/log.h"
 
 static int64_t mono_ns(void)
 {

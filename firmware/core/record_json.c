@@ -1,4 +1,4 @@
-#include "firmware/record_json.h"
+#include "firmware/core/record_json.h"
 
 #include <stdbool.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /* wxctl status: the daemon's status answer (docs/contract.md "Live socket") as text. */
-#include "firmware/status_print.h"
+#include "firmware/wxctl/status_print.h"
 
 #include <string.h>
 

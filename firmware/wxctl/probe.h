@@ -14,7 +14,7 @@
 
 #include <stdio.h>
 
-#include "firmware/config.h"
+#include "firmware/core/config.h"
 
 /* Is the system clock synchronised?  1 yes, 0 no, -errno when unknown. */
 typedef int (*wx_probe_clock_fn)(void);
