@@ -26,7 +26,7 @@
 #include "bench/support.h"
 #include "db/archive.h"
 #include "uploader/state.h"
-#include "firmware/live.h"
+#include "firmware/core/live.h"
 #include "tests/support/broker.h"
 
 #define PER_DAY 1440

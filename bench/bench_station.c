@@ -34,7 +34,7 @@
 #include <unistd.h>
 
 #include "bench/support.h"
-#include "firmware/live.h"
+#include "firmware/core/live.h"
 
 static char dir[] = "/tmp/wxbench.XXXXXX";
 static char conf[256], netconf[256], db[256], sock[256];

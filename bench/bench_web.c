@@ -30,7 +30,7 @@
 
 #include "db/archive.h"
 #include "firmware/core/config.h"
-#include "firmware/live.h"
+#include "firmware/core/live.h"
 #include "web/web.h"
 
 #define YEAR_RECORDS (365 * 1440)

@@ -11,7 +11,7 @@
 #include "drivers/sim/sim.h"
 #include "firmware/daemon.h"
 #include "firmware/interval.h"
-#include "firmware/live.h"
+#include "firmware/core/live.h"
 #include "firmware/sensors.h"
 #include "firmware/storage.h"
 #include "firmware/netside.h"

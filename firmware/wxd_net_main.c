@@ -26,7 +26,7 @@
 
 #include "db/archive.h"
 #include "firmware/core/config.h"
-#include "firmware/live.h"
+#include "firmware/core/live.h"
 #include "firmware/core/log.h"
 #include "firmware/netside.h"
 #include "firmware/notify.h"

@@ -1,4 +1,4 @@
-/* libFuzzer target: the daemon's live socket server (firmware/live.c).  A
+/* libFuzzer target: the daemon's live socket server (firmware/core/live.c).  A
  * real server listens on a Unix socket in a temporary directory; each input
  * is written into it by a client connection, in chunks whose size the first
  * input byte picks, while wx_live_serve() runs between the chunks, and the
@@ -17,7 +17,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "firmware/live.h"
+#include "firmware/core/live.h"
 #include "firmware/core/log.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -1,4 +1,4 @@
-/* The live socket (firmware/live.c): what it may replace at its path. */
+/* The live socket (firmware/core/live.c): what it may replace at its path. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "firmware/live.h"
+#include "firmware/core/live.h"
 
 static char *answer(const char *command, void *arg)
 {

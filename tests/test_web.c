@@ -29,7 +29,7 @@
 #include "db/archive.h"
 #include "firmware/core/config.h"
 #include "db/history.h"
-#include "firmware/live.h"
+#include "firmware/core/live.h"
 #include "web/web.h"
 
 #define SECRET "s3cr3t-hunter2-pw"

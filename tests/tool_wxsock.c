@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "firmware/live.h"
+#include "firmware/core/live.h"
 
 int main(int argc, char **argv)
 {

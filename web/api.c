@@ -23,7 +23,7 @@
 #include <cjson/cJSON.h>
 
 #include "db/history.h"
-#include "firmware/live.h"
+#include "firmware/core/live.h"
 #include "firmware/core/record_json.h"
 #include "firmware/core/status.h"
 #include "firmware/core/timeparse.h"

@@ -12,7 +12,7 @@
 #include "firmware/core/config.h"
 #include "firmware/wxctl/direct.h"
 #include "db/history.h"
-#include "firmware/live.h"
+#include "firmware/core/live.h"
 #include "firmware/core/log.h"
 #include "firmware/wxctl/oracle_import.h"
 #include "firmware/wxctl/probe.h"

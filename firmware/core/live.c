@@ -1,4 +1,4 @@
-#include "firmware/live.h"
+#include "firmware/core/live.h"
 
 #include <errno.h>
 #include <fcntl.h>
