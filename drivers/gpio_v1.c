@@ -115,6 +115,7 @@ struct wx_edgebus *wx_gpio_open(const char *chip, int line, char *err, size_t er
 	}
 	g->bus.where = g->where;
 	g->bus.fd = fd;
+	g->bus.depth = WX_GPIO_V1_KFIFO;
 	g->bus.read = v1_read;
 	g->bus.close = v1_close;
 	g->bus.ctx = g;
