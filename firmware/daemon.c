@@ -237,6 +237,16 @@ static int64_t batch_ns(struct daemon *d, struct pulse_line *p, uint64_t raw, in
 	return b;
 }
 
+static void restart_batches(struct daemon *d)
+{
+	int64_t min = (int64_t)(BATCH_MIN_NS * (d->opts.speed > 1 ? d->opts.speed : 1));
+
+	for (int i = 0; i < d->npulse; i++)
+		d->pulse[i].batch = min;
+	if (d->npulse)
+		d->next_drain = wx_clock_mono_ns(d->clock) + min;
+}
+
 /* Take the edges up to station time now, and time the next batch.  Their
  * timestamps carry the timing, so the loop need not wake for each edge:
  * the lines are read in batches only as long as their kernel buffers can
@@ -469,10 +479,9 @@ static int setup(struct daemon *d)
 	d->start_real = wx_daemon_real_mono_ns();
 	d->offset_ns = wx_clock_wall_at(d->clock, 0);
 	d->drained_to = d->next_drain = d->start_mono;
-	for (int i = 0; i < d->npulse; i++) {
+	for (int i = 0; i < d->npulse; i++)
 		d->pulse[i].read_at = d->start_mono;
-		d->pulse[i].batch = (int64_t)(BATCH_MIN_NS * (d->opts.speed > 1 ? d->opts.speed : 1));
-	}
+	restart_batches(d);
 	d->stop_at = d->opts.duration_s ? d->start_mono + d->opts.duration_s * WX_NS_PER_S : 0;
 	d->started_wall_s = wx_clock_wall_ns(d->clock) / WX_NS_PER_S;
 	anchor_interval(d, d->start_mono);
@@ -573,8 +582,13 @@ static void wait_and_serve(struct daemon *d, int64_t due)
 	live_due = nlive > 1;
 	for (int k = live_at; k < live_at + nlive; k++)
 		live_due = live_due || fds[k].revents;
-	if (live_due)
+	if (live_due) {
 		wx_live_serve(d->live, fds + live_at, nlive);
+		/* A client may have changed the simulated world at a stroke
+		 * (sim gust): the batches start short again, as at start. */
+		if (d->opts.sim && !flat_out)
+			restart_batches(d);
+	}
 	collect_samples(d, samples_at >= 0 && fds[samples_at].revents);
 }
 
