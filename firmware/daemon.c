@@ -213,12 +213,13 @@ static uint64_t drain_slot(struct daemon *d, struct pulse_line *p, int64_t until
 /* How long (station ns) the next batch of p's edges may wait in the kernel:
  * a share of its buffer at the rate lately seen.  The rate follows a rise
  * at once and a fall by halves, and a batch is at most twice the last (from
- * BATCH_MIN_NS at start), so one batch can meet at most a gust that grows
- * the rate by 1 / BATCH_FILL before the batches shorten. */
+ * BATCH_MIN_NS at start), so one batch can meet a gust that grows the rate
+ * up to 1 / BATCH_FILL times before the batches shorten. */
 static int64_t batch_ns(struct daemon *d, struct pulse_line *p, uint64_t raw, int64_t now)
 {
 	double speed = d->opts.speed > 1 ? d->opts.speed : 1;
 	int64_t span = now - p->read_at, b = (int64_t)(BATCH_MAX_NS * speed);
+	double rate;
 
 	if (span >= WX_NS_PER_MS) {
 		double seen = (double)raw * WX_NS_PER_S / (double)span;
@@ -226,8 +227,9 @@ static int64_t batch_ns(struct daemon *d, struct pulse_line *p, uint64_t raw, in
 		p->rate = seen >= p->rate ? seen : (p->rate + seen) / 2;
 		p->read_at = now;
 	}
-	if (p->rate * (double)b / WX_NS_PER_S > BATCH_FILL * (double)wx_slot_depth(p->slot))
-		b = (int64_t)(BATCH_FILL * (double)wx_slot_depth(p->slot) / p->rate * WX_NS_PER_S -
+	rate = p->rate > BATCH_FLOOR_RATE ? p->rate : BATCH_FLOOR_RATE;
+	if (rate * (double)b / WX_NS_PER_S > BATCH_FILL * (double)wx_slot_depth(p->slot))
+		b = (int64_t)(BATCH_FILL * (double)wx_slot_depth(p->slot) / rate * WX_NS_PER_S -
 			      BATCH_LATE_NS * speed);
 	if (b > 2 * p->batch)
 		b = 2 * p->batch;

@@ -24,10 +24,16 @@
 #define MAX_POLLFDS 32
 #define MAX_PULSE_SLOTS 8
 /* Edges are read in batches, timed so that a batch fills at most this share
- * of the line's kernel buffer at the rate last seen (10 of libgpiod 1.6's
- * 16), less BATCH_LATE_NS for a wake that comes late, between BATCH_MIN_NS
- * and BATCH_MAX_NS of real time. */
-#define BATCH_FILL 0.625
+ * of the line's kernel buffer at the rate last seen (5.6 of libgpiod 1.6's
+ * 16: the rate can then grow 2.5 times at a stroke, as from 8 to 20 Hz in
+ * the VM pulses test, before the batch ends; 0.625 lost edges there), less
+ * BATCH_LATE_NS for a wake that comes late, between BATCH_MIN_NS and
+ * BATCH_MAX_NS of real time. */
+#define BATCH_FILL 0.35
+/* The rate taken as seen when fewer edges came: a calm line can start at 5
+ * Hz with bounce (20 edges/s) before its next batch (VM pulses: 0 to 5 Hz),
+ * which holds in 16 events only within ~550 ms. */
+#define BATCH_FLOOR_RATE 10.0
 #define BATCH_LATE_NS (10 * WX_NS_PER_MS)
 #define BATCH_MIN_NS (10 * WX_NS_PER_MS)
 #define BATCH_MAX_NS WX_NS_PER_S
