@@ -22,6 +22,10 @@ struct wx_edgebus {
 	int (*read)(struct wx_edgebus *bus, int64_t until_ns, int64_t *ts_ns, size_t max);
 	/* Edges known lost (kernel buffer overflow), counted by the transport. */
 	uint64_t lost;
+	/* Edges the kernel holds between two reads before it drops some (16
+	 * with libgpiod 1.6, what was asked for with 2.x, the simulated FIFO's
+	 * places); the reader times its batches from it.  0: unknown, take 16. */
+	size_t depth;
 	void (*close)(struct wx_edgebus *bus);
 	void *ctx;
 };

@@ -2,11 +2,13 @@
  *
  * libgpiod 1.6 "gpiod.h" over the kernel's GPIO character device: the line
  * is requested for falling-edge events with the pull-up bias, consumer "wxd",
- * and its event fd is made non-blocking so the daemon can poll it.  Since
+ * and its event fd is made non-blocking so that reads never wait.  Since
  * Linux 5.7 v1 event timestamps are CLOCK_MONOTONIC (earlier kernels used
  * CLOCK_REALTIME), the clock the daemon's intervals use.  The v1 interface
  * has no sequence numbers, so events the kernel dropped cannot be counted
- * here: bus->lost stays 0 (the daemon drains often enough; see sim_edges.c). */
+ * exactly: a read that finds the whole 16-event buffer full counts one
+ * lost (wx_gpio_v1_lost).  bus->depth tells the daemon those 16 events,
+ * by which it times its batches of reads (firmware/daemon.c). */
 #include "drivers/edgebus.h"
 #include "drivers/gpio_msg.h"
 
@@ -115,6 +117,7 @@ struct wx_edgebus *wx_gpio_open(const char *chip, int line, char *err, size_t er
 	}
 	g->bus.where = g->where;
 	g->bus.fd = fd;
+	g->bus.depth = WX_GPIO_V1_KFIFO;
 	g->bus.read = v1_read;
 	g->bus.close = v1_close;
 	g->bus.ctx = g;

@@ -160,6 +160,7 @@ struct wx_edgebus *wx_gpio_open(const char *chip, int line, char *err, size_t er
 	}
 	g->bus.where = g->where;
 	g->bus.fd = fd;
+	g->bus.depth = WX_GPIO_V2_EVENT_BUFFER;
 	g->bus.read = v2_read;
 	g->bus.close = v2_close;
 	g->bus.ctx = g;

@@ -59,10 +59,9 @@ static void begin_interval(struct daemon *d, int64_t start_mono, int64_t end_mon
 	d->next_sample = end_mono - i_ns + d->period_ns / 2;
 	while (d->next_sample < start_mono)
 		d->next_sample += d->period_ns;
-	if (d->wind && !wx_slot_edges_ok(d->wind))
-		wx_interval_wind_lost(d->iv);
-	if (d->rain && !wx_slot_edges_ok(d->rain))
-		wx_interval_rain_lost(d->iv);
+	for (int i = 0; i < d->npulse; i++)
+		if (!wx_slot_edges_ok(d->pulse[i].slot))
+			wx_interval_pulses_lost(d->iv, d->pulse[i].fills);
 }
 
 /* Aim the interval starting at start_mono at the next boundary of the wall
@@ -82,10 +81,11 @@ static void anchor_interval(struct daemon *d, int64_t start_mono)
 	begin_interval(d, start_mono, start_mono + (end_wall - wall), end_wall);
 }
 
-static void add_edges(struct daemon *d, struct wx_slot *slot, const int64_t *ts, size_t n);
+static void add_edges(struct daemon *d, struct pulse_line *p, const int64_t *ts, size_t n);
 
-static void feed_carry(struct daemon *d, struct wx_slot *slot, struct carry *c)
+static void feed_carry(struct daemon *d, struct pulse_line *p)
 {
+	struct carry *c = &p->carry;
 	size_t n = c->n;
 	int64_t *ts;
 
@@ -94,7 +94,7 @@ static void feed_carry(struct daemon *d, struct wx_slot *slot, struct carry *c)
 	ts = c->ts;
 	c->ts = NULL;
 	c->n = c->cap = 0;
-	add_edges(d, slot, ts, n);
+	add_edges(d, p, ts, n);
 	free(ts);
 }
 
@@ -129,8 +129,8 @@ static void finish_interval(struct daemon *d)
 	} else {
 		begin_interval(d, end, end + i * WX_NS_PER_S, d->end_wall_ns + i * WX_NS_PER_S);
 	}
-	feed_carry(d, d->wind, &d->carry_wind);
-	feed_carry(d, d->rain, &d->carry_rain);
+	for (int k = 0; k < d->npulse; k++)
+		feed_carry(d, &d->pulse[k]);
 }
 
 /* ---- pulses ------------------------------------------------------------- */
@@ -149,23 +149,25 @@ static void live_wind_add(struct daemon *d, const int64_t *ts, size_t n)
 	}
 }
 
-static void add_edges(struct daemon *d, struct wx_slot *slot, const int64_t *ts, size_t n)
+/* Edges of the interval in progress count in it (by their timestamps, not
+ * by when they were read); later ones wait in the slot's carry. */
+static void add_edges(struct daemon *d, struct pulse_line *p, const int64_t *ts, size_t n)
 {
 	int64_t end = wx_interval_end_ns(d->iv);
-	struct carry *c = slot == d->wind ? &d->carry_wind : &d->carry_rain;
+	struct carry *c = &p->carry;
 	size_t in = 0;
 
 	while (in < n && ts[in] < end)
 		in++;
-	if (slot == d->wind) {
-		wx_interval_add_wind(d->iv, ts, in);
+	wx_interval_add_pulses(d->iv, p->fills, ts, in);
+	/* The live readings (daemon_answer.c) of wind and rain. */
+	if (p->fills & WX_Q(WX_WIND_PULSES)) {
 		live_wind_add(d, ts, in);
 		d->wind_total += in;
-	} else {
-		wx_interval_add_rain(d->iv, in);
+	}
+	if (p->fills & WX_Q(WX_RAIN_TIPS))
 		for (size_t k = 0; k < in; k++)
 			d->rain_tip[d->rain_tips_total++ % RAIN_RING] = ts[k];
-	}
 	if (in < n) {
 		if (c->n + (n - in) > c->cap) {
 			size_t cap = (c->n + (n - in)) * 2;
@@ -173,7 +175,7 @@ static void add_edges(struct daemon *d, struct wx_slot *slot, const int64_t *ts,
 
 			if (!nt) {
 				wx_log_warnx("%s: out of memory: %zu edges dropped",
-					     wx_slot_driver(slot)->name, n - in);
+					     wx_slot_driver(p->slot)->name, n - in);
 				return;
 			}
 			c->ts = nt;
@@ -184,44 +186,96 @@ static void add_edges(struct daemon *d, struct wx_slot *slot, const int64_t *ts,
 	}
 }
 
-static void drain_slot(struct daemon *d, struct wx_slot *slot, int64_t until)
+/* Read what the slot's line holds up to station time until.  Returns the
+ * raw edges read (kept and rejected as bounce). */
+static uint64_t drain_slot(struct daemon *d, struct pulse_line *p, int64_t until)
 {
 	int64_t ts[EDGE_BATCH];
+	uint64_t kept = 0, rejected;
 	bool more;
 	int n;
 
-	if (!slot)
-		return;
 	do {
-		n = wx_slot_edges(slot, until, ts, EDGE_BATCH, &more);
+		n = wx_slot_edges(p->slot, until, ts, EDGE_BATCH, &more);
 		if (n < 0) {
-			if (slot == d->wind)
-				wx_interval_wind_lost(d->iv);
-			else
-				wx_interval_rain_lost(d->iv);
-			return;
+			wx_interval_pulses_lost(d->iv, p->fills);
+			break;
 		}
-		add_edges(d, slot, ts, (size_t)n);
+		add_edges(d, p, ts, (size_t)n);
+		kept += (uint64_t)n;
 	} while (more);
+	rejected = wx_slot_rejected(p->slot);
+	kept += rejected - p->rejected;
+	p->rejected = rejected;
+	return kept;
 }
 
-/* Take the edges up to station time now.  Simulated buses model the
- * kernel's small event FIFO, so flat out they are read in steps no longer
- * than the loop would leave them in real time. */
+/* How long (station ns) the next batch of p's edges may wait in the kernel:
+ * a share of its buffer at the rate lately seen.  The rate follows a rise
+ * at once and a fall by halves, and a batch is at most twice the last (from
+ * BATCH_MIN_NS at start), so one batch can meet a gust that grows the rate
+ * up to 1 / BATCH_FILL times before the batches shorten. */
+static int64_t batch_ns(struct daemon *d, struct pulse_line *p, uint64_t raw, int64_t now)
+{
+	double speed = d->opts.speed > 1 ? d->opts.speed : 1;
+	int64_t span = now - p->read_at, b = (int64_t)(BATCH_MAX_NS * speed);
+	double rate;
+
+	if (span >= WX_NS_PER_MS) {
+		double seen = (double)raw * WX_NS_PER_S / (double)span;
+
+		p->rate = seen >= p->rate ? seen : (p->rate + seen) / 2;
+		p->read_at = now;
+	}
+	rate = p->rate > BATCH_FLOOR_RATE ? p->rate : BATCH_FLOOR_RATE;
+	if (rate * (double)b / WX_NS_PER_S > BATCH_FILL * (double)wx_slot_depth(p->slot))
+		b = (int64_t)(BATCH_FILL * (double)wx_slot_depth(p->slot) / rate * WX_NS_PER_S -
+			      BATCH_LATE_NS * speed);
+	if (b > 2 * p->batch)
+		b = 2 * p->batch;
+	if (b < BATCH_MIN_NS * speed)
+		b = (int64_t)(BATCH_MIN_NS * speed);
+	p->batch = b;
+	return b;
+}
+
+static void restart_batches(struct daemon *d)
+{
+	int64_t min = (int64_t)(BATCH_MIN_NS * (d->opts.speed > 1 ? d->opts.speed : 1));
+
+	for (int i = 0; i < d->npulse; i++)
+		d->pulse[i].batch = min;
+	if (d->npulse)
+		d->next_drain = wx_clock_mono_ns(d->clock) + min;
+}
+
+/* Take the edges up to station time now, and time the next batch.  Their
+ * timestamps carry the timing, so the loop need not wake for each edge:
+ * the lines are read in batches only as long as their kernel buffers can
+ * hold.  Simulated buses model that buffer, so flat out they are read in
+ * steps no longer than the loop would leave them in real time. */
 static void drain_edges(struct daemon *d, int64_t now)
 {
+	int64_t next = now + (int64_t)(BATCH_MAX_NS * (d->opts.speed > 1 ? d->opts.speed : 1));
+
 	if (d->opts.sim && d->opts.speed == 0) {
 		while (d->drained_to < now) {
 			d->drained_to = d->drained_to + SIM_DRAIN_NS < now ? d->drained_to + SIM_DRAIN_NS
 									   : now;
-			drain_slot(d, d->wind, d->drained_to);
-			drain_slot(d, d->rain, d->drained_to);
+			for (int i = 0; i < d->npulse; i++)
+				drain_slot(d, &d->pulse[i], d->drained_to);
 		}
 		return;
 	}
-	drain_slot(d, d->wind, now);
-	drain_slot(d, d->rain, now);
+	for (int i = 0; i < d->npulse; i++) {
+		struct pulse_line *p = &d->pulse[i];
+		int64_t b = batch_ns(d, p, drain_slot(d, p, now), now);
+
+		if (now + b < next)
+			next = now + b;
+	}
 	d->drained_to = now;
+	d->next_drain = next;
 }
 
 /* ---- samples ------------------------------------------------------------- */
@@ -251,7 +305,34 @@ static void request_samples(struct daemon *d)
 		d->vane_weight = 1;
 	d->wind_at_request = d->wind_total;
 	wx_sensors_request(d->sensors);
+	if (wx_sensors_fd(d->sensors) < 0) {
+		wx_sensors_collect(d->sensors, on_sample, d);	/* taken already */
+		return;
+	}
+	/* The readings come in threads, each in its own time: the loop takes
+	 * them when it wakes anyway (a batch of edges), not for each one, but
+	 * waits for them by a quarter period, well before the interval ends. */
+	d->sampling = true;
+	d->collect_by = wx_clock_mono_ns(d->clock) + d->period_ns / 4;
+}
+
+/* Take the threaded readings that are ready: at each wake while some are
+ * pending (a look at the eventfd that never waits), and once collect_by is
+ * passed, woken by the eventfd. */
+static void collect_samples(struct daemon *d, bool ready)
+{
+	struct pollfd pfd = { .fd = wx_sensors_fd(d->sensors), .events = POLLIN };
+	bool busy;
+
+	if (!d->sampling)
+		return;
+	if (!ready && (poll(&pfd, 1, 0) != 1 || !pfd.revents))
+		return;
+	/* Asked before collecting: a reading that ends in between is then
+	 * taken now or at a later wake, never left behind. */
+	busy = wx_sensors_busy(d->sensors);
 	wx_sensors_collect(d->sensors, on_sample, d);
+	d->sampling = busy;
 }
 
 /* ---- clock steps ------------------------------------------------------- */
@@ -363,8 +444,27 @@ static int setup(struct daemon *d)
 	d->sensors = wx_sensors_open(&env, d->clock, threaded);
 	if (!d->sensors)
 		return -ENOMEM;
-	d->wind = wx_sensors_find(d->sensors, "anemometer");
-	d->rain = wx_sensors_find(d->sensors, "rain");
+	for (int i = 0; i < wx_sensors_count(d->sensors); i++) {
+		struct wx_slot *slot = wx_sensors_slot(d->sensors, i);
+		const struct wx_sensor_driver *drv = wx_slot_driver(slot);
+		struct pulse_line *p;
+
+		if (drv->kind != WX_SENSOR_PULSE)
+			continue;
+		if (d->npulse == MAX_PULSE_SLOTS) {
+			wx_log_warnx("%s: more than %d pulse sensors: not counted", drv->name,
+				     MAX_PULSE_SLOTS);
+			continue;
+		}
+		p = &d->pulse[d->npulse++];
+		p->slot = slot;
+		p->fills = drv->quantities;
+		p->rejected = wx_slot_rejected(slot);
+		if (!d->wind && (p->fills & WX_Q(WX_WIND_PULSES)))
+			d->wind = slot;
+		if (!d->rain && (p->fills & WX_Q(WX_RAIN_TIPS)))
+			d->rain = slot;
+	}
 	/* A station whose archive cannot be opened still samples: records wait
 	 * in memory (status says so) until it can be written.  The network side
 	 * learns of new records from the archive itself. */
@@ -380,7 +480,10 @@ static int setup(struct daemon *d)
 	d->start_mono = wx_clock_mono_ns(d->clock);
 	d->start_real = wx_daemon_real_mono_ns();
 	d->offset_ns = wx_clock_wall_at(d->clock, 0);
-	d->drained_to = d->start_mono;
+	d->drained_to = d->next_drain = d->start_mono;
+	for (int i = 0; i < d->npulse; i++)
+		d->pulse[i].read_at = d->start_mono;
+	restart_batches(d);
 	d->stop_at = d->opts.duration_s ? d->start_mono + d->opts.duration_s * WX_NS_PER_S : 0;
 	d->started_wall_s = wx_clock_wall_ns(d->clock) / WX_NS_PER_S;
 	anchor_interval(d, d->start_mono);
@@ -404,8 +507,8 @@ static void teardown(struct daemon *d)
 	wx_sim_free(d->sim);
 	wx_clock_free(d->clock);
 	wx_interval_free(d->iv);
-	free(d->carry_wind.ts);
-	free(d->carry_rain.ts);
+	for (int i = 0; i < d->npulse; i++)
+		free(d->pulse[i].carry.ts);
 	if (d->sigfd >= 0)
 		close(d->sigfd);
 }
@@ -423,21 +526,21 @@ static int64_t next_due(struct daemon *d)
 	return t;
 }
 
-/* Wait (real time) for the next event or an fd, and serve the fds. */
+/* Wait (real time) for the next event or an fd, and serve the fds.  The
+ * GPIO lines are not polled: their edges wait in the kernel for the next
+ * batch (drain_edges), so an edge wakes nobody. */
 static void wait_and_serve(struct daemon *d, int64_t due)
 {
 	struct pollfd fds[MAX_POLLFDS];
-	int n = 0, nlive, timeout_ms, live_at;
+	int n = 0, nlive, timeout_ms, live_at, samples_at = -1;
 	int64_t wait_ns = wx_clock_real_wait_ns(d->clock, due);
-	bool flat_out = d->opts.sim && d->opts.speed == 0, sigchld = false;
+	bool flat_out = d->opts.sim && d->opts.speed == 0, sigchld = false, live_due;
 
 	fds[n++] = (struct pollfd){ .fd = d->sigfd, .events = POLLIN };
-	if (wx_sensors_fd(d->sensors) >= 0)
+	if (d->sampling && (flat_out || due > d->collect_by)) {
+		samples_at = n;
 		fds[n++] = (struct pollfd){ .fd = wx_sensors_fd(d->sensors), .events = POLLIN };
-	if (d->wind && wx_slot_fd(d->wind) >= 0)
-		fds[n++] = (struct pollfd){ .fd = wx_slot_fd(d->wind), .events = POLLIN };
-	if (d->rain && wx_slot_fd(d->rain) >= 0)
-		fds[n++] = (struct pollfd){ .fd = wx_slot_fd(d->rain), .events = POLLIN };
+	}
 	live_at = n;
 	nlive = wx_live_pollfds(d->live, fds + n, MAX_POLLFDS - n);
 	n += nlive;
@@ -445,12 +548,10 @@ static void wait_and_serve(struct daemon *d, int64_t due)
 	if (flat_out) {
 		timeout_ms = 0;
 	} else {
-		/* Simulated lines have no fd: visit them every 10 ms; a closed real
-		 * line is retried every second. */
-		int64_t cap = d->opts.sim ? 10 * WX_NS_PER_MS : WX_NS_PER_S;
-
-		if (wait_ns > cap)
-			wait_ns = cap;
+		/* At least every second: a closed line is retried, clients that
+		 * went quiet are dropped, the watchdog is fed. */
+		if (wait_ns > BATCH_MAX_NS)
+			wait_ns = BATCH_MAX_NS;
 		timeout_ms = (int)((wait_ns + WX_NS_PER_MS - 1) / WX_NS_PER_MS);
 	}
 	if (d->watchdog_usec) {
@@ -478,8 +579,19 @@ static void wait_and_serve(struct daemon *d, int64_t due)
 		}
 	}
 	wx_netside_poll(d->net, sigchld);
-	wx_live_serve(d->live, fds + live_at, nlive);
-	wx_sensors_collect(d->sensors, on_sample, d);
+	/* The live socket only when a client came or wrote, or while one is
+	 * connected (its time-out). */
+	live_due = nlive > 1;
+	for (int k = live_at; k < live_at + nlive; k++)
+		live_due = live_due || fds[k].revents;
+	if (live_due) {
+		wx_live_serve(d->live, fds + live_at, nlive);
+		/* A client may have changed the simulated world at a stroke
+		 * (sim gust): the batches start short again, as at start. */
+		if (d->opts.sim && !flat_out)
+			restart_batches(d);
+	}
+	collect_samples(d, samples_at >= 0 && fds[samples_at].revents);
 }
 
 static void run(struct daemon *d)
@@ -491,6 +603,8 @@ static void run(struct daemon *d)
 
 		if (flat_out)
 			wx_clock_jump(d->clock, due);
+		else if (d->npulse && d->next_drain < due)
+			due = d->next_drain;
 		wait_and_serve(d, due);
 		now = wx_clock_mono_ns(d->clock);
 		watch_clock(d);

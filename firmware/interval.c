@@ -101,6 +101,23 @@ void wx_interval_add_rain(struct wx_interval *iv, uint64_t tips)
 	iv->rain_tips += tips;
 }
 
+void wx_interval_add_pulses(struct wx_interval *iv, uint32_t fills, const int64_t *ts_ns,
+			    size_t n)
+{
+	if (fills & (1u << WX_WIND_PULSES))
+		wx_interval_add_wind(iv, ts_ns, n);
+	if (fills & (1u << WX_RAIN_TIPS))
+		wx_interval_add_rain(iv, n);
+}
+
+void wx_interval_pulses_lost(struct wx_interval *iv, uint32_t fills)
+{
+	if (fills & (1u << WX_WIND_PULSES))
+		iv->wind_lost = true;
+	if (fills & (1u << WX_RAIN_TIPS))
+		iv->rain_lost = true;
+}
+
 void wx_interval_wind_lost(struct wx_interval *iv) { iv->wind_lost = true; }
 void wx_interval_rain_lost(struct wx_interval *iv) { iv->rain_lost = true; }
 uint64_t wx_interval_rain_tips(const struct wx_interval *iv) { return iv->rain_tips; }

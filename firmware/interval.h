@@ -36,6 +36,12 @@ void wx_interval_add_rain(struct wx_interval *iv, uint64_t tips);
  * quantities become null rather than too low. */
 void wx_interval_wind_lost(struct wx_interval *iv);
 void wx_interval_rain_lost(struct wx_interval *iv);
+/* The same, routed by what the pulse sensor fills (its driver's WX_Q()
+ * quantities: WX_WIND_PULSES counts closures and their gusts, WX_RAIN_TIPS
+ * tips), so that the daemon handles every pulse slot alike. */
+void wx_interval_add_pulses(struct wx_interval *iv, uint32_t fills, const int64_t *ts_ns,
+			    size_t n);
+void wx_interval_pulses_lost(struct wx_interval *iv, uint32_t fills);
 
 /* Rain and wind pulses so far (live readings). */
 uint64_t wx_interval_rain_tips(const struct wx_interval *iv);

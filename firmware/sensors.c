@@ -413,6 +413,13 @@ int wx_slot_fd(const struct wx_slot *slot)
 	return slot->dev ? slot->drv->edges(slot->dev)->fd : -1;
 }
 
+size_t wx_slot_depth(const struct wx_slot *slot)
+{
+	size_t depth = slot->dev ? slot->drv->edges(slot->dev)->depth : 0;
+
+	return depth ? depth : 16;
+}
+
 uint64_t wx_slot_lost(const struct wx_slot *slot)
 {
 	return slot->dev ? slot->drv->edges(slot->dev)->lost : 0;

@@ -94,6 +94,8 @@ int wx_slot_edges(struct wx_slot *slot, int64_t until_ns, int64_t *ts, size_t ma
 bool wx_slot_edges_ok(const struct wx_slot *slot);
 /* The pollable fd of a real GPIO line, -1 for simulated or closed lines. */
 int wx_slot_fd(const struct wx_slot *slot);
+/* Edges the line's kernel buffer holds between reads (edgebus.h depth). */
+size_t wx_slot_depth(const struct wx_slot *slot);
 /* Edges lost by the transport so far and bounce rejected so far. */
 uint64_t wx_slot_lost(const struct wx_slot *slot);
 uint64_t wx_slot_rejected(const struct wx_slot *slot);

@@ -143,6 +143,45 @@ static void interval_lost_counter_gives_null_not_zero(void **state)
 	assert_false(wx_record_has(&r, WX_TEMPERATURE_C));
 }
 
+/* The daemon routes every pulse slot by the quantities its driver fills:
+ * an anemometer's closures reach wind and gust only, a gauge's tips rain
+ * only, and a loss nulls only the slot's own quantities. */
+static void interval_pulses_are_routed_by_what_the_slot_fills(void **state)
+{
+	struct wx_interval *iv = *state;
+	uint32_t wind = (1u << WX_WIND_SPEED_KMH) | (1u << WX_WIND_GUST_KMH) | (1u << WX_WIND_PULSES);
+	uint32_t rain = (1u << WX_RAIN_MM) | (1u << WX_RAIN_TODAY_MM) | (1u << WX_RAIN_TIPS);
+	struct wx_record r;
+	int64_t ts[60];
+
+	wx_interval_start(iv, S(600), S(660));
+	for (int i = 0; i < 60; i++)
+		ts[i] = S(600) + S(i) + 1;
+	wx_interval_add_pulses(iv, wind, ts, 60);
+	wx_interval_add_pulses(iv, rain, ts, 4);
+	wx_interval_finish(iv, 660, &r);
+	assert_int_equal((int)r.v[WX_WIND_PULSES], 60);
+	assert_true(fabs(r.v[WX_WIND_GUST_KMH] - 2.4) < 1e-9);
+	assert_int_equal((int)r.v[WX_RAIN_TIPS], 4);
+
+	wx_interval_start(iv, S(660), S(720));
+	wx_interval_add_pulses(iv, wind, ts, 60);
+	wx_interval_add_pulses(iv, rain, ts, 2);
+	wx_interval_pulses_lost(iv, rain);
+	wx_interval_finish(iv, 720, &r);
+	assert_int_equal((int)r.v[WX_WIND_PULSES], 60);
+	assert_false(wx_record_has(&r, WX_RAIN_TIPS));
+	assert_false(wx_record_has(&r, WX_RAIN_MM));
+
+	wx_interval_start(iv, S(720), S(780));
+	wx_interval_add_pulses(iv, rain, ts, 1);
+	wx_interval_pulses_lost(iv, wind);
+	wx_interval_finish(iv, 780, &r);
+	assert_false(wx_record_has(&r, WX_WIND_PULSES));
+	assert_false(wx_record_has(&r, WX_WIND_GUST_KMH));
+	assert_int_equal((int)r.v[WX_RAIN_TIPS], 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -152,6 +191,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(interval_direction_is_null_when_calm, setup, teardown),
 		cmocka_unit_test_setup_teardown(interval_short_first_interval_says_how_long_it_was, setup, teardown),
 		cmocka_unit_test_setup_teardown(interval_lost_counter_gives_null_not_zero, setup, teardown),
+		cmocka_unit_test_setup_teardown(interval_pulses_are_routed_by_what_the_slot_fills, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

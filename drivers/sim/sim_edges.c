@@ -212,6 +212,7 @@ struct wx_edgebus *wx_sim_edges_new(const struct wx_sim_edges_params *p)
 	s->phase = wx_sim_hash01(p->seed, p->stream, UINT64_MAX);
 	s->bus.where = s->where;
 	s->bus.fd = -1;
+	s->bus.depth = s->fifo_cap;
 	s->bus.read = sim_read;
 	s->bus.close = sim_close;
 	s->bus.ctx = s;

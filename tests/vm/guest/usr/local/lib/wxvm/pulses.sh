@@ -7,8 +7,8 @@
 # wind_pulses, rain_tips and wind_gust_kmh must equal what was injected in
 # its interval, computed here from the injector's CLOCK_REALTIME log the way
 # drivers/pulse.c does (250 ms bins, the best 12 in a row, x 2.4 / 3).
-# Then (libgpiod 1.6) 60 s at 5 Hz: wxd's wakeups per thread (voluntary
-# context switches).
+# Then 60 s at 5 Hz: wxd's wakeups per thread (voluntary context switches),
+# printed beside issue 15's target.
 . /usr/local/lib/wxvm/lib.sh
 V=${WXVM_GPIOD:-1}
 PLAN=${WXVM_PLAN:-"0.5 1 2 4 8 20 40 80 8/1 0"}
@@ -61,10 +61,9 @@ note "figure: pulses libgpiod $V: $(awk '{ printf "%s Hz %s, ", $3, $6 }' /run/w
 note "figure: edges_lost libgpiod $V after 80 Hz with bounce: $lost80 (rejected as bounce: $(anem | jget edges_rejected))"
 [ "${lost80:-x}" = 0 ] && ok "edges_lost 0 after 80 Hz with bounce" || bad "edges_lost $lost80 after 80 Hz"
 
-# Wakeups at 5 Hz with bounce: voluntary context switches per thread.
-# Measured with libgpiod 1.6 only, to keep make test short (2.x gave the
-# same within 1/s: see the README).
-[ "$V" = 1 ] || finish
+# Wakeups at 5 Hz with bounce: voluntary context switches per thread, with
+# both libgpiod versions (1.6 reads in batches that fit its 16 events; 2.x
+# asks for 1024 and can read once a second).
 pid=$(mainpid)
 snap() { for t in /proc/$pid/task/*; do echo "$([ ${t##*/} = $pid ] && echo main || echo thread) ${t##*/} $(sed -n 's/^voluntary_ctxt_switches:\s*//p' $t/status)"; done; }
 wxvm-pulse $WPULL $RPULL 5 5 5 5 5 5 5 > /run/wxvm-5hz.log &
@@ -79,6 +78,6 @@ check_pulses /run/wxvm-5hz.log "$s5" "$e5" "5 5 5 5 5 5 5" > /run/wxvm-check5
 [ "$(grep -c '^ok' /run/wxvm-check5)" = 7 ] && ok "5 Hz: 7 records exact ($(awk '{ split($6, w, "/"); W += w[1] } END { print W }' /run/wxvm-check5) closures)" ||
 	{ bad "5 Hz: records not exact"; sed 's/^/WXVM     /' /run/wxvm-check5; }
 per=$(awk -v dt="$(awk -v a=$t0 -v b=$t1 'BEGIN { print b - a }')" 'FNR == NR { c[$2] = $3; next }
-	($2 in c) { d = ($3 - c[$2]) / dt; T += d; printf "%s %s %.1f/s, ", $1, $2, d } END { printf "total %.1f/s", T }' /run/wxvm-cs0 /run/wxvm-cs1)
+	($2 in c) { d = ($3 - c[$2]) / dt; T += d; printf "%s %s %.2f/s, ", $1, $2, d } END { printf "total %.2f/s (target <= 2/s)", T }' /run/wxvm-cs0 /run/wxvm-cs1)
 note "figure: wakeups libgpiod $V at 5 Hz with bounce, per thread: $per"
 finish
