@@ -36,7 +36,9 @@ struct wx_live {
 	ino_t ino;
 	wx_live_answer answer;
 	void *arg;
-	struct client clients[MAX_CLIENTS];
+	/* A slot is made at its first client and kept: NULL or fd < 0 is free.
+	 * (4 KiB each: made on demand, an idle sampler touches none of them.) */
+	struct client *clients[MAX_CLIENTS];
 };
 
 static int make_addr(const char *path, struct sockaddr_un *sa)
@@ -92,8 +94,6 @@ struct wx_live *wx_live_open(const char *path, wx_live_answer answer, void *arg,
 	l = calloc(1, sizeof(*l));
 	if (!l)
 		return NULL;
-	for (int i = 0; i < MAX_CLIENTS; i++)
-		l->clients[i].fd = -1;
 	snprintf(l->path, sizeof(l->path), "%s", path);
 	l->answer = answer;
 	l->arg = arg;
@@ -125,6 +125,11 @@ fail:
 	return NULL;
 }
 
+static bool busy(const struct client *c)
+{
+	return c && c->fd >= 0;
+}
+
 static void drop(struct client *c)
 {
 	close(c->fd);
@@ -139,9 +144,11 @@ void wx_live_close(struct wx_live *l)
 
 	if (!l)
 		return;
-	for (int i = 0; i < MAX_CLIENTS; i++)
-		if (l->clients[i].fd >= 0)
-			drop(&l->clients[i]);
+	for (int i = 0; i < MAX_CLIENTS; i++) {
+		if (busy(l->clients[i]))
+			drop(l->clients[i]);
+		free(l->clients[i]);
+	}
 	close(l->fd);
 	/* Remove our socket, not whatever has replaced it since. */
 	if (lstat(l->path, &st) == 0 && S_ISSOCK(st.st_mode) && st.st_dev == l->dev &&
@@ -158,10 +165,10 @@ int wx_live_pollfds(struct wx_live *l, struct pollfd *fds, int max)
 		return 0;
 	fds[n++] = (struct pollfd){ .fd = l->fd, .events = POLLIN };
 	for (int i = 0; i < MAX_CLIENTS && n < max; i++)
-		if (l->clients[i].fd >= 0)
+		if (busy(l->clients[i]))
 			fds[n++] = (struct pollfd){
-				.fd = l->clients[i].fd,
-				.events = l->clients[i].out ? POLLOUT : POLLIN,
+				.fd = l->clients[i]->fd,
+				.events = l->clients[i]->out ? POLLOUT : POLLIN,
 			};
 	return n;
 }
@@ -187,14 +194,16 @@ static void accept_clients(struct wx_live *l)
 
 		if (fd < 0)
 			return;
-		for (i = 0; i < MAX_CLIENTS && l->clients[i].fd >= 0; i++)
+		for (i = 0; i < MAX_CLIENTS && busy(l->clients[i]); i++)
 			;
-		if (i == MAX_CLIENTS) {
-			close(fd);	/* busy: the client retries */
+		if (i < MAX_CLIENTS && !l->clients[i])
+			l->clients[i] = calloc(1, sizeof(*l->clients[i]));
+		if (i == MAX_CLIENTS || !l->clients[i]) {
+			close(fd);	/* busy (or no memory): the client retries */
 			continue;
 		}
-		l->clients[i].fd = fd;
-		l->clients[i].since = time(NULL);
+		l->clients[i]->fd = fd;
+		l->clients[i]->since = time(NULL);
 	}
 }
 
@@ -264,14 +273,14 @@ void wx_live_serve(struct wx_live *l, const struct pollfd *fds, int n)
 			continue;
 		}
 		for (int i = 0; i < MAX_CLIENTS; i++)
-			if (l->clients[i].fd == fds[k].fd) {
-				serve_client(l, &l->clients[i]);
+			if (busy(l->clients[i]) && l->clients[i]->fd == fds[k].fd) {
+				serve_client(l, l->clients[i]);
 				break;
 			}
 	}
 	for (int i = 0; i < MAX_CLIENTS; i++)
-		if (l->clients[i].fd >= 0 && now - l->clients[i].since > CLIENT_TIMEOUT_S)
-			drop(&l->clients[i]);
+		if (busy(l->clients[i]) && now - l->clients[i]->since > CLIENT_TIMEOUT_S)
+			drop(l->clients[i]);
 }
 
 /* ---- client -------------------------------------------------------------- */
