@@ -3,7 +3,8 @@
  * Each driver file exports one const struct wx_sensor_driver, named once in
  * registry.c.  A sampled sensor (BME280, DS18B20, vane) is read on demand and
  * fills its quantities into a record; a pulse sensor (anemometer, rain)
- * hands out its edge bus, which the caller drains and counts with pulse.c.
+ * hands out its edge bus, which the caller drains and debounces
+ * (drivers/debounce.h) and counts (firmware/windrain.h).
  *
  * Drivers do not log read failures: they describe them in err (one line
  * naming device and address) so that the caller can log a change of health
@@ -17,7 +18,7 @@
 
 #include "drivers/buses.h"
 #include "drivers/edgebus.h"
-#include "drivers/pulse.h"
+#include "drivers/debounce.h"
 #include "drivers/regbus.h"
 #include "firmware/core/config.h"
 #include "firmware/core/record.h"
