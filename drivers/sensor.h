@@ -76,6 +76,15 @@ struct wx_sensor_driver {
 	/* wxctl probe: check the wiring of the configured device on real
 	 * hardware, one line per step (drivers/probekit.h).  May be NULL. */
 	void (*probe)(struct wx_probe *p);
+	/* wxctl probe, so that a check can tell whose a device found at
+	 * another address is: the I2C address this sensor is configured for
+	 * in cfg, its bus in *bus (a string of cfg), or -1 when it has none
+	 * (a vane on SPI).  May be NULL (not an I2C sensor). */
+	int (*i2c_address)(const struct wx_config *cfg, const char **bus);
+	/* wxctl probe: the name of the chip ("BMP280") whose Bosch chip id
+	 * register (0xD0) reads id, if this driver takes that chip; else
+	 * NULL.  May be NULL (not a Bosch chip). */
+	const char *(*bosch_chip)(uint8_t id);
 };
 
 /* The register-bus sensor adapter: the one glue between an I2C chip (its
