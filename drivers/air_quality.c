@@ -31,6 +31,15 @@ struct aq_sensor {
 
 /* ---- wxctl probe ------------------------------------------------------ */
 
+/* For wxctl probe: its MCP3427's I2C address. */
+static int air_quality_i2c_address(const struct wx_config *cfg, const char **bus)
+{
+	const struct wx_air_quality_config *c = WX_AIR_QUALITY_CONFIG(cfg);
+
+	*bus = c->bus;
+	return c->address;
+}
+
 static void check_air_quality(struct wx_probe *p)
 {
 	const struct wx_air_quality_config *c = WX_AIR_QUALITY_CONFIG(p->cfg);
@@ -145,4 +154,5 @@ const struct wx_sensor_driver wx_air_quality_driver = {
 	.edges = NULL,
 	.close = aq_close,
 	.probe = check_air_quality,
+	.i2c_address = air_quality_i2c_address,
 };

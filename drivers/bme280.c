@@ -460,6 +460,16 @@ void wx_bme280_close(struct wx_bme280 *d)
 
 /* ---- wxctl probe ------------------------------------------------------ */
 
+/* The chips [bme280] takes, for wxctl probe's messages. */
+#define EXPECT "BME280 (0x60) or BMP280 (0x58)"
+
+static const char *bosch_chip(uint8_t id)
+{
+	const struct wx_bmx280_variant *v = wx_bme280_variant_by_id(id);
+
+	return v ? v->name : NULL;
+}
+
 static void check_bme280(struct wx_probe *p)
 {
 	const struct wx_bme280_config *c = WX_BME280_CONFIG(p->cfg);
@@ -477,11 +487,12 @@ static void check_bme280(struct wx_probe *p)
 	d = wx_bme280_open(b, c->address, err, sizeof(err));
 	e = errno;
 	if (!d && e == ENXIO) {
-		wx_probe_bosch_no_reply(p, "bme280", subject, c->bus, c->address, WX_PROBE_BYO_I2C_WIRING);
+		wx_probe_bosch_no_reply(p, "bme280", subject, c->bus, c->address, EXPECT,
+					WX_PROBE_BYO_I2C_WIRING);
 		return;
 	}
 	if (!d && e == ENODEV)
-		wx_probe_bosch_wrong_id(p, "bme280", subject, c->bus, c->address, err);
+		wx_probe_bosch_wrong_id(p, "bme280", subject, c->bus, c->address, EXPECT, err);
 	else if (!d)
 		wx_probe_fail_from(p, "bme280", err);
 	else if (wx_bme280_read(d, &r, err, sizeof(err)) < 0)
@@ -574,4 +585,5 @@ const struct wx_sensor_driver wx_bme280_driver = {
 	.edges = NULL,
 	.close = wx_i2c_sensor_close,
 	.probe = check_bme280,
+	.bosch_chip = bosch_chip,
 };

@@ -266,6 +266,14 @@ void wx_bmp180_close(struct wx_bmp180 *d)
 
 /* ---- wxctl probe ------------------------------------------------------ */
 
+/* The chip [bmp180] takes, for wxctl probe's messages. */
+#define EXPECT "BMP180 (0x55)"
+
+static const char *bosch_chip(uint8_t id)
+{
+	return id == WX_BMP180_CHIP_ID ? "BMP180" : NULL;
+}
+
 static void check_bmp180(struct wx_probe *p)
 {
 	const struct wx_bmp180_config *c = WX_BMP180_CONFIG(p->cfg);
@@ -283,11 +291,12 @@ static void check_bmp180(struct wx_probe *p)
 	d = wx_bmp180_open(b, c->oversampling, err, sizeof(err));
 	e = errno;
 	if (!d && e == ENXIO) {
-		wx_probe_bosch_no_reply(p, "bmp180", subject, c->bus, c->address, WX_PROBE_HAT_WIRING);
+		wx_probe_bosch_no_reply(p, "bmp180", subject, c->bus, c->address, EXPECT,
+					WX_PROBE_HAT_WIRING);
 		return;
 	}
 	if (!d && e == ENODEV)
-		wx_probe_bosch_wrong_id(p, "bmp180", subject, c->bus, c->address, err);
+		wx_probe_bosch_wrong_id(p, "bmp180", subject, c->bus, c->address, EXPECT, err);
 	else if (!d)
 		wx_probe_fail_from(p, "bmp180", err);
 	else if (wx_bmp180_read(d, &r, err, sizeof(err)) < 0)
@@ -376,4 +385,5 @@ const struct wx_sensor_driver wx_bmp180_driver = {
 	.edges = NULL,
 	.close = wx_i2c_sensor_close,
 	.probe = check_bmp180,
+	.bosch_chip = bosch_chip,
 };

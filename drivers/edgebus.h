@@ -2,7 +2,7 @@
  *
  * The switch closes to ground against a pull-up, so a closure is a falling
  * edge.  A transport delivers the timestamps of falling edges, bounce and
- * all; debouncing is the pulse counter's job (pulse.c).  Timestamps are
+ * all; debouncing is the pulse counter's job (debounce.c).  Timestamps are
  * station monotonic ns (the kernel's CLOCK_MONOTONIC on real GPIO). */
 #ifndef WX_EDGEBUS_H
 #define WX_EDGEBUS_H

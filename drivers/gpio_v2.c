@@ -16,7 +16,7 @@
  * No kernel debounce: the kernel reports a debounced edge only once the
  * line has been steady for the whole period, so a bucket closure shorter
  * than the rain gauge's 150 ms, or a closure whose bounce lasts longer than
- * the period, would never be reported at all; pulse.c keeps the first edge
+ * the period, would never be reported at all; debounce.c keeps the first edge
  * of a closure instead.  The bigger buffer is what absorbs the bounce. */
 #include "drivers/edgebus.h"
 #include "drivers/gpio_msg.h"

@@ -18,11 +18,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "drivers/bme280.h"
-#include "drivers/air_quality.h"
-#include "drivers/bmp180.h"
 #include "drivers/regbus.h"
-#include "drivers/vane.h"
+#include "drivers/sensor.h"
 
 #define BOSCH_REG_CHIP_ID 0xD0	/* the same register on BMP180, BMP280 and BME280 */
 #define MCP3427_FIRST 0x68	/* its two address pins give 0x68..0x6F */
@@ -186,20 +183,27 @@ void wx_probe_i2cdetect_cmd(const char *bus, char *buf, size_t len)
 		snprintf(buf, len, "i2cdetect -l");
 }
 
-/* The name of a Bosch chip id, or NULL. */
-static const char *bosch_name(uint8_t id)
+/* The name of a Bosch chip id and the driver that takes it (*drv), or
+ * NULL: the driver rows know their chips. */
+static const char *bosch_chip(uint8_t id, const struct wx_sensor_driver **drv)
 {
-	const struct wx_bmx280_variant *v = wx_bme280_variant_by_id(id);
+	for (size_t i = 0; wx_sensor_drivers[i]; i++) {
+		const struct wx_sensor_driver *d = wx_sensor_drivers[i];
+		const char *name = d->bosch_chip ? d->bosch_chip(id) : NULL;
 
-	if (v)
-		return v->name;
-	return id == WX_BMP180_CHIP_ID ? "BMP180" : NULL;
+		if (name) {
+			if (drv)
+				*drv = d;
+			return name;
+		}
+	}
+	return NULL;
 }
 
 /* "a BME280 (chip id 0x60)" or "a chip with id 0x61". */
 static void describe_id(uint8_t id, char *buf, size_t len)
 {
-	const char *name = bosch_name(id);
+	const char *name = bosch_chip(id, NULL);
 
 	if (name)
 		snprintf(buf, len, "a %s (chip id 0x%02x)", name, id);
@@ -223,29 +227,30 @@ static int read_bosch_id(const char *bus, int address, uint8_t *id)
 }
 
 /* What to do about a Bosch chip with id found in place of the one [section]
- * expects (at address). */
-static void bosch_fix(const char *section, uint8_t id, int address, char *buf, size_t len)
+ * expects (expect: "BMP180 (0x55)"), at address: the section of the driver
+ * that takes it, and for a chip of the HAT only, its profile. */
+static void bosch_fix(const char *section, const char *expect, uint8_t id, int address, char *buf,
+		      size_t len)
 {
-	const char *name = bosch_name(id);
-	bool bmx280 = wx_bme280_variant_by_id(id) != NULL;
+	const struct wx_sensor_driver *d = NULL;
+	const char *name = bosch_chip(id, &d);
 
 	if (!name)
-		snprintf(buf, len, "another chip at this address, not a %s",
-			 strcmp(section, "bmp180") == 0 ? "BMP180 (0x55)" : "BME280 (0x60) or BMP280 (0x58)");
-	else if (bmx280 && strcmp(section, "bme280") == 0)
-		snprintf(buf, len, "set address = 0x%02x in [bme280]", (unsigned)address);
-	else if (bmx280)
-		snprintf(buf, len, "use [bme280] with address = 0x%02x instead of [%s]",
+		snprintf(buf, len, "another chip at this address, not a %s", expect);
+	else if (strcmp(d->name, section) == 0)
+		snprintf(buf, len, "set address = 0x%02x in [%s]", (unsigned)address, section);
+	else if (d->kits & WX_KIT_BYO)
+		snprintf(buf, len, "use [%s] with address = 0x%02x instead of [%s]", d->name,
 			 (unsigned)address, section);
 	else
-		snprintf(buf, len, "the Oracle Weather Station HAT's barometer: use [bmp180] "
-			 "(profile = oracle-hat) instead of [%s]", section);
+		snprintf(buf, len, "the Oracle Weather Station HAT's %s: use [%s] "
+			 "(profile = oracle-hat) instead of [%s]", name, d->name, section);
 }
 
 /* Nothing answered at the configured address of a Bosch chip: look at the
  * other one (0x76 <-> 0x77) and say what is there. */
 void wx_probe_bosch_no_reply(struct wx_probe *p, const char *section, const char *subject,
-			   const char *bus, int address, const char *wiring)
+			     const char *bus, int address, const char *expect, const char *wiring)
 {
 	int other = address == 0x76 ? 0x77 : 0x76;
 	char what[64], fix[160], cmd[64];
@@ -255,7 +260,7 @@ void wx_probe_bosch_no_reply(struct wx_probe *p, const char *section, const char
 	wx_probe_i2cdetect_cmd(bus, cmd, sizeof(cmd));
 	if (rc == 0) {
 		describe_id(id, what, sizeof(what));
-		bosch_fix(section, id, other, fix, sizeof(fix));
+		bosch_fix(section, expect, id, other, fix, sizeof(fix));
 		wx_probe_fail(p, section, subject, "no reply; %s answers at 0x%02x: %s", what, other, fix);
 	} else {
 		wx_probe_fail(p, section, subject, "no reply, and none at 0x%02x either: %s (%s lists what "
@@ -265,7 +270,8 @@ void wx_probe_bosch_no_reply(struct wx_probe *p, const char *section, const char
 
 /* The chip answered with an id its driver does not take. */
 void wx_probe_bosch_wrong_id(struct wx_probe *p, const char *section, const char *subject,
-			   const char *bus, int address, const char *driver_err)
+			     const char *bus, int address, const char *expect,
+			     const char *driver_err)
 {
 	char what[64], fix[160];
 	uint8_t id;
@@ -275,7 +281,7 @@ void wx_probe_bosch_wrong_id(struct wx_probe *p, const char *section, const char
 		return;
 	}
 	describe_id(id, what, sizeof(what));
-	bosch_fix(section, id, address, fix, sizeof(fix));
+	bosch_fix(section, expect, id, address, fix, sizeof(fix));
 	wx_probe_fail(p, section, subject, "found %s: %s", what, fix);
 }
 
@@ -293,17 +299,18 @@ struct wx_regbus *wx_probe_open_i2c(struct wx_probe *p, const char *section, con
 }
 
 
-/* Which configured MCP3427 sensor sits at address on bus, or NULL. */
-static const char *mcp3427_owner(const struct wx_config *cfg, const char *bus, int address)
+/* Which enabled sensor is configured for address on bus (its section), or
+ * NULL: the rows say where they are. */
+static const char *i2c_owner(const struct wx_config *cfg, const char *bus, int address)
 {
-	const struct wx_windvane_config *vane = WX_WINDVANE_CONFIG(cfg);
-	const struct wx_air_quality_config *aq = WX_AIR_QUALITY_CONFIG(cfg);
+	for (size_t i = 0; wx_sensor_drivers[i]; i++) {
+		const struct wx_sensor_driver *d = wx_sensor_drivers[i];
+		const char *at = NULL;
 
-	if (vane->enabled && vane->adc == WX_VANE_ADC_MCP3427 && vane->address == address &&
-	    strcmp(vane->bus, bus) == 0)
-		return "windvane";
-	if (aq->enabled && aq->address == address && strcmp(aq->bus, bus) == 0)
-		return "air_quality";
+		if (d->i2c_address && wx_sensor_enabled(cfg, d) &&
+		    d->i2c_address(cfg, &at) == address && at && strcmp(at, bus) == 0)
+			return d->name;
+	}
 	return NULL;
 }
 
@@ -329,7 +336,7 @@ void wx_probe_mcp3427_no_reply(struct wx_probe *p, const char *section, const ch
 		b->close(b);
 		if (rc < 0)
 			continue;
-		owner = mcp3427_owner(p->cfg, bus, a);
+		owner = i2c_owner(p->cfg, bus, a);
 		if (!owner) {
 			free_addr = a;
 			n_free++;

@@ -55,16 +55,20 @@ struct wx_regbus *wx_probe_open_i2c(struct wx_probe *p, const char *section, con
 				    int address);
 
 /* A Bosch chip (BME280, BMP280, BMP180) did not answer at address: say what
- * answers at the other one (0x76 <-> 0x77). */
+ * answers at the other one (0x76 <-> 0x77).  The chip found is named by
+ * the driver rows' bosch_chip; expect names the chips [section] takes, for
+ * when none does ("BMP180 (0x55)"). */
 void wx_probe_bosch_no_reply(struct wx_probe *p, const char *section, const char *subject,
-			     const char *bus, int address, const char *wiring);
+			     const char *bus, int address, const char *expect, const char *wiring);
 /* It answered with a chip id its driver does not take: name the chip and
  * the fix (driver_err when the id cannot be read again). */
 void wx_probe_bosch_wrong_id(struct wx_probe *p, const char *section, const char *subject,
-			     const char *bus, int address, const char *driver_err);
+			     const char *bus, int address, const char *expect,
+			     const char *driver_err);
 
 /* Nothing answered at an MCP3427's configured address: list what answers
- * in 0x68..0x6F and suggest the address no other section uses. */
+ * in 0x68..0x6F and suggest the address no other section uses (the
+ * sections' addresses come from the driver rows' i2c_address). */
 void wx_probe_mcp3427_no_reply(struct wx_probe *p, const char *section, const char *subject,
 			       const char *bus, int address);
 

@@ -6,73 +6,22 @@
  * being 2.4 km/h; the rain bucket closes it once per tip of 0.2794 mm.  Each
  * closure pulls the GPIO line low against the pull-up: a falling edge.
  *
- * Two filters, both measured from the last ACCEPTED edge (the closure being
- * counted), so that a rejected edge never moves the window:
- *
- * 1. Debounce and plausibility window: an edge sooner than debounce_ns, or
- *    sooner than min_period_ns (1 / the fastest real closure rate: 9.6 ms for
- *    the anemometer's 250 km/h), after the last accepted edge belongs to that
- *    closure.  No real closure can come that soon, so a bounce tail longer
- *    than debounce_ms (a tired reed switch rattles for up to ~5 ms) is still
- *    one closure: at 80 Hz with 5 ms of bounce every closure counts once.
- *    Rejected as bounce.
- * 2. Chatter: an edge past that window is a new closure only if the line was
- *    quiet for debounce_ns before it (no edge at all, bounce or not).  A
- *    switch that chatters (a broken contact at a kHz: edges closer than
- *    debounce_ms, without end) never goes quiet, so it gives no wind at all
- *    rather than the cap; its edges are rejected as implausible.  Edge trains
- *    faster than the cap but with quiet gaps count at most one per window:
- *    counting goes on at the cap, never above it.
- *
- * With no cap (max_hz 0) only the debounce applies.  A switch stuck closed
- * gives no edges and reads 0.  Every rejection is counted in rejected, never
- * as wind or rain.
+ * The debounce and plausibility filter is drivers/debounce.c; turning
+ * counted closures into km/h, mm and gusts is firmware/windrain.c.  Here:
+ * the plausibility caps, `wxctl probe`'s check of the lines, and the two
+ * driver rows.
  */
 #include "drivers/pulse.h"
 
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "drivers/sensor.h"
 #include "drivers/gpio_msg.h"
 #include "drivers/probekit.h"
-
-void wx_pulse_debounce_init(struct wx_debounce *d, double debounce_ms, double max_hz)
-{
-	memset(d, 0, sizeof(*d));
-	d->debounce_ns = debounce_ms > 0 ? (int64_t)(debounce_ms * 1e6 + 0.5) : 0;
-	d->min_period_ns = max_hz > 0 ? (int64_t)(1e9 / max_hz) : 0;
-}
-
-size_t wx_pulse_debounce(struct wx_debounce *d, int64_t *ts_ns, size_t n)
-{
-	int64_t window = d->debounce_ns > d->min_period_ns ? d->debounce_ns : d->min_period_ns;
-	size_t kept = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		int64_t t = ts_ns[i];
-		bool noisy = d->have_last && t - d->last_edge_ns < d->debounce_ns;
-
-		d->last_edge_ns = t;
-		if (d->have_last && t - d->last_ns < window) {
-			d->rejected++;
-			continue;
-		}
-		if (d->min_period_ns > 0 && noisy) {
-			d->rejected++;
-			d->implausible++;
-			continue;
-		}
-		d->have_last = true;
-		d->last_ns = t;
-		ts_ns[kept++] = t;
-	}
-	return kept;
-}
 
 double wx_pulse_wind_max_hz(double kmh_per_hz)
 {
@@ -82,109 +31,6 @@ double wx_pulse_wind_max_hz(double kmh_per_hz)
 double wx_pulse_rain_max_hz(double mm_per_tip)
 {
 	return mm_per_tip > 0 ? WX_PULSE_RAIN_MAX_MM_H / mm_per_tip / 3600.0 : 0;
-}
-
-double wx_pulse_wind_kmh(uint64_t pulses, double seconds, double kmh_per_hz)
-{
-	if (seconds <= 0)
-		return 0;
-	return (double)pulses / seconds * kmh_per_hz;
-}
-
-double wx_pulse_rain_mm(uint64_t tips, double mm_per_tip, double catch_factor)
-{
-	return (double)tips * mm_per_tip * catch_factor;
-}
-
-/* ---- gust --------------------------------------------------------------- */
-
-#define CARRY (WX_GUST_WINDOW_BINS - 1)
-
-/* bins[0 .. CARRY-1] are the 250 ms before start_ns, bins[CARRY ..] the
- * interval itself. */
-struct wx_gust {
-	size_t nbins;		/* bins in one interval */
-	int64_t start_ns;
-	bool started;
-	uint32_t *bins;		/* CARRY + nbins */
-};
-
-struct wx_gust *wx_pulse_gust_new(int interval_s)
-{
-	struct wx_gust *g;
-
-	if (interval_s < 1 || interval_s > WX_GUST_MAX_INTERVAL_S) {
-		errno = EINVAL;
-		return NULL;
-	}
-	g = calloc(1, sizeof(*g));
-	if (!g)
-		return NULL;
-	g->nbins = (size_t)interval_s * (size_t)(1000000000LL / WX_GUST_BIN_NS);
-	g->bins = calloc(CARRY + g->nbins, sizeof(*g->bins));
-	if (!g->bins) {
-		free(g);
-		return NULL;
-	}
-	return g;
-}
-
-void wx_pulse_gust_free(struct wx_gust *g)
-{
-	if (!g)
-		return;
-	free(g->bins);
-	free(g);
-}
-
-void wx_pulse_gust_start(struct wx_gust *g, int64_t start_ns)
-{
-	int64_t prev_end = g->start_ns + (int64_t)g->nbins * WX_GUST_BIN_NS;
-
-	if (g->started && start_ns == prev_end)
-		memmove(g->bins, g->bins + g->nbins, CARRY * sizeof(*g->bins));
-	else
-		memset(g->bins, 0, CARRY * sizeof(*g->bins));
-	memset(g->bins + CARRY, 0, g->nbins * sizeof(*g->bins));
-	g->start_ns = start_ns;
-	g->started = true;
-}
-
-size_t wx_pulse_gust_add(struct wx_gust *g, const int64_t *ts_ns, size_t n)
-{
-	int64_t first = g->start_ns - CARRY * WX_GUST_BIN_NS;
-	int64_t total = (int64_t)(CARRY + g->nbins);
-	size_t outside = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		int64_t d = ts_ns[i] - first;
-		/* floor division: a pulse just before `first` must not land in bin 0 */
-		int64_t k = d >= 0 ? d / WX_GUST_BIN_NS : -1;
-
-		if (!g->started || k < 0 || k >= total)
-			outside++;
-		else
-			g->bins[k]++;
-	}
-	return outside;
-}
-
-double wx_pulse_gust_kmh(const struct wx_gust *g, double kmh_per_hz)
-{
-	uint64_t sum = 0, best = 0;
-
-	if (!g->started)
-		return 0;
-	/* Windows ending at bins CARRY .. CARRY+nbins-1: a running sum. */
-	for (size_t i = 0; i < CARRY + g->nbins; i++) {
-		sum += g->bins[i];
-		if (i >= WX_GUST_WINDOW_BINS)
-			sum -= g->bins[i - WX_GUST_WINDOW_BINS];
-		if (i >= CARRY && sum > best)
-			best = sum;
-	}
-	return wx_pulse_wind_kmh(best, WX_GUST_WINDOW_BINS * (double)WX_GUST_BIN_NS / 1e9,
-				 kmh_per_hz);
 }
 
 /* ---- wxctl probe ------------------------------------------------------ */

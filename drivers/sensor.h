@@ -3,7 +3,8 @@
  * Each driver file exports one const struct wx_sensor_driver, named once in
  * registry.c.  A sampled sensor (BME280, DS18B20, vane) is read on demand and
  * fills its quantities into a record; a pulse sensor (anemometer, rain)
- * hands out its edge bus, which the caller drains and counts with pulse.c.
+ * hands out its edge bus, which the caller drains and debounces
+ * (drivers/debounce.h) and counts (firmware/windrain.h).
  *
  * Drivers do not log read failures: they describe them in err (one line
  * naming device and address) so that the caller can log a change of health
@@ -17,7 +18,7 @@
 
 #include "drivers/buses.h"
 #include "drivers/edgebus.h"
-#include "drivers/pulse.h"
+#include "drivers/debounce.h"
 #include "drivers/regbus.h"
 #include "firmware/core/config.h"
 #include "firmware/core/record.h"
@@ -75,6 +76,15 @@ struct wx_sensor_driver {
 	/* wxctl probe: check the wiring of the configured device on real
 	 * hardware, one line per step (drivers/probekit.h).  May be NULL. */
 	void (*probe)(struct wx_probe *p);
+	/* wxctl probe, so that a check can tell whose a device found at
+	 * another address is: the I2C address this sensor is configured for
+	 * in cfg, its bus in *bus (a string of cfg), or -1 when it has none
+	 * (a vane on SPI).  May be NULL (not an I2C sensor). */
+	int (*i2c_address)(const struct wx_config *cfg, const char **bus);
+	/* wxctl probe: the name of the chip ("BMP280") whose Bosch chip id
+	 * register (0xD0) reads id, if this driver takes that chip; else
+	 * NULL.  May be NULL (not a Bosch chip). */
+	const char *(*bosch_chip)(uint8_t id);
 };
 
 /* The register-bus sensor adapter: the one glue between an I2C chip (its

@@ -349,6 +349,17 @@ static void check_vane_mcp3008(struct wx_probe *p)
 	wx_vane_close(v);
 }
 
+/* For wxctl probe: an MCP3427's I2C address (none on an MCP3008). */
+static int vane_i2c_address(const struct wx_config *cfg, const char **bus)
+{
+	const struct wx_windvane_config *c = WX_WINDVANE_CONFIG(cfg);
+
+	if (c->adc != WX_VANE_ADC_MCP3427)
+		return -1;
+	*bus = c->bus;
+	return c->address;
+}
+
 static void check_windvane(struct wx_probe *p)
 {
 	if (WX_WINDVANE_CONFIG(p->cfg)->adc == WX_VANE_ADC_MCP3427)
@@ -472,4 +483,5 @@ const struct wx_sensor_driver wx_windvane_driver = {
 	.edges = NULL,
 	.close = vane_close,
 	.probe = check_windvane,
+	.i2c_address = vane_i2c_address,
 };

@@ -12,6 +12,7 @@
 #include "drivers/pulse.h"
 #include "drivers/sensor.h"
 #include "firmware/core/clock.h"
+#include "firmware/windrain.h"
 #include "firmware/daemon_int.h"
 #include "firmware/core/log.h"
 #include "firmware/core/record_json.h"
@@ -67,7 +68,7 @@ static double live_wind_kmh(struct daemon *d, int64_t now)
 	for (size_t k = 0; k < LIVE_WIND_S + 2; k++)
 		if (d->wind_sec[k] >= sec - LIVE_WIND_S && d->wind_sec[k] < sec)
 			n += d->wind_cnt[k];
-	return wx_pulse_wind_kmh(n, LIVE_WIND_S, WX_ANEMOMETER_CONFIG(d->cfg)->kmh_per_hz);
+	return wx_wind_kmh(n, LIVE_WIND_S, WX_ANEMOMETER_CONFIG(d->cfg)->kmh_per_hz);
 }
 
 /* Rain over the last 10 minutes, as mm/h. */
@@ -82,8 +83,8 @@ static double live_rain_rate(struct daemon *d, int64_t now)
 			break;
 		n += t <= now;
 	}
-	return wx_pulse_rain_mm(n, WX_RAIN_CONFIG(d->cfg)->mm_per_tip,
-				WX_RAIN_CONFIG(d->cfg)->catch_factor) *
+	return wx_rain_mm(n, WX_RAIN_CONFIG(d->cfg)->mm_per_tip,
+			  WX_RAIN_CONFIG(d->cfg)->catch_factor) *
 	       3600.0 / LIVE_RAIN_S;
 }
 
@@ -119,9 +120,9 @@ static char *answer_read(struct daemon *d)
 	if (d->rain && wx_slot_health(d->rain)->ok) {
 		double today = wx_storage_rain_day(d->storage, wx_storage_local_day(wall));
 
-		today += wx_pulse_rain_mm(wx_interval_rain_tips(d->iv),
-					  WX_RAIN_CONFIG(d->cfg)->mm_per_tip,
-					  WX_RAIN_CONFIG(d->cfg)->catch_factor);
+		today += wx_rain_mm(wx_interval_rain_tips(d->iv),
+				    WX_RAIN_CONFIG(d->cfg)->mm_per_tip,
+				    WX_RAIN_CONFIG(d->cfg)->catch_factor);
 		wx_record_set(&r, WX_RAIN_TODAY_MM, today);
 		wx_record_set(&r, WX_RAIN_RATE_MM_H, live_rain_rate(d, now));
 	}

@@ -8,6 +8,7 @@
 #include "drivers/pulse.h"
 #include "drivers/sensor.h"
 #include "firmware/core/clock.h"
+#include "firmware/windrain.h"
 
 /* Quantities that are plain means of samples. */
 static const enum wx_quantity averaged[] = {
@@ -35,7 +36,7 @@ struct wx_interval *wx_interval_new(const struct wx_config *cfg)
 	if (!iv)
 		return NULL;
 	iv->cfg = cfg;
-	iv->gust = wx_pulse_gust_new(cfg->station.interval_s);
+	iv->gust = wx_gust_new(cfg->station.interval_s);
 	if (!iv->gust) {
 		free(iv);
 		return NULL;
@@ -47,7 +48,7 @@ void wx_interval_free(struct wx_interval *iv)
 {
 	if (!iv)
 		return;
-	wx_pulse_gust_free(iv->gust);
+	wx_gust_free(iv->gust);
 	free(iv);
 }
 
@@ -63,7 +64,7 @@ void wx_interval_start(struct wx_interval *iv, int64_t start_ns, int64_t end_ns)
 	iv->end_ns = end_ns;
 	/* The gust tracker's bins are laid from the nominal start, so that a
 	 * short first interval still lines up with the following ones. */
-	wx_pulse_gust_start(g, end_ns - (int64_t)cfg->station.interval_s * WX_NS_PER_S);
+	wx_gust_start(g, end_ns - (int64_t)cfg->station.interval_s * WX_NS_PER_S);
 }
 
 int64_t wx_interval_end_ns(const struct wx_interval *iv)
@@ -93,7 +94,7 @@ void wx_interval_add_direction(struct wx_interval *iv, double deg, double weight
 void wx_interval_add_wind(struct wx_interval *iv, const int64_t *ts_ns, size_t n)
 {
 	iv->wind_pulses += n;
-	wx_pulse_gust_add(iv->gust, ts_ns, n);
+	wx_gust_add(iv->gust, ts_ns, n);
 }
 
 void wx_interval_add_rain(struct wx_interval *iv, uint64_t tips)
@@ -124,7 +125,7 @@ uint64_t wx_interval_rain_tips(const struct wx_interval *iv) { return iv->rain_t
 
 double wx_interval_gust_kmh(const struct wx_interval *iv)
 {
-	return wx_pulse_gust_kmh(iv->gust, WX_ANEMOMETER_CONFIG(iv->cfg)->kmh_per_hz);
+	return wx_gust_kmh(iv->gust, WX_ANEMOMETER_CONFIG(iv->cfg)->kmh_per_hz);
 }
 
 void wx_interval_finish(struct wx_interval *iv, int64_t ts_s, struct wx_record *r)
@@ -145,15 +146,15 @@ void wx_interval_finish(struct wx_interval *iv, int64_t ts_s, struct wx_record *
 	if (WX_ANEMOMETER_CONFIG(cfg)->enabled && !iv->wind_lost) {
 		wx_record_set(r, WX_WIND_PULSES, (double)iv->wind_pulses);
 		wx_record_set(r, WX_WIND_SPEED_KMH,
-			      wx_pulse_wind_kmh(iv->wind_pulses, seconds,
-						 WX_ANEMOMETER_CONFIG(cfg)->kmh_per_hz));
+			      wx_wind_kmh(iv->wind_pulses, seconds,
+					  WX_ANEMOMETER_CONFIG(cfg)->kmh_per_hz));
 		wx_record_set(r, WX_WIND_GUST_KMH, wx_interval_gust_kmh(iv));
 	}
 	if (WX_RAIN_CONFIG(cfg)->enabled && !iv->rain_lost) {
 		wx_record_set(r, WX_RAIN_TIPS, (double)iv->rain_tips);
-		wx_record_set(r, WX_RAIN_MM, wx_pulse_rain_mm(iv->rain_tips,
-							      WX_RAIN_CONFIG(cfg)->mm_per_tip,
-							      WX_RAIN_CONFIG(cfg)->catch_factor));
+		wx_record_set(r, WX_RAIN_MM, wx_rain_mm(iv->rain_tips,
+							WX_RAIN_CONFIG(cfg)->mm_per_tip,
+							WX_RAIN_CONFIG(cfg)->catch_factor));
 	}
 	/* Direction: null when calm (no wind run behind any vane reading). */
 	if (iv->dir_n && iv->dir_w > 0 && hypot(iv->dir_x, iv->dir_y) > 1e-9 * iv->dir_w)

@@ -14,6 +14,7 @@
 
 #include "drivers/bme280.h"
 #include "drivers/ds18b20.h"
+#include "drivers/pulse.h"
 #include "drivers/sensor.h"
 #include "drivers/vane.h"
 #include "firmware/core/config.h"

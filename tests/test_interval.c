@@ -7,6 +7,7 @@
 
 #include <cmocka.h>
 
+#include "drivers/pulse.h"
 #include "drivers/sensor.h"
 #include "firmware/core/clock.h"
 #include "firmware/core/config.h"

@@ -14,6 +14,7 @@
 #include "drivers/bmp180.h"
 #include "drivers/ds18b20.h"
 #include "drivers/htu21d.h"
+#include "drivers/pulse.h"
 #include "drivers/sensor.h"
 #include "drivers/vane.h"
 #include "firmware/core/config.h"

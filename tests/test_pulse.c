@@ -1,6 +1,7 @@
-/* Pulse counting (drivers/pulse.c), the simulated edge bus
- * (drivers/sim/sim_edges.c) and the pulse drivers (the GPIO transport's own
- * tests: test_gpio.c). */
+/* Pulse counting: the debounce and plausibility filter (drivers/debounce.c),
+ * the simulated edge bus (drivers/sim/sim_edges.c) and the pulse drivers
+ * (drivers/pulse.c; the GPIO transport's own tests: test_gpio.c; the wind
+ * and rain arithmetic's: test_windrain.c). */
 #include <errno.h>
 #include <math.h>
 #include <setjmp.h>
@@ -19,6 +20,7 @@
 #include "drivers/sim/sim.h"
 #include "drivers/sim/sim_edges.h"
 #include "firmware/core/clock.h"
+#include "firmware/windrain.h"
 
 #define MS(x) ((int64_t)((x) * 1e6 + 0.5))
 #define S(x)  ((int64_t)(x) * WX_NS_PER_S)
@@ -102,92 +104,16 @@ static void rain_ignores_bounce_within_150_ms(void **state)
 	assert_int_equal(n, 3);
 	assert_int_equal(ts[1], S(10));
 	assert_int_equal(ts[2], S(20));
-	assert_float_equal(wx_pulse_rain_mm(n, 0.2794, 1.0), 0.8382, 1e-9);
-	assert_float_equal(wx_pulse_rain_mm(n, 0.2794, 1.1), 0.92202, 1e-9);
+	assert_float_equal(wx_rain_mm(n, 0.2794, 1.0), 0.8382, 1e-9);
+	assert_float_equal(wx_rain_mm(n, 0.2794, 1.1), 0.92202, 1e-9);
 }
 
-/* ---- wind arithmetic ----------------------------------------------------- */
+/* ---- plausibility caps --------------------------------------------------- */
 
-static void wind_speed_is_2_4_kmh_per_hz(void **state)
+static void wind_cap_is_250_kmh(void **state)
 {
 	(void)state;
-	assert_float_equal(wx_pulse_wind_kmh(1, 1, 2.4), 2.4, 1e-12);
-	assert_float_equal(wx_pulse_wind_kmh(600, 60, 2.4), 24.0, 1e-12);
-	assert_float_equal(wx_pulse_wind_kmh(0, 60, 2.4), 0.0, 1e-12);
-	assert_float_equal(wx_pulse_wind_kmh(5, 0, 2.4), 0.0, 1e-12);
 	assert_float_equal(wx_pulse_wind_max_hz(2.4), 250.0 / 2.4, 1e-9);
-}
-
-/* Background 1 Hz at k + 0.5 s, plus `burst` pulses 100 ms apart from `at`. */
-static size_t steady_with_burst(int64_t *ts, int64_t start, int secs, int64_t at, int burst)
-{
-	size_t n = 0;
-
-	for (int k = 0; k < secs; k++)
-		ts[n++] = start + S(k) + MS(500);
-	for (int i = 0; i < burst; i++)
-		ts[n++] = at + (int64_t)i * MS(100);
-	return n;
-}
-
-static void gust_is_highest_three_second_mean(void **state)
-{
-	struct wx_gust *g = wx_pulse_gust_new(60);
-	int64_t ts[200];
-	size_t n = steady_with_burst(ts, T0, 60, T0 + S(20), 30);
-
-	(void)state;
-	assert_non_null(g);
-	wx_pulse_gust_start(g, T0);
-	assert_int_equal(wx_pulse_gust_add(g, ts, n), 0);
-	/* 30 burst + 3 background pulses in 20.0..23.0 s. */
-	assert_float_equal(wx_pulse_gust_kmh(g, 2.4), 33 / 3.0 * 2.4, 1e-9);
-	assert_float_equal(wx_pulse_wind_kmh(n, 60, 2.4), 90 / 60.0 * 2.4, 1e-9);
-	wx_pulse_gust_free(g);
-}
-
-static void gust_across_an_interval_boundary_is_not_lost(void **state)
-{
-	struct wx_gust *g = wx_pulse_gust_new(60);
-	int64_t burst[30], late[1];
-	size_t before = 0;
-
-	(void)state;
-	for (int i = 0; i < 30; i++) {
-		burst[i] = T0 + S(58) + MS(500) + (int64_t)i * MS(100);
-		before += burst[i] < T0 + S(60);
-	}
-	assert_int_equal(before, 15);
-	wx_pulse_gust_start(g, T0);
-	assert_int_equal(wx_pulse_gust_add(g, burst, before), 0);
-	assert_float_equal(wx_pulse_gust_kmh(g, 2.4), 15 / 3.0 * 2.4, 1e-9);
-
-	/* The next interval carries the last 11 bins: the full 3 s burst. */
-	wx_pulse_gust_start(g, T0 + S(60));
-	assert_int_equal(wx_pulse_gust_add(g, burst + before, 30 - before), 0);
-	assert_float_equal(wx_pulse_gust_kmh(g, 2.4), 30 / 3.0 * 2.4, 1e-9);
-
-	/* A pulse read late still lands in its carried bin; one past the
-	 * interval is only counted. */
-	late[0] = T0 + S(120);
-	assert_int_equal(wx_pulse_gust_add(g, late, 1), 1);
-
-	/* Not contiguous (a restart): nothing is carried. */
-	wx_pulse_gust_start(g, T0 + S(1000));
-	assert_float_equal(wx_pulse_gust_kmh(g, 2.4), 0.0, 1e-12);
-	wx_pulse_gust_free(g);
-}
-
-static void gust_new_rejects_intervals_out_of_range(void **state)
-{
-	(void)state;
-	errno = 0;
-	assert_null(wx_pulse_gust_new(0));
-	assert_int_equal(errno, EINVAL);
-	assert_null(wx_pulse_gust_new(WX_GUST_MAX_INTERVAL_S + 1));
-	struct wx_gust *g = wx_pulse_gust_new(WX_GUST_MAX_INTERVAL_S);
-	assert_non_null(g);
-	wx_pulse_gust_free(g);
 }
 
 /* ---- faulty switches ----------------------------------------------------- */
@@ -195,15 +121,15 @@ static void gust_new_rejects_intervals_out_of_range(void **state)
 static void stuck_switch_reads_calm(void **state)
 {
 	struct wx_debounce d;
-	struct wx_gust *g = wx_pulse_gust_new(60);
+	struct wx_gust *g = wx_gust_new(60);
 
 	(void)state;
 	wx_pulse_debounce_init(&d, 2, wx_pulse_wind_max_hz(2.4));
-	wx_pulse_gust_start(g, T0);
+	wx_gust_start(g, T0);
 	assert_int_equal(wx_pulse_debounce(&d, NULL, 0), 0);
-	assert_float_equal(wx_pulse_wind_kmh(0, 60, 2.4), 0.0, 1e-12);
-	assert_float_equal(wx_pulse_gust_kmh(g, 2.4), 0.0, 1e-12);
-	wx_pulse_gust_free(g);
+	assert_float_equal(wx_wind_kmh(0, 60, 2.4), 0.0, 1e-12);
+	assert_float_equal(wx_gust_kmh(g, 2.4), 0.0, 1e-12);
+	wx_gust_free(g);
 }
 
 static void chattering_switch_gives_no_absurd_speed(void **state)
@@ -223,7 +149,7 @@ static void chattering_switch_gives_no_absurd_speed(void **state)
 			ts[i] = T0 + (int64_t)i * periods_us[p] * 1000;
 		n = wx_pulse_debounce(&d, ts, 10000);
 		assert_true(n <= 1);
-		assert_true(wx_pulse_wind_kmh(n, 10000 * periods_us[p] / 1e6, 2.4) < 1.0);
+		assert_true(wx_wind_kmh(n, 10000 * periods_us[p] / 1e6, 2.4) < 1.0);
 		assert_int_equal(d.rejected, 10000 - n);
 		assert_true(d.implausible > 0);
 	}
@@ -342,7 +268,7 @@ static void strong_real_wind_with_bounce_passes_the_cap(void **state)
 	}
 	assert_int_equal(wx_pulse_debounce(&d, ts, n), 1000);
 	assert_int_equal(d.implausible, 0);
-	assert_float_equal(wx_pulse_wind_kmh(1000, 12.0, 2.4), 200.0, 1e-9);
+	assert_float_equal(wx_wind_kmh(1000, 12.0, 2.4), 200.0, 1e-9);
 }
 
 /* ---- simulated edges ------------------------------------------------------ */
@@ -407,7 +333,7 @@ static void sim_constant_20_kmh_reads_20_kmh_after_debounce(void **state)
 	assert_int_equal(bus->fd, -1);
 	wx_pulse_debounce_init(&d, 2, wx_pulse_wind_max_hz(2.4));
 	pulses = drain(r.clock, bus, &d, MS(10), S(3600), &raw);
-	kmh = wx_pulse_wind_kmh(pulses, 3600, 2.4);
+	kmh = wx_wind_kmh(pulses, 3600, 2.4);
 	assert_true(fabs(kmh - 20) < 0.2);
 	assert_true(pulses >= 29999 && pulses <= 30001);
 	/* Bounce was there and was removed: 1-4 extra edges per closure. */
@@ -556,7 +482,7 @@ static void sim_rain_at_10_mm_h_gives_10_mm_in_an_hour(void **state)
 	assert_non_null(bus);
 	wx_pulse_debounce_init(&d, 150, wx_pulse_rain_max_hz(0.2794));
 	tips = drain(r.clock, bus, &d, S(1), S(3600), &raw);
-	mm = wx_pulse_rain_mm(tips, 0.2794, 1.0);
+	mm = wx_rain_mm(tips, 0.2794, 1.0);
 	assert_true(tips == 35 || tips == 36);	/* 10 / 0.2794 = 35.8 */
 	assert_true(fabs(mm - 10) < 0.2794);
 	assert_true(raw > tips);		/* bounce was present */
@@ -620,10 +546,7 @@ int main(void)
 		cmocka_unit_test(debounce_counts_edges_just_over_debounce_ms),
 		cmocka_unit_test(debounce_carries_the_last_edge_across_calls),
 		cmocka_unit_test(rain_ignores_bounce_within_150_ms),
-		cmocka_unit_test(wind_speed_is_2_4_kmh_per_hz),
-		cmocka_unit_test(gust_is_highest_three_second_mean),
-		cmocka_unit_test(gust_across_an_interval_boundary_is_not_lost),
-		cmocka_unit_test(gust_new_rejects_intervals_out_of_range),
+		cmocka_unit_test(wind_cap_is_250_kmh),
 		cmocka_unit_test(stuck_switch_reads_calm),
 		cmocka_unit_test(chattering_switch_gives_no_absurd_speed),
 		cmocka_unit_test(edges_faster_than_the_cap_count_at_the_cap_not_zero),

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "drivers/pulse.h"
 #include "drivers/sensor.h"
 #include "drivers/sim/sim.h"
 #include "drivers/sim/sim_edges.h"

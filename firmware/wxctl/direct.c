@@ -10,6 +10,7 @@
 #include "drivers/sensor.h"
 #include "firmware/core/clock.h"
 #include "firmware/core/log.h"
+#include "firmware/windrain.h"
 
 static int64_t mono_ns(void)
 {
@@ -50,7 +51,7 @@ static int count_wind(const struct wx_config *cfg, const struct wx_sensor_driver
 		if (n < 0)
 			return n;
 	}
-	*kmh = wx_pulse_wind_kmh(pulses, window_ms / 1000.0, WX_ANEMOMETER_CONFIG(cfg)->kmh_per_hz);
+	*kmh = wx_wind_kmh(pulses, window_ms / 1000.0, WX_ANEMOMETER_CONFIG(cfg)->kmh_per_hz);
 	return 0;
 }
 

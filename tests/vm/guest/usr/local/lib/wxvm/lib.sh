@@ -43,7 +43,7 @@ diag() {
 finish() { [ $fails -eq 0 ] || diag; [ $fails -eq 0 ]; exit; }
 # check_pulses LOG START END PLAN: one line per record in (START, END], "ok"
 # or "BAD", with injected/archived wind pulses, rain tips and gust.  LOG is
-# wxvm-pulse's ("W|R SECONDS" per closure).  The gust as drivers/pulse.c
+# wxvm-pulse's ("W|R SECONDS" per closure).  The gust as firmware/windrain.c
 # makes it: 250 ms bins counted from the interval boundaries (multiples of
 # 10 s), the best 12 in a row among the windows ending in the interval
 # (the previous interval's last bins carried in), x kmh_per_hz (2.4) / 3.

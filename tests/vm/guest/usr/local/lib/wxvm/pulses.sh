@@ -6,7 +6,7 @@
 # at 0.5-80 Hz and a rain burst, one rate per 10-s interval; every record's
 # wind_pulses, rain_tips and wind_gust_kmh must equal what was injected in
 # its interval, computed here from the injector's CLOCK_REALTIME log the way
-# drivers/pulse.c does (250 ms bins, the best 12 in a row, x 2.4 / 3).
+# firmware/windrain.c does (250 ms bins, the best 12 in a row, x 2.4 / 3).
 # Then 60 s at 5 Hz: wxd's wakeups per thread (voluntary context switches),
 # printed beside issue 15's target.
 . /usr/local/lib/wxvm/lib.sh
