@@ -48,37 +48,13 @@ int64_t wx_daemon_real_mono_ns(void)
 
 /* ---- intervals ------------------------------------------------------------ */
 
-static void begin_interval(struct daemon *d, int64_t start_mono, int64_t end_mono,
-			   int64_t end_wall)
+/* Begin the interval [start_mono, end_mono) that the schedule set. */
+static void begin_interval(struct daemon *d, int64_t start_mono, int64_t end_mono)
 {
-	int64_t i_ns = (int64_t)d->cfg->station.interval_s * WX_NS_PER_S;
-
-	d->end_wall_ns = end_wall;
 	wx_interval_start(d->iv, start_mono, end_mono);
-	/* Sample at the middle of each period of the nominal interval. */
-	d->next_sample = end_mono - i_ns + d->period_ns / 2;
-	while (d->next_sample < start_mono)
-		d->next_sample += d->period_ns;
-	for (int i = 0; i < d->npulse; i++)
-		if (!wx_slot_edges_ok(d->pulse[i].slot))
-			wx_interval_pulses_lost(d->iv, d->pulse[i].fills);
-}
-
-/* Aim the interval starting at start_mono at the next boundary of the wall
- * clock (at start, and after the clock was stepped).  The wall clock is
- * read apart from the monotonic one, so the reading can land a few ns
- * before the boundary just reached: a boundary less than 1 ms away is taken
- * as reached, never as an interval of its own. */
-static void anchor_interval(struct daemon *d, int64_t start_mono)
-{
-	int64_t i_ns = (int64_t)d->cfg->station.interval_s * WX_NS_PER_S;
-	int64_t wall = wx_clock_wall_at(d->clock, start_mono);
-	int64_t end_wall = (wall / i_ns + 1) * i_ns;
-
-	if (end_wall - wall < WX_NS_PER_MS)
-		end_wall += i_ns;
-	d->anchor_synced = wx_clock_synchronised(d->clock);
-	begin_interval(d, start_mono, start_mono + (end_wall - wall), end_wall);
+	for (int i = 0; i < d->pulses.n; i++)
+		if (!wx_slot_edges_ok(d->pulses.line[i].slot))
+			wx_interval_pulses_lost(d->iv, d->pulses.line[i].fills);
 }
 
 static void add_edges(struct daemon *d, struct pulse_line *p, const int64_t *ts, size_t n);
@@ -98,55 +74,47 @@ static void feed_carry(struct daemon *d, struct pulse_line *p)
 	free(ts);
 }
 
-/* Store the interval that ended and begin the next: one interval later on
- * both clocks (never re-derived from a clock reading, which would drift and
- * could pick the boundary just passed again). */
+/* Store the interval that ended and begin the next, as the schedule says
+ * (schedule.h); the edges read early for it count in it. */
 static void finish_interval(struct daemon *d)
 {
 	struct wx_record r;
-	int64_t end = wx_interval_end_ns(d->iv);
-	int64_t i = d->cfg->station.interval_s;
-	bool synced = wx_clock_synchronised(d->clock);
-	/* Its boundary is its time when the schedule was anchored on a
-	 * synchronised clock that is still synchronised and has not been
-	 * stepped since; else the storage path labels it from the monotonic
-	 * time it ended, once the clock is synchronised. */
-	int64_t ts = synced && d->anchor_synced && !d->reanchor ? d->end_wall_ns / WX_NS_PER_S : 0;
+	int64_t end = wx_interval_end_ns(d->iv), ts;
+	int64_t next = wx_schedule_turn(&d->sched, end, &ts);
 
 	wx_interval_finish(d->iv, ts, &r);
 	wx_storage_put(d->storage, &r, end, ts);
-	if (d->reanchor || (!d->anchor_synced && synced)) {
-		/* Aimed anew: the record just stored is labelled with the
-		 * boundary nearest its end, and the next ends one interval
-		 * after that label (between half and one and a half intervals
-		 * away), so labels stay one interval apart. */
-		int64_t wall = wx_clock_wall_at(d->clock, end);
-		int64_t next = (wx_storage_label(d->clock, end, (int)i) + i) * WX_NS_PER_S;
-
-		d->reanchor = false;
-		d->anchor_synced = synced;
-		begin_interval(d, end, end + (next - wall), next);
-	} else {
-		begin_interval(d, end, end + i * WX_NS_PER_S, d->end_wall_ns + i * WX_NS_PER_S);
-	}
-	for (int k = 0; k < d->npulse; k++)
-		feed_carry(d, &d->pulse[k]);
+	begin_interval(d, end, next);
+	for (int k = 0; k < d->pulses.n; k++)
+		feed_carry(d, &d->pulses.line[k]);
 }
 
 /* ---- pulses ------------------------------------------------------------- */
 
-static void live_wind_add(struct daemon *d, const int64_t *ts, size_t n)
+struct wx_slot *wx_daemon_pulse_slot(const struct daemon *d, enum wx_quantity q)
 {
-	for (size_t i = 0; i < n; i++) {
-		int64_t sec = ts[i] / WX_NS_PER_S;
-		size_t k = (size_t)(sec % (LIVE_WIND_S + 2));
+	for (int i = 0; i < d->pulses.n; i++)
+		if (d->pulses.line[i].fills & WX_Q(q))
+			return d->pulses.line[i].slot;
+	return NULL;
+}
 
-		if (d->wind_sec[k] != sec) {
-			d->wind_sec[k] = sec;
-			d->wind_cnt[k] = 0;
-		}
-		d->wind_cnt[k]++;
-	}
+bool wx_daemon_pulse_ok(const struct daemon *d, enum wx_quantity q)
+{
+	struct wx_slot *slot = wx_daemon_pulse_slot(d, q);
+
+	return slot && wx_slot_health(slot)->ok;
+}
+
+/* Edges counted since start by the slots filling q. */
+static uint64_t pulses_counted(const struct daemon *d, enum wx_quantity q)
+{
+	uint64_t n = 0;
+
+	for (int i = 0; i < d->pulses.n; i++)
+		if (d->pulses.line[i].fills & WX_Q(q))
+			n += d->pulses.line[i].counted;
+	return n;
 }
 
 /* Edges of the interval in progress count in it (by their timestamps, not
@@ -160,14 +128,8 @@ static void add_edges(struct daemon *d, struct pulse_line *p, const int64_t *ts,
 	while (in < n && ts[in] < end)
 		in++;
 	wx_interval_add_pulses(d->iv, p->fills, ts, in);
-	/* The live readings (daemon_answer.c) of wind and rain. */
-	if (p->fills & WX_Q(WX_WIND_PULSES)) {
-		live_wind_add(d, ts, in);
-		d->wind_total += in;
-	}
-	if (p->fills & WX_Q(WX_RAIN_TIPS))
-		for (size_t k = 0; k < in; k++)
-			d->rain_tip[d->rain_tips_total++ % RAIN_RING] = ts[k];
+	wx_readings_edges(&d->readings, p->fills, ts, in);
+	p->counted += in;
 	if (in < n) {
 		if (c->n + (n - in) > c->cap) {
 			size_t cap = (c->n + (n - in)) * 2;
@@ -243,10 +205,10 @@ static void restart_batches(struct daemon *d)
 {
 	int64_t min = (int64_t)(BATCH_MIN_NS * (d->opts.speed > 1 ? d->opts.speed : 1));
 
-	for (int i = 0; i < d->npulse; i++)
-		d->pulse[i].batch = min;
-	if (d->npulse)
-		d->next_drain = wx_clock_mono_ns(d->clock) + min;
+	for (int i = 0; i < d->pulses.n; i++)
+		d->pulses.line[i].batch = min;
+	if (d->pulses.n)
+		d->pulses.next_drain = wx_clock_mono_ns(d->clock) + min;
 }
 
 /* Take the edges up to station time now, and time the next batch.  Their
@@ -256,26 +218,27 @@ static void restart_batches(struct daemon *d)
  * steps no longer than the loop would leave them in real time. */
 static void drain_edges(struct daemon *d, int64_t now)
 {
+	struct pulse_lines *l = &d->pulses;
 	int64_t next = now + (int64_t)(BATCH_MAX_NS * (d->opts.speed > 1 ? d->opts.speed : 1));
 
 	if (d->opts.sim && d->opts.speed == 0) {
-		while (d->drained_to < now) {
-			d->drained_to = d->drained_to + SIM_DRAIN_NS < now ? d->drained_to + SIM_DRAIN_NS
+		while (l->drained_to < now) {
+			l->drained_to = l->drained_to + SIM_DRAIN_NS < now ? l->drained_to + SIM_DRAIN_NS
 									   : now;
-			for (int i = 0; i < d->npulse; i++)
-				drain_slot(d, &d->pulse[i], d->drained_to);
+			for (int i = 0; i < l->n; i++)
+				drain_slot(d, &l->line[i], l->drained_to);
 		}
 		return;
 	}
-	for (int i = 0; i < d->npulse; i++) {
-		struct pulse_line *p = &d->pulse[i];
+	for (int i = 0; i < l->n; i++) {
+		struct pulse_line *p = &l->line[i];
 		int64_t b = batch_ns(d, p, drain_slot(d, p, now), now);
 
 		if (now + b < next)
 			next = now + b;
 	}
-	d->drained_to = now;
-	d->next_drain = next;
+	l->drained_to = now;
+	l->next_drain = next;
 }
 
 /* ---- samples ------------------------------------------------------------- */
@@ -288,22 +251,21 @@ static void on_sample(struct wx_slot *slot, const struct wx_record *r, void *arg
 	(void)slot;
 	wx_interval_add_sample(d->iv, r);
 	if (wx_record_has(r, WX_WIND_DIRECTION_DEG))
-		wx_interval_add_direction(d->iv, r->v[WX_WIND_DIRECTION_DEG], d->vane_weight);
-	for (int q = 0; q < WX_QUANTITY_COUNT; q++)
-		if (wx_record_has(r, (enum wx_quantity)q)) {
-			wx_record_set(&d->latest, (enum wx_quantity)q, r->v[q]);
-			d->latest_mono[q] = now;
-		}
+		wx_interval_add_direction(d->iv, r->v[WX_WIND_DIRECTION_DEG], d->round.vane_weight);
+	wx_readings_sample(&d->readings, r, now);
 }
 
 static void request_samples(struct daemon *d)
 {
+	struct sample_round *o = &d->round;
+	uint64_t run = pulses_counted(d, WX_WIND_PULSES);
+
 	/* The vane reading stands for the wind run since the previous one. */
-	if (d->wind && wx_slot_health(d->wind)->ok)
-		d->vane_weight = (double)(d->wind_total - d->wind_at_request);
+	if (wx_daemon_pulse_ok(d, WX_WIND_PULSES))
+		o->vane_weight = (double)(run - o->run_at_request);
 	else
-		d->vane_weight = 1;
-	d->wind_at_request = d->wind_total;
+		o->vane_weight = 1;
+	o->run_at_request = run;
 	wx_sensors_request(d->sensors);
 	if (wx_sensors_fd(d->sensors) < 0) {
 		wx_sensors_collect(d->sensors, on_sample, d);	/* taken already */
@@ -312,8 +274,8 @@ static void request_samples(struct daemon *d)
 	/* The readings come in threads, each in its own time: the loop takes
 	 * them when it wakes anyway (a batch of edges), not for each one, but
 	 * waits for them by a quarter period, well before the interval ends. */
-	d->sampling = true;
-	d->collect_by = wx_clock_mono_ns(d->clock) + d->period_ns / 4;
+	o->pending = true;
+	o->collect_by = wx_clock_mono_ns(d->clock) + d->sched.period_ns / 4;
 }
 
 /* Take the threaded readings that are ready: at each wake while some are
@@ -324,7 +286,7 @@ static void collect_samples(struct daemon *d, bool ready)
 	struct pollfd pfd = { .fd = wx_sensors_fd(d->sensors), .events = POLLIN };
 	bool busy;
 
-	if (!d->sampling)
+	if (!d->round.pending)
 		return;
 	if (!ready && (poll(&pfd, 1, 0) != 1 || !pfd.revents))
 		return;
@@ -332,29 +294,7 @@ static void collect_samples(struct daemon *d, bool ready)
 	 * taken now or at a later wake, never left behind. */
 	busy = wx_sensors_busy(d->sensors);
 	wx_sensors_collect(d->sensors, on_sample, d);
-	d->sampling = busy;
-}
-
-/* ---- clock steps ------------------------------------------------------- */
-
-/* The wall clock moved against the monotonic one (NTP stepped it, or
- * somebody set it).  The new time is trusted from the end of the interval
- * in progress on: that interval is labelled by the new clock and the
- * schedule anchored anew.  Records already stored are never relabelled, so
- * what an uploader sent is never contradicted; after a step back the
- * storage path labels new records after the newest until the clock catches
- * up (see storage.h). */
-static void watch_clock(struct daemon *d)
-{
-	int64_t off = wx_clock_wall_at(d->clock, 0);
-	int64_t delta = off - d->offset_ns;
-
-	if (delta > WX_NS_PER_S || delta < -WX_NS_PER_S) {
-		d->offset_ns = off;
-		d->reanchor = true;
-		wx_log_warnx("clock stepped %s by %lld s", delta < 0 ? "back" : "forward",
-			     (long long)(delta / WX_NS_PER_S));
-	}
+	d->round.pending = busy;
 }
 
 /* ---- set-up -------------------------------------------------------------- */
@@ -419,8 +359,8 @@ static int setup(struct daemon *d)
 	bool threaded = !(d->opts.sim && d->opts.speed == 0);
 	char err[512];
 
-	d->sigfd = open_signals();
-	if (d->sigfd < 0) {
+	d->run.sigfd = open_signals();
+	if (d->run.sigfd < 0) {
 		wx_log_warn("signalfd");
 		return -errno;
 	}
@@ -451,19 +391,15 @@ static int setup(struct daemon *d)
 
 		if (drv->kind != WX_SENSOR_PULSE)
 			continue;
-		if (d->npulse == MAX_PULSE_SLOTS) {
+		if (d->pulses.n == MAX_PULSE_SLOTS) {
 			wx_log_warnx("%s: more than %d pulse sensors: not counted", drv->name,
 				     MAX_PULSE_SLOTS);
 			continue;
 		}
-		p = &d->pulse[d->npulse++];
+		p = &d->pulses.line[d->pulses.n++];
 		p->slot = slot;
 		p->fills = drv->quantities;
 		p->rejected = wx_slot_rejected(slot);
-		if (!d->wind && (p->fills & WX_Q(WX_WIND_PULSES)))
-			d->wind = slot;
-		if (!d->rain && (p->fills & WX_Q(WX_RAIN_TIPS)))
-			d->rain = slot;
 	}
 	/* A station whose archive cannot be opened still samples: records wait
 	 * in memory (status says so) until it can be written.  The network side
@@ -472,22 +408,16 @@ static int setup(struct daemon *d)
 	if (!d->storage)
 		return -errno;
 
-	d->period_ns = (int64_t)d->cfg->station.interval_s * WX_NS_PER_S / 12;
-	if (d->period_ns < 2 * WX_NS_PER_S)
-		d->period_ns = 2 * WX_NS_PER_S;
-	if (d->period_ns > 30 * WX_NS_PER_S)
-		d->period_ns = 30 * WX_NS_PER_S;
-	d->start_mono = wx_clock_mono_ns(d->clock);
-	d->start_real = wx_daemon_real_mono_ns();
-	d->offset_ns = wx_clock_wall_at(d->clock, 0);
-	d->drained_to = d->next_drain = d->start_mono;
-	for (int i = 0; i < d->npulse; i++)
-		d->pulse[i].read_at = d->start_mono;
+	d->run.start_mono = wx_clock_mono_ns(d->clock);
+	d->run.start_real = wx_daemon_real_mono_ns();
+	wx_schedule_init(&d->sched, d->clock, d->cfg->station.interval_s);
+	d->pulses.drained_to = d->pulses.next_drain = d->run.start_mono;
+	for (int i = 0; i < d->pulses.n; i++)
+		d->pulses.line[i].read_at = d->run.start_mono;
 	restart_batches(d);
-	d->stop_at = d->opts.duration_s ? d->start_mono + d->opts.duration_s * WX_NS_PER_S : 0;
-	d->started_wall_s = wx_clock_wall_ns(d->clock) / WX_NS_PER_S;
-	anchor_interval(d, d->start_mono);
-	d->watchdog_usec = wx_notify_watchdog_usec();
+	d->run.stop_at = d->opts.duration_s ? d->run.start_mono + d->opts.duration_s * WX_NS_PER_S : 0;
+	begin_interval(d, d->run.start_mono, wx_schedule_anchor(&d->sched, d->run.start_mono));
+	d->run.watchdog_usec = wx_notify_watchdog_usec();
 	d->net = wx_netside_open(d->cfg, d->opts.config_path, d->opts.sim, d->opts.verbose);
 	if (!d->net)
 		return -ENOMEM;
@@ -507,10 +437,10 @@ static void teardown(struct daemon *d)
 	wx_sim_free(d->sim);
 	wx_clock_free(d->clock);
 	wx_interval_free(d->iv);
-	for (int i = 0; i < d->npulse; i++)
-		free(d->pulse[i].carry.ts);
-	if (d->sigfd >= 0)
-		close(d->sigfd);
+	for (int i = 0; i < d->pulses.n; i++)
+		free(d->pulses.line[i].carry.ts);
+	if (d->run.sigfd >= 0)
+		close(d->run.sigfd);
 }
 
 /* ---- the loop ------------------------------------------------------------ */
@@ -519,10 +449,10 @@ static int64_t next_due(struct daemon *d)
 {
 	int64_t t = wx_interval_end_ns(d->iv);
 
-	if (d->next_sample < t)
-		t = d->next_sample;
-	if (d->stop_at && d->stop_at < t)
-		t = d->stop_at;
+	if (d->sched.next_sample < t)
+		t = d->sched.next_sample;
+	if (d->run.stop_at && d->run.stop_at < t)
+		t = d->run.stop_at;
 	return t;
 }
 
@@ -536,8 +466,8 @@ static void wait_and_serve(struct daemon *d, int64_t due)
 	int64_t wait_ns = wx_clock_real_wait_ns(d->clock, due);
 	bool flat_out = d->opts.sim && d->opts.speed == 0, sigchld = false, live_due;
 
-	fds[n++] = (struct pollfd){ .fd = d->sigfd, .events = POLLIN };
-	if (d->sampling && (flat_out || due > d->collect_by)) {
+	fds[n++] = (struct pollfd){ .fd = d->run.sigfd, .events = POLLIN };
+	if (d->round.pending && (flat_out || due > d->round.collect_by)) {
 		samples_at = n;
 		fds[n++] = (struct pollfd){ .fd = wx_sensors_fd(d->sensors), .events = POLLIN };
 	}
@@ -554,12 +484,12 @@ static void wait_and_serve(struct daemon *d, int64_t due)
 			wait_ns = BATCH_MAX_NS;
 		timeout_ms = (int)((wait_ns + WX_NS_PER_MS - 1) / WX_NS_PER_MS);
 	}
-	if (d->watchdog_usec) {
+	if (d->run.watchdog_usec) {
 		int64_t now = wx_daemon_real_mono_ns();
 
-		if (now - d->last_watchdog > (int64_t)d->watchdog_usec * 1000 / 2) {
+		if (now - d->run.last_watchdog > (int64_t)d->run.watchdog_usec * 1000 / 2) {
 			wx_notify("WATCHDOG=1");
-			d->last_watchdog = now;
+			d->run.last_watchdog = now;
 		}
 	}
 	if (poll(fds, (nfds_t)n, timeout_ms) < 0 && errno != EINTR) {
@@ -569,13 +499,13 @@ static void wait_and_serve(struct daemon *d, int64_t due)
 	if (fds[0].revents) {
 		struct signalfd_siginfo si;
 
-		while (read(d->sigfd, &si, sizeof(si)) == sizeof(si)) {
+		while (read(d->run.sigfd, &si, sizeof(si)) == sizeof(si)) {
 			if (si.ssi_signo == SIGCHLD) {
 				sigchld = true;	/* reaped below */
 				continue;
 			}
 			wx_log_info("signal %u: stopping", si.ssi_signo);
-			d->stop = true;
+			d->run.stop = true;
 		}
 	}
 	wx_netside_poll(d->net, sigchld);
@@ -598,39 +528,35 @@ static void run(struct daemon *d)
 {
 	bool flat_out = d->opts.sim && d->opts.speed == 0;
 
-	while (!d->stop) {
+	while (!d->run.stop) {
 		int64_t due = next_due(d), now;
 
 		if (flat_out)
 			wx_clock_jump(d->clock, due);
-		else if (d->npulse && d->next_drain < due)
-			due = d->next_drain;
+		else if (d->pulses.n && d->pulses.next_drain < due)
+			due = d->pulses.next_drain;
 		wait_and_serve(d, due);
 		now = wx_clock_mono_ns(d->clock);
-		watch_clock(d);
+		wx_schedule_watch_clock(&d->sched);
 		drain_edges(d, now);
 		/* At one instant: close the interval, then sample, then stop, so
 		 * that the record ending exactly at the end of --duration is kept. */
 		if (now >= wx_interval_end_ns(d->iv))
 			finish_interval(d);
-		if (now >= d->next_sample) {
+		if (wx_schedule_sample_due(&d->sched, now))
 			request_samples(d);
-			d->next_sample += d->period_ns;
-			while (d->next_sample <= now)
-				d->next_sample += d->period_ns;	/* overslept */
-		}
-		if (!d->stop)
+		if (!d->run.stop)
 			wx_storage_poll(d->storage);
-		if (d->stop_at && now >= d->stop_at) {
+		if (d->run.stop_at && now >= d->run.stop_at) {
 			wx_log_info("--duration reached: stopping");
-			d->stop = true;
+			d->run.stop = true;
 		}
 	}
 }
 
 int wx_daemon_run(const struct wx_config *cfg, const struct wx_daemon_opts *opts)
 {
-	struct daemon d = { .cfg = cfg, .opts = *opts, .sigfd = -1 };
+	struct daemon d = { .cfg = cfg, .opts = *opts, .run.sigfd = -1 };
 	int rc;
 
 	rc = setup(&d);

@@ -62,27 +62,16 @@ static char *answer_sim(struct daemon *d, const char *command)
 
 static double live_wind_kmh(struct daemon *d, int64_t now)
 {
-	int64_t sec = now / WX_NS_PER_S;
-	uint64_t n = 0;
+	uint64_t n = wx_readings_wind_closures(&d->readings, now);
 
-	for (size_t k = 0; k < LIVE_WIND_S + 2; k++)
-		if (d->wind_sec[k] >= sec - LIVE_WIND_S && d->wind_sec[k] < sec)
-			n += d->wind_cnt[k];
 	return wx_wind_kmh(n, LIVE_WIND_S, WX_ANEMOMETER_CONFIG(d->cfg)->kmh_per_hz);
 }
 
 /* Rain over the last 10 minutes, as mm/h. */
 static double live_rain_rate(struct daemon *d, int64_t now)
 {
-	uint64_t n = 0, have = d->rain_tips_total < RAIN_RING ? d->rain_tips_total : RAIN_RING;
+	uint64_t n = wx_readings_rain_tips(&d->readings, now);
 
-	for (uint64_t k = 1; k <= have; k++) {
-		int64_t t = d->rain_tip[(d->rain_tips_total - k) % RAIN_RING];
-
-		if (now - t > LIVE_RAIN_S * WX_NS_PER_S)
-			break;
-		n += t <= now;
-	}
 	return wx_rain_mm(n, WX_RAIN_CONFIG(d->cfg)->mm_per_tip,
 			  WX_RAIN_CONFIG(d->cfg)->catch_factor) *
 	       3600.0 / LIVE_RAIN_S;
@@ -92,7 +81,7 @@ static char *answer_read(struct daemon *d)
 {
 	int64_t now = wx_clock_mono_ns(d->clock);
 	int64_t wall = wx_clock_wall_ns(d->clock) / WX_NS_PER_S;
-	struct wx_record r = d->latest;
+	struct wx_record r = d->readings.latest;
 	cJSON *o, *age;
 	char *s;
 
@@ -109,7 +98,7 @@ static char *answer_read(struct daemon *d)
 	wx_record_clear(&r, WX_DEW_POINT_C);
 	wx_record_clear(&r, WX_SEA_LEVEL_PRESSURE_HPA);
 	wx_record_derive(&r, d->cfg->station.altitude_m);
-	if (d->wind && wx_slot_health(d->wind)->ok) {
+	if (wx_daemon_pulse_ok(d, WX_WIND_PULSES)) {
 		double kmh = live_wind_kmh(d, now);
 
 		wx_record_set(&r, WX_WIND_SPEED_KMH, kmh);
@@ -117,7 +106,7 @@ static char *answer_read(struct daemon *d)
 		if (kmh == 0)
 			wx_record_clear(&r, WX_WIND_DIRECTION_DEG);	/* calm */
 	}
-	if (d->rain && wx_slot_health(d->rain)->ok) {
+	if (wx_daemon_pulse_ok(d, WX_RAIN_TIPS)) {
 		double today = wx_storage_rain_day(d->storage, wx_storage_local_day(wall));
 
 		today += wx_rain_mm(wx_interval_rain_tips(d->iv),
@@ -131,9 +120,9 @@ static char *answer_read(struct daemon *d)
 		return NULL;
 	age = cJSON_AddObjectToObject(o, "age_s");
 	for (int q = 0; age && q < WX_QUANTITY_COUNT; q++)
-		if (d->latest_mono[q] && wx_record_has(&r, (enum wx_quantity)q))
+		if (d->readings.latest_mono[q] && wx_record_has(&r, (enum wx_quantity)q))
 			cJSON_AddNumberToObject(age, wx_quantities[q].key,
-						wx_round2((double)(now - d->latest_mono[q]) / 1e9));
+						wx_round2((double)(now - d->readings.latest_mono[q]) / 1e9));
 	s = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
 	return s;
@@ -178,7 +167,7 @@ static void daemon_status(struct daemon *d, struct wx_status *st)
 	st->simulated = d->opts.sim;
 	st->speed = d->opts.speed;
 	st->ts = wx_clock_wall_ns(d->clock) / WX_NS_PER_S;
-	st->uptime_s = (wx_daemon_real_mono_ns() - d->start_real) / WX_NS_PER_S;
+	st->uptime_s = (wx_daemon_real_mono_ns() - d->run.start_real) / WX_NS_PER_S;
 	st->clock_synchronized = wx_clock_synchronised(d->clock);
 	st->interval_s = d->cfg->station.interval_s;
 	wx_storage_status(d->storage, &ss);

@@ -1,6 +1,10 @@
-/* The daemon's state, shared by its two files: daemon.c (the loop, intervals,
- * storage, clock) and daemon_answer.c (what the live socket answers).  Not
- * for use outside the daemon. */
+/* The daemon's state, shared by its two files: daemon.c (the loop that ties
+ * the jobs together, and the pulse lines' batches) and daemon_answer.c (what
+ * the live socket answers).  Each job keeps its own part: the schedule
+ * (schedule.h), the pulse-type slots, the sampled sensors' round, the
+ * latest readings (readings.h), the run itself; the storage path, the
+ * interval, the live socket and the network side are modules of their own.
+ * Not for use outside the daemon. */
 #ifndef WX_DAEMON_INT_H
 #define WX_DAEMON_INT_H
 
@@ -12,15 +16,14 @@
 #include "firmware/daemon.h"
 #include "firmware/interval.h"
 #include "firmware/core/live.h"
+#include "firmware/netside.h"
+#include "firmware/readings.h"
+#include "firmware/schedule.h"
 #include "firmware/sensors.h"
 #include "firmware/storage.h"
-#include "firmware/netside.h"
 
 #define EDGE_BATCH 256
 #define SIM_DRAIN_NS (20 * WX_NS_PER_MS)	/* inside the kernel FIFO's reach */
-#define LIVE_WIND_S 10
-#define LIVE_RAIN_S 600			/* rain rate: over the last 10 minutes */
-#define RAIN_RING 1024			/* tips remembered for it (> 10 min at 300 mm/h) */
 #define MAX_POLLFDS 32
 #define MAX_PULSE_SLOTS 8
 /* Edges are read in batches, timed so that a batch fills at most this share
@@ -49,59 +52,54 @@ struct pulse_line {
 	struct wx_slot *slot;
 	uint32_t fills;			/* its driver's WX_Q() quantities */
 	struct carry carry;
+	uint64_t counted;		/* edges counted in intervals since start */
 	double rate;			/* raw edges per station second, recent peak */
 	uint64_t rejected;		/* wx_slot_rejected() at the last read */
 	int64_t read_at;		/* station time of the last read */
 	int64_t batch;			/* the last batch's length, station ns */
 };
 
+/* Every pulse-type slot, read in batches (daemon.c "pulses"). */
+struct pulse_lines {
+	struct pulse_line line[MAX_PULSE_SLOTS];
+	int n;
+	int64_t drained_to;		/* edges taken up to here */
+	int64_t next_drain;		/* the next batch of edges is due then */
+};
+
+/* The sampled sensors' round, every sample period. */
+struct sample_round {
+	bool pending;			/* threaded readings asked for, not all taken */
+	int64_t collect_by;		/* ... wait for them no later than this */
+	uint64_t run_at_request;	/* wind closures when the vane was last asked */
+	double vane_weight;		/* weight of the vane reading in flight */
+};
+
+/* The run itself: signals, --duration, uptime, the systemd watchdog. */
+struct run_state {
+	int sigfd;
+	bool stop;
+	int64_t start_mono, stop_at;	/* station ns; stop_at 0: never */
+	int64_t start_real;		/* CLOCK_MONOTONIC at start, for uptime */
+	uint64_t watchdog_usec;		/* 0: no watchdog */
+	int64_t last_watchdog;
+};
+
 struct daemon {
 	const struct wx_config *cfg;
 	struct wx_daemon_opts opts;
+	struct run_state run;
 	struct wx_clock *clock;
 	struct wx_sim *sim;
-	struct wx_sensors *sensors;
-	struct pulse_line pulse[MAX_PULSE_SLOTS];
-	int npulse;
-	struct wx_slot *wind, *rain;	/* the pulse slots filling wind, rain (or NULL) */
-	struct wx_storage *storage;
+	struct wx_schedule sched;
 	struct wx_interval *iv;
+	struct wx_sensors *sensors;
+	struct sample_round round;
+	struct pulse_lines pulses;
+	struct wx_readings readings;	/* live values */
+	struct wx_storage *storage;
 	struct wx_live *live;
 	struct wx_netside *net;		/* the network side: see netside.h */
-	int sigfd;
-	bool stop;
-
-	int64_t start_mono, stop_at;	/* stop_at 0: never */
-	int64_t start_real;		/* CLOCK_MONOTONIC at start, for uptime */
-	int64_t period_ns, next_sample;
-	int64_t drained_to;		/* edges taken up to here */
-	int64_t next_drain;		/* the next batch of edges is due then */
-	bool sampling;			/* threaded readings asked for, not all taken */
-	int64_t collect_by;		/* ... wait for them no later than this */
-
-	/* The schedule: the wall time the interval in progress ends at, a
-	 * boundary, carried forward one interval at a time and anchored anew
-	 * only when the clock was stepped (or first synchronised). */
-	int64_t end_wall_ns;
-	bool anchor_synced;		/* anchored on a synchronised clock */
-	bool reanchor;			/* the clock was stepped: anchor at the end */
-
-	uint64_t wind_total;		/* accepted closures since start */
-	uint64_t wind_at_request;	/* ... when the vane was last asked */
-	double vane_weight;		/* weight of the vane reading in flight */
-
-	/* live values */
-	struct wx_record latest;
-	int64_t latest_mono[WX_QUANTITY_COUNT];
-	int64_t wind_sec[LIVE_WIND_S + 2];	/* ring of per-second counts */
-	uint32_t wind_cnt[LIVE_WIND_S + 2];
-	int64_t rain_tip[RAIN_RING];	/* ring of tip times (station mono ns) */
-	uint64_t rain_tips_total;
-
-	int64_t started_wall_s;
-	uint64_t watchdog_usec;
-	int64_t last_watchdog;
-	int64_t offset_ns;		/* wall minus monotonic, as last seen */
 };
 
 /* CLOCK_MONOTONIC now, ns (uptime). */
@@ -109,5 +107,10 @@ int64_t wx_daemon_real_mono_ns(void);
 /* The live socket's answer to one command line (struct daemon * in arg):
  * a malloc'd JSON text, or NULL for an unknown command. */
 char *wx_daemon_answer(const char *command, void *arg);
+/* The first pulse slot filling quantity q (WX_WIND_PULSES, WX_RAIN_TIPS),
+ * or NULL. */
+struct wx_slot *wx_daemon_pulse_slot(const struct daemon *d, enum wx_quantity q);
+/* Whether that slot is there and healthy. */
+bool wx_daemon_pulse_ok(const struct daemon *d, enum wx_quantity q);
 
 #endif
