@@ -470,32 +470,25 @@ static const char *bosch_chip(uint8_t id)
 	return v ? v->name : NULL;
 }
 
+static void *probe_open(struct wx_regbus *b, const void *arg, char *err, size_t errlen)
+{
+	return wx_bme280_open(b, *(const int *)arg, err, errlen);
+}
+
 static void check_bme280(struct wx_probe *p)
 {
 	const struct wx_bme280_config *c = WX_BME280_CONFIG(p->cfg);
+	const struct wx_probe_bosch how = {
+		.section = "bme280", .bus = c->bus, .address = c->address, .expect = EXPECT,
+		.wiring = WX_PROBE_BYO_I2C_WIRING, .open = probe_open, .arg = &c->address,
+	};
 	struct wx_bme280_reading r;
-	struct wx_regbus *b;
 	struct wx_bme280 *d;
 	char err[WX_PROBE_ERR_LEN] = "", subject[WX_PATH_LEN + 32];
-	int e;
 
-	if (!wx_probe_node(p, "bme280", c->bus, c->bus, WX_PROBE_NODE_I2C))
+	if (!(d = wx_probe_bosch_open(p, &how, subject, sizeof(subject), err, sizeof(err))))
 		return;
-	snprintf(subject, sizeof(subject), "%s address 0x%02x", c->bus, (unsigned)c->address);
-	if (!(b = wx_probe_open_i2c(p, "bme280", c->bus, c->address)))
-		return;
-	d = wx_bme280_open(b, c->address, err, sizeof(err));
-	e = errno;
-	if (!d && e == ENXIO) {
-		wx_probe_bosch_no_reply(p, "bme280", subject, c->bus, c->address, EXPECT,
-					WX_PROBE_BYO_I2C_WIRING);
-		return;
-	}
-	if (!d && e == ENODEV)
-		wx_probe_bosch_wrong_id(p, "bme280", subject, c->bus, c->address, EXPECT, err);
-	else if (!d)
-		wx_probe_fail_from(p, "bme280", err);
-	else if (wx_bme280_read(d, &r, err, sizeof(err)) < 0)
+	if (wx_bme280_read(d, &r, err, sizeof(err)) < 0)
 		wx_probe_fail_from(p, "bme280", err);
 	else if (r.has_humidity)
 		wx_probe_ok(p, "bme280", subject, "%s, chip id 0x%02x: %.1f °C, %.1f hPa, %.1f %%",

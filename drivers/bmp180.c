@@ -274,32 +274,25 @@ static const char *bosch_chip(uint8_t id)
 	return id == WX_BMP180_CHIP_ID ? "BMP180" : NULL;
 }
 
+static void *probe_open(struct wx_regbus *b, const void *arg, char *err, size_t errlen)
+{
+	return wx_bmp180_open(b, *(const int *)arg, err, errlen);
+}
+
 static void check_bmp180(struct wx_probe *p)
 {
 	const struct wx_bmp180_config *c = WX_BMP180_CONFIG(p->cfg);
+	const struct wx_probe_bosch how = {
+		.section = "bmp180", .bus = c->bus, .address = c->address, .expect = EXPECT,
+		.wiring = WX_PROBE_HAT_WIRING, .open = probe_open, .arg = &c->oversampling,
+	};
 	struct wx_bmp180_reading r;
-	struct wx_regbus *b;
 	struct wx_bmp180 *d;
 	char err[WX_PROBE_ERR_LEN] = "", subject[WX_PATH_LEN + 32];
-	int e;
 
-	if (!wx_probe_node(p, "bmp180", c->bus, c->bus, WX_PROBE_NODE_I2C))
+	if (!(d = wx_probe_bosch_open(p, &how, subject, sizeof(subject), err, sizeof(err))))
 		return;
-	snprintf(subject, sizeof(subject), "%s address 0x%02x", c->bus, (unsigned)c->address);
-	if (!(b = wx_probe_open_i2c(p, "bmp180", c->bus, c->address)))
-		return;
-	d = wx_bmp180_open(b, c->oversampling, err, sizeof(err));
-	e = errno;
-	if (!d && e == ENXIO) {
-		wx_probe_bosch_no_reply(p, "bmp180", subject, c->bus, c->address, EXPECT,
-					WX_PROBE_HAT_WIRING);
-		return;
-	}
-	if (!d && e == ENODEV)
-		wx_probe_bosch_wrong_id(p, "bmp180", subject, c->bus, c->address, EXPECT, err);
-	else if (!d)
-		wx_probe_fail_from(p, "bmp180", err);
-	else if (wx_bmp180_read(d, &r, err, sizeof(err)) < 0)
+	if (wx_bmp180_read(d, &r, err, sizeof(err)) < 0)
 		wx_probe_fail_from(p, "bmp180", err);
 	else
 		wx_probe_ok(p, "bmp180", subject, "BMP180, chip id 0x%02x: %.1f °C, %.1f hPa",

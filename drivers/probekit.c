@@ -285,6 +285,33 @@ void wx_probe_bosch_wrong_id(struct wx_probe *p, const char *section, const char
 	wx_probe_fail(p, section, subject, "found %s: %s", what, fix);
 }
 
+void *wx_probe_bosch_open(struct wx_probe *p, const struct wx_probe_bosch *how, char *subject,
+			  size_t sublen, char *err, size_t errlen)
+{
+	struct wx_regbus *b;
+	void *chip;
+	int e;
+
+	if (!wx_probe_node(p, how->section, how->bus, how->bus, WX_PROBE_NODE_I2C))
+		return NULL;
+	snprintf(subject, sublen, "%s address 0x%02x", how->bus, (unsigned)how->address);
+	if (!(b = wx_probe_open_i2c(p, how->section, how->bus, how->address)))
+		return NULL;
+	chip = how->open(b, how->arg, err, errlen);
+	e = errno;
+	if (chip)
+		return chip;
+	if (e == ENXIO)
+		wx_probe_bosch_no_reply(p, how->section, subject, how->bus, how->address,
+					how->expect, how->wiring);
+	else if (e == ENODEV)
+		wx_probe_bosch_wrong_id(p, how->section, subject, how->bus, how->address,
+					how->expect, err);
+	else
+		wx_probe_fail_from(p, how->section, err);
+	return NULL;
+}
+
 /* Open the regbus at address or write a FAIL line (the transport's own
  * message: missing bus, a kernel driver owning the address). */
 struct wx_regbus *wx_probe_open_i2c(struct wx_probe *p, const char *section, const char *bus,

@@ -66,6 +66,21 @@ void wx_probe_bosch_wrong_id(struct wx_probe *p, const char *section, const char
 			     const char *bus, int address, const char *expect,
 			     const char *driver_err);
 
+/* How a Bosch chip's probe check opens it: the device node, the bus, then
+ * open(bus, arg) (the chip driver's own open, which takes the bus).  Nothing
+ * at the address (ENXIO) or another chip id (ENODEV) get the lines of
+ * wx_probe_bosch_no_reply / _wrong_id, any other failure the driver's
+ * message.  The chip, or NULL after the FAIL line; subject gets
+ * "BUS address 0xNN" for the check's own lines. */
+struct wx_probe_bosch {
+	const char *section, *bus, *expect, *wiring;
+	int address;
+	void *(*open)(struct wx_regbus *bus, const void *arg, char *err, size_t errlen);
+	const void *arg;
+};
+void *wx_probe_bosch_open(struct wx_probe *p, const struct wx_probe_bosch *how, char *subject,
+			  size_t sublen, char *err, size_t errlen);
+
 /* Nothing answered at an MCP3427's configured address: list what answers
  * in 0x68..0x6F and suggest the address no other section uses (the
  * sections' addresses come from the driver rows' i2c_address). */
