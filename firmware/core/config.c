@@ -978,6 +978,36 @@ static void check_socket(struct parse *p, const struct wx_config *cfg)
 		     sock);
 }
 
+/* What names the station to each weather network: an enabled section
+ * without it could never upload, so it stops wxd at start (78) rather than
+ * showing up only in `wxctl status`. */
+static const struct {
+	const char *section, *key, *what;
+	size_t enabled_off, value_off;
+} needed[] = {
+#define NEED(sec, k, what) { #sec, #k, what, offsetof(struct wx_config, sec.enabled), \
+			     offsetof(struct wx_config, sec.k) }
+	NEED(wunderground, station_id, "the station ID Weather Underground gave it (like KNJFAIRH12)"),
+	NEED(pwsweather, station_id, "the station ID PWSweather gave it"),
+	NEED(wow, site_id, "the site ID of the station on Met Office WOW"),
+	NEED(windy, station_id, "the station ID Windy gave it"),
+	NEED(cwop, callsign, "a CWOP id like EW1234, or a ham callsign"),
+#undef NEED
+};
+
+static void check_needed(struct parse *p, const struct wx_config *cfg)
+{
+	for (size_t i = 0; i < sizeof(needed) / sizeof(needed[0]); i++) {
+		const char *base = (const char *)cfg;
+
+		if (*(const bool *)(const void *)(base + needed[i].enabled_off) &&
+		    !*(base + needed[i].value_off))
+			fail(p, line_of(p, needed[i].section, needed[i].key),
+			     "[%s] %s is not set: %s", needed[i].section, needed[i].key,
+			     needed[i].what);
+	}
+}
+
 /* Each secret file of an enabled section: there (and with
  * WX_CONFIG_CHECK_SECRETS_READ, readable by us and not empty), so that wxd
  * stops at start with 78 rather than failing in an uploader later. */
@@ -1039,6 +1069,7 @@ static void finish(struct parse *p, struct wx_config *cfg)
 	for (size_t i = 0; i < p->n; i++)
 		apply(p, cfg, &p->entries[i]);
 	check_sections(p, cfg);
+	check_needed(p, cfg);
 	check_socket(p, cfg);
 	if (p->checks & WX_CONFIG_CHECK_SECRETS)
 		check_secrets(p, cfg);
