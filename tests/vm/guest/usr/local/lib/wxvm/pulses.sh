@@ -74,6 +74,9 @@ sleep 60
 t1=$(date +%s.%N); snap > /run/wxvm-cs1
 wait $inj
 s5=$(sed -n 's/^START //p' /run/wxvm-5hz.log) e5=$(sed -n 's/^END //p' /run/wxvm-5hz.log)
+# The last interval's record comes a moment after the injector ends.
+wait_for 40 sh -c "[ \$(sqlite3 -cmd '.timeout 3000' $DB 'select count(*) from archive where ts = $e5') = 1 ]" ||
+	bad "no record for $e5"
 check_pulses /run/wxvm-5hz.log "$s5" "$e5" "5 5 5 5 5 5 5" > /run/wxvm-check5
 [ "$(grep -c '^ok' /run/wxvm-check5)" = 7 ] && ok "5 Hz: 7 records exact ($(awk '{ split($6, w, "/"); W += w[1] } END { print W }' /run/wxvm-check5) closures)" ||
 	{ bad "5 Hz: records not exact"; sed 's/^/WXVM     /' /run/wxvm-check5; }
