@@ -172,6 +172,13 @@ static uint64_t drain_slot(struct daemon *d, struct pulse_line *p, int64_t until
 	return kept;
 }
 
+/* Is p's line polled (drained at each wake its fd gives) rather than read
+ * in batches?  A real line with a shallow kernel queue (BATCH_MIN_DEPTH). */
+static bool polled(const struct pulse_line *p)
+{
+	return wx_slot_fd(p->slot) >= 0 && wx_slot_depth(p->slot) < BATCH_MIN_DEPTH;
+}
+
 /* How long (station ns) the next batch of p's edges may wait in the kernel:
  * a share of its buffer at the rate lately seen.  The rate follows a rise
  * at once and a fall by halves, and a batch is at most twice the last (from
@@ -232,8 +239,12 @@ static void drain_edges(struct daemon *d, int64_t now)
 	}
 	for (int i = 0; i < l->n; i++) {
 		struct pulse_line *p = &l->line[i];
-		int64_t b = batch_ns(d, p, drain_slot(d, p, now), now);
+		uint64_t raw = drain_slot(d, p, now);
+		int64_t b;
 
+		if (polled(p))
+			continue;	/* its fd wakes the loop */
+		b = batch_ns(d, p, raw, now);
 		if (now + b < next)
 			next = now + b;
 	}
@@ -456,9 +467,10 @@ static int64_t next_due(struct daemon *d)
 	return t;
 }
 
-/* Wait (real time) for the next event or an fd, and serve the fds.  The
- * GPIO lines are not polled: their edges wait in the kernel for the next
- * batch (drain_edges), so an edge wakes nobody. */
+/* Wait (real time) for the next event or an fd, and serve the fds.  A line
+ * read in batches is not polled: its edges wait in the kernel for the next
+ * batch (drain_edges), so an edge wakes nobody.  A line with a shallow
+ * kernel queue is polled (polled()): its first edge wakes the loop. */
 static void wait_and_serve(struct daemon *d, int64_t due)
 {
 	struct pollfd fds[MAX_POLLFDS];
@@ -471,6 +483,10 @@ static void wait_and_serve(struct daemon *d, int64_t due)
 		samples_at = n;
 		fds[n++] = (struct pollfd){ .fd = wx_sensors_fd(d->sensors), .events = POLLIN };
 	}
+	for (int i = 0; i < d->pulses.n && n < MAX_POLLFDS - 1; i++)
+		if (polled(&d->pulses.line[i]))
+			fds[n++] = (struct pollfd){ .fd = wx_slot_fd(d->pulses.line[i].slot),
+						    .events = POLLIN };
 	live_at = n;
 	nlive = wx_live_pollfds(d->live, fds + n, MAX_POLLFDS - n);
 	n += nlive;

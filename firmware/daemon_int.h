@@ -35,6 +35,13 @@
  * BATCH_LATE_NS for a wake that comes late, between BATCH_MIN_NS and
  * BATCH_MAX_NS of real time.  No lost pulse comes before fewer wakeups. */
 #define BATCH_FILL 0.25
+/* A real line whose kernel queue is no deeper than this (libgpiod 1.6's 16
+ * events) is not read in batches but polled, and drained at its first
+ * edge: batches timed to fit 16 events lost edges at 80 Hz in the VM while
+ * the disk was slow or failing (a wake 40-60 ms late is enough there); a
+ * wake on the edge itself never did.  Deeper queues (libgpiod 2.x asks for
+ * 1024) and simulated lines are read in batches. */
+#define BATCH_MIN_DEPTH 64
 /* The rate taken as seen when fewer edges came: a calm line can start at 5
  * Hz with bounce (20 edges/s) before its next batch (VM pulses: 0 to 5 Hz),
  * which then holds 7.6 of 16 events. */
