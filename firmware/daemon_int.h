@@ -27,14 +27,12 @@
 #define MAX_POLLFDS 32
 #define MAX_PULSE_SLOTS 8
 /* Edges are read in batches, timed so that a batch fills at most this share
- * of the line's kernel buffer at the rate last seen (4 of libgpiod 1.6's
- * 16: a rate 2.5 times higher, as from 8 to 20 Hz in the VM pulses test,
- * fills 10 before the batch ends, and the 6 left hold a wake that comes
- * ~100 ms late at 20 Hz with bounce, as under a loaded host: with 5.6 of 16
- * and 10 ms such a VM run lost edges at 20, 40 and 80 Hz), less
- * BATCH_LATE_NS for a wake that comes late, between BATCH_MIN_NS and
- * BATCH_MAX_NS of real time.  No lost pulse comes before fewer wakeups. */
-#define BATCH_FILL 0.25
+ * of the line's kernel buffer at the rate last seen (5.6 of a simulated
+ * 16-event queue: the rate can then grow 2.5 times at a stroke, as from 8
+ * to 20 Hz, before the batch ends), less BATCH_LATE_NS for a wake that
+ * comes late, between BATCH_MIN_NS and BATCH_MAX_NS of real time.  With
+ * libgpiod 2.x's 1024 events that is one read a second. */
+#define BATCH_FILL 0.35
 /* A real line whose kernel queue is no deeper than this (libgpiod 1.6's 16
  * events) is not read in batches but polled, and drained at its first
  * edge: batches timed to fit 16 events lost edges at 80 Hz in the VM while
@@ -43,10 +41,10 @@
  * 1024) and simulated lines are read in batches. */
 #define BATCH_MIN_DEPTH 64
 /* The rate taken as seen when fewer edges came: a calm line can start at 5
- * Hz with bounce (20 edges/s) before its next batch (VM pulses: 0 to 5 Hz),
- * which then holds 7.6 of 16 events. */
+ * Hz with bounce (20 edges/s) before its next batch, which holds in 16
+ * events only within ~550 ms. */
 #define BATCH_FLOOR_RATE 10.0
-#define BATCH_LATE_NS (20 * WX_NS_PER_MS)
+#define BATCH_LATE_NS (10 * WX_NS_PER_MS)
 #define BATCH_MIN_NS (10 * WX_NS_PER_MS)
 #define BATCH_MAX_NS WX_NS_PER_S
 
