@@ -88,10 +88,14 @@ cross: check-cross-var
 # passed: the archive, MQTT and Initial State tests hang in qemu-user (fork()ed
 # children that drop root, threaded loopback servers), and the cases that
 # open a regular file as an I2C or SPI bus get ENOSYS from qemu's ioctl table
-# instead of the kernel's ENOTTY (or, for the one that drops root first, hang).  All the chip arithmetic, parsers, config
+# instead of the kernel's ENOTTY (or, for the one that drops root first, hang).
+# test_sensors hangs in qemu-aarch64 at its first pthread_create (the
+# threaded sampler: `qemu-aarch64 -strace` shows glibc's rt_sigaction(33)
+# and rt_sigprocmask, then nothing); it passes natively, plain and under the
+# sanitizers, 40 runs in a row.  All the chip arithmetic, parsers, config
 # and pulse counting run, which is where ARM differences (char signedness,
 # 32-bit time, alignment) would show.
-CROSS_NOT_UNDER_QEMU := test_archive test_mqtt test_initialstate test_wxnet_upload
+CROSS_NOT_UNDER_QEMU := test_archive test_mqtt test_initialstate test_wxnet_upload test_sensors
 CROSS_SKIP_CASES := *_on_a_regular_file*
 test-cross: check-cross-var
 	@command -v $(CROSS_QEMU) >/dev/null || { echo "$(CROSS_QEMU) not found: run make deps-cross CROSS=$(CROSS)" >&2; exit 1; }
