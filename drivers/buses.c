@@ -14,23 +14,32 @@
 
 #define WHY_LEN 256
 
+/* A transport failed to open with errno e: err gets "SENSOR WHY" when the
+ * transport said why, else "SENSOR SUBJECT: strerror(e)"; errno is e. */
+static void *failed(const char *sensor, const char *why, const char *subject, int e, char *err,
+		    size_t errlen)
+{
+	if (why && why[0])
+		snprintf(err, errlen, "%s %s", sensor, why);
+	else
+		snprintf(err, errlen, "%s %s: %s", sensor, subject, strerror(e));
+	errno = e;
+	return NULL;
+}
+
 static struct wx_regbus *real_i2c(const struct wx_sensor_env *env, const char *sensor,
 				  const char *bus, int address, char *err, size_t errlen)
 {
 	char why[WHY_LEN] = "";
 	struct wx_regbus *b = wx_i2cdev_open(bus, address, why, sizeof(why));
 	int e = errno;
+	char subject[WHY_LEN];
 
 	(void)env;
 	if (b)
 		return b;
-	if (why[0])
-		snprintf(err, errlen, "%s %s", sensor, why);
-	else
-		snprintf(err, errlen, "%s %s address 0x%02x: %s", sensor, bus, (unsigned)address,
-			 strerror(e));
-	errno = e;
-	return NULL;
+	snprintf(subject, sizeof(subject), "%s address 0x%02x", bus, (unsigned)address);
+	return failed(sensor, why, subject, e, err, errlen);
 }
 
 static struct wx_spibus *real_spi(const struct wx_sensor_env *env, const char *sensor,
@@ -38,17 +47,9 @@ static struct wx_spibus *real_spi(const struct wx_sensor_env *env, const char *s
 {
 	char why[WHY_LEN] = "";
 	struct wx_spibus *b = wx_spidev_open(dev, hz, why, sizeof(why));
-	int e = errno;
 
 	(void)env;
-	if (b)
-		return b;
-	if (why[0])
-		snprintf(err, errlen, "%s %s", sensor, why);
-	else
-		snprintf(err, errlen, "%s %s: %s", sensor, dev, strerror(e));
-	errno = e;
-	return NULL;
+	return b ? b : failed(sensor, why, dev, errno, err, errlen);
 }
 
 static struct wx_w1bus *real_w1(const struct wx_sensor_env *env, const char *sensor,
@@ -56,13 +57,13 @@ static struct wx_w1bus *real_w1(const struct wx_sensor_env *env, const char *sen
 {
 	struct wx_w1bus *b = wx_w1sysfs_open(dir);
 	int e = errno;
+	char subject[WHY_LEN];
 
 	(void)env;
 	if (b)
 		return b;
-	snprintf(err, errlen, "%s %s: cannot open: %s", sensor, dir, strerror(e));
-	errno = e;
-	return NULL;
+	snprintf(subject, sizeof(subject), "%s: cannot open", dir);
+	return failed(sensor, NULL, subject, e, err, errlen);
 }
 
 static struct wx_edgebus *real_edges(const struct wx_sensor_env *env, const char *sensor,
@@ -70,14 +71,9 @@ static struct wx_edgebus *real_edges(const struct wx_sensor_env *env, const char
 {
 	char why[WHY_LEN] = "";
 	struct wx_edgebus *b = wx_gpio_open(chip, line, why, sizeof(why));
-	int e = errno;
 
 	(void)env;
-	if (b)
-		return b;
-	snprintf(err, errlen, "%s %s", sensor, why);
-	errno = e;
-	return NULL;
+	return b ? b : failed(sensor, why, chip, errno, err, errlen);
 }
 
 const struct wx_bus_provider wx_real_buses = {
