@@ -218,20 +218,12 @@ static void known_ids(char *buf, size_t len)
 /* ---- the chip --------------------------------------------------------- */
 
 /* Datasheet 9.1 (BME280) / 3.8.1 (BMP280): maximum measurement time in ms
- * is 1.25 + 2.3 * osrs_t + (2.3 * osrs_p + 0.575) [+ (2.3 * osrs_h + 0.575)];
- * the typical time uses 1, 2 and 0.5 instead. */
+ * is 1.25 + 2.3 * osrs_t + (2.3 * osrs_p + 0.575) [+ (2.3 * osrs_h + 0.575)]. */
 static unsigned measure_max_us(const struct wx_bmx280_variant *v)
 {
 	unsigned us = 1250 + 2300 * OSRS_X1 + (2300 * OSRS_X1 + 575);
 
 	return v->has_humidity ? us + 2300 * OSRS_X1 + 575 : us;
-}
-
-static unsigned measure_typ_us(const struct wx_bmx280_variant *v)
-{
-	unsigned us = 1000 + 2000 * OSRS_X1 + (2000 * OSRS_X1 + 500);
-
-	return v->has_humidity ? us + 2000 * OSRS_X1 + 500 : us;
 }
 
 static void delay(struct wx_regbus *bus, unsigned us)
@@ -363,13 +355,14 @@ static int start_forced(struct wx_bme280 *d, char *err, size_t errlen)
 	return 0;
 }
 
-/* Wait the typical conversion time, then poll "measuring" until twice the
- * datasheet maximum has passed. */
+/* Wait the datasheet's maximum conversion time, so that one status read
+ * usually finds the data ready (a wait and a read per sample, not a poll),
+ * then poll "measuring" until twice that maximum has passed. */
 static int wait_measured(struct wx_bme280 *d, char *err, size_t errlen)
 {
 	struct wx_regbus *bus = d->bus;
 	unsigned max_us = measure_max_us(d->variant);
-	unsigned waited = measure_typ_us(d->variant);
+	unsigned waited = max_us;
 	uint8_t status;
 	int rc;
 

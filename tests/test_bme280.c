@@ -385,6 +385,51 @@ static void bme280_rejects_wrong_chip_id(void **state)
 	assert_true(contains(err, "bme280 sim:i2c address 0x77: found chip id 0x55"));
 }
 
+/* The simulated chip measures for its conversion time (midway between the
+ * datasheet's typical 8 and maximum 9.3 ms), waited through the bus;
+ * reading the status alone never ends a conversion. */
+static void bme280_sim_measures_for_the_typical_time(void **state)
+{
+	struct world *w = *state;
+	struct wx_regbus *bus = wx_sim_bme280_new(w->sim, 0x60, 0x76);
+	uint8_t st;
+
+	assert_non_null(bus);
+	/* ctrl_hum x1, then ctrl_meas x1/x1 forced: 8.65 ms. */
+	assert_int_equal(bus->write(bus, 0xF2, 1), 0);
+	assert_int_equal(bus->write(bus, 0xF4, (1 << 5) | (1 << 2) | 1), 0);
+	assert_int_equal(bus->read(bus, 0xF3, &st, 1), 0);
+	assert_true(st & 0x08);
+	bus->delay_us(bus, 8600);
+	assert_int_equal(bus->read(bus, 0xF3, &st, 1), 0);
+	assert_true(st & 0x08);
+	assert_int_equal(bus->read(bus, 0xF3, &st, 1), 0);
+	assert_true(st & 0x08);
+	bus->delay_us(bus, 50);
+	assert_int_equal(bus->read(bus, 0xF3, &st, 1), 0);
+	assert_false(st & 0x08);
+	bus->close(bus);
+}
+
+static void bme280_reads_once_after_the_datasheet_maximum(void **state)
+{
+	struct world *w = *state;
+	char err[WX_ERR_LEN];
+	struct wx_regbus *bus = wx_sim_bme280_new(w->sim, 0x60, 0x76);
+	struct wx_bme280 *dev = wx_bme280_open(bus, 0x76, err, sizeof(err));
+	struct wx_bme280_reading rd;
+	unsigned reads;
+
+	assert_non_null(dev);
+	reads = wx_sim_bme280_status_reads(bus);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(wx_bme280_read(dev, &rd, err, sizeof(err)), 0);
+	/* One wait and one status read a sample: no polling on a chip that
+	 * keeps to its datasheet (on a Pi, fewer wakes and bus transfers). */
+	assert_int_equal(wx_sim_bme280_status_reads(bus) - reads, 3);
+	wx_bme280_close(dev);
+}
+
 static void bme280_times_out_when_stuck_busy(void **state)
 {
 	struct world *w = *state;
@@ -581,6 +626,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(bme280_says_no_reply_and_suggests_the_other_address,
 						world_setup, world_teardown),
 		cmocka_unit_test_setup_teardown(bme280_rejects_wrong_chip_id,
+						world_setup, world_teardown),
+		cmocka_unit_test_setup_teardown(bme280_sim_measures_for_the_typical_time,
+						world_setup, world_teardown),
+		cmocka_unit_test_setup_teardown(bme280_reads_once_after_the_datasheet_maximum,
 						world_setup, world_teardown),
 		cmocka_unit_test_setup_teardown(bme280_times_out_when_stuck_busy,
 						world_setup, world_teardown),

@@ -4,8 +4,9 @@
  * A 256-byte register map behaves as the chip's does for what wxd uses:
  * chip id, soft reset (defaults restored, im_update set for a moment),
  * ctrl_hum latched by the next ctrl_meas write (datasheet 5.4.3), forced
- * mode with a status "measuring" bit that stays set for a few status reads,
- * and data registers filled when the conversion ends.  The raw values are
+ * mode with a status "measuring" bit that stays set until the conversion's
+ * time (datasheet 9.1) has been waited through the bus's delay, and
+ * data registers filled when the conversion ends.  The raw values are
  * found by inverting the datasheet's compensation (bme280.c's own formulas)
  * by bisection, so the real driver reads back the simulated weather. */
 #include "drivers/sim/sim_bme280.h"
@@ -32,7 +33,6 @@ enum {
 };
 
 #define WRONG_CHIP_ID 0x61	/* a BME680, a common mix-up */
-#define BUSY_READS 3		/* status reads that see "measuring" */
 #define NVM_READS 1		/* status reads that see "im_update" after reset */
 #define ADC20_MAX 0xFFFFF
 #define ADC16_MAX 0xFFFF
@@ -61,11 +61,11 @@ struct simdev {
 	uint8_t regs[256];
 	struct wx_bme280_calib cal;	/* decoded from regs, for the inversion */
 	unsigned faults;
-	unsigned busy_reads, nvm_reads;
+	unsigned busy_us, nvm_reads;	/* busy_us: conversion time left */
 	uint8_t hum_latched;		/* osrs_h in force (set by ctrl_meas) */
 	uint8_t pending[8];		/* data of the conversion in progress */
 	int32_t last_t, last_p, last_h;
-	unsigned measurements;
+	unsigned measurements, status_reads;
 	enum { FOLLOW_WORLD, FIXED_RAW, FIXED_TARGET } source;
 	int32_t raw_t, raw_p, raw_h;
 	double tgt_t, tgt_p, tgt_h;
@@ -111,7 +111,7 @@ static void reset_regs(struct simdev *d)
 	d->regs[REG_CONFIG] = 0;
 	memcpy(d->regs + REG_DATA, data_reset, sizeof(data_reset));
 	d->hum_latched = 0;
-	d->busy_reads = 0;
+	d->busy_us = 0;
 	d->nvm_reads = NVM_READS;
 	load_nvm(d);
 }
@@ -195,6 +195,25 @@ static void put20(uint8_t *b, int32_t v)
 	b[2] = (uint8_t)((v & 0x0F) << 4);
 }
 
+/* How long a forced conversion takes, for oversampling codes 0 (skipped)
+ * to 5 (x16): midway between the datasheet's typical and maximum times
+ * (9.1), as a chip that keeps to its datasheet but is not a fast one. */
+static unsigned conversion_us(unsigned osrs_t, unsigned osrs_p, unsigned osrs_h)
+{
+	static const unsigned times[8] = { 0, 1, 2, 4, 8, 16, 16, 16 };
+	unsigned typ = 1000 + 2000 * times[osrs_t & 7], max = 1250 + 2300 * times[osrs_t & 7];
+
+	if (osrs_p & 7) {
+		typ += 2000 * times[osrs_p & 7] + 500;
+		max += 2300 * times[osrs_p & 7] + 575;
+	}
+	if (osrs_h & 7) {
+		typ += 2000 * times[osrs_h & 7] + 500;
+		max += 2300 * times[osrs_h & 7] + 575;
+	}
+	return (typ + max) / 2;
+}
+
 static void start_forced(struct simdev *d)
 {
 	uint8_t meas = d->regs[REG_CTRL_MEAS];
@@ -214,7 +233,7 @@ static void start_forced(struct simdev *d)
 	d->pending[6] = (uint8_t)(h >> 8);
 	d->pending[7] = (uint8_t)h;
 	d->last_t = t, d->last_p = p, d->last_h = h;
-	d->busy_reads = BUSY_READS;
+	d->busy_us = conversion_us(osrs_t, osrs_p, d->has_humidity ? d->hum_latched : 0);
 	d->measurements++;
 }
 
@@ -228,14 +247,13 @@ static uint8_t read_status(struct simdev *d)
 {
 	uint8_t s = 0;
 
-	if (d->busy_reads || (d->faults & WX_SIM_BME280_STUCK_BUSY))
+	d->status_reads++;
+	if (d->busy_us || (d->faults & WX_SIM_BME280_STUCK_BUSY))
 		s |= 0x08;
 	if (d->nvm_reads || (d->faults & WX_SIM_BME280_STUCK_NVM))
 		s |= 0x01;
 	if (d->nvm_reads)
 		d->nvm_reads--;
-	if (d->busy_reads && !(d->faults & WX_SIM_BME280_STUCK_BUSY) && --d->busy_reads == 0)
-		finish_forced(d);
 	return s;
 }
 
@@ -306,6 +324,11 @@ static void sim_delay_us(struct wx_regbus *bus, unsigned us)
 	struct simdev *d = dev_of(bus);
 
 	wx_clock_device_delay(wx_sim_clock(d->sim), (int64_t)us * 1000);
+	if (d->busy_us && !(d->faults & WX_SIM_BME280_STUCK_BUSY)) {
+		d->busy_us = us < d->busy_us ? d->busy_us - us : 0;
+		if (!d->busy_us)
+			finish_forced(d);
+	}
 }
 
 static void sim_close(struct wx_regbus *bus)
@@ -380,4 +403,9 @@ void wx_sim_bme280_last_raw(struct wx_regbus *bus, int32_t *adc_t, int32_t *adc_
 unsigned wx_sim_bme280_measurements(struct wx_regbus *bus)
 {
 	return dev_of(bus)->measurements;
+}
+
+unsigned wx_sim_bme280_status_reads(struct wx_regbus *bus)
+{
+	return dev_of(bus)->status_reads;
 }

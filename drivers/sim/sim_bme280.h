@@ -48,4 +48,7 @@ void wx_sim_bme280_last_raw(struct wx_regbus *bus, int32_t *adc_t, int32_t *adc_
 /* Number of forced measurements started so far. */
 unsigned wx_sim_bme280_measurements(struct wx_regbus *bus);
 
+/* Number of status register reads so far (a driver that polls shows here). */
+unsigned wx_sim_bme280_status_reads(struct wx_regbus *bus);
+
 #endif
