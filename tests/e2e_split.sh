@@ -4,7 +4,8 @@
 # real mosquitto on 127.0.0.1 with the archive read-only.  The sampler keeps
 # counting while the network side is stopped (SIGSTOP) or killed, wxd
 # restarts it and it sends the backlog; wxctl status shows both sides and
-# says when the network side is not running; SIGTERM stops both in time.
+# says when the network side is not running or has not reported for 30 s;
+# SIGTERM stops both in time.
 set -u
 B=${WX_BUILD:-build}
 T=$(mktemp -d /tmp/wx-split.XXXXXX)
@@ -99,7 +100,17 @@ n1=$(records)
 [ "$n1" -ge $((n0 + 2)) ] && ok "records went on ($n0 -> $n1)" || bad "records stalled: $n0 -> $n1"
 t0=$(date +%s%N); status >/dev/null; t1=$(date +%s%N)
 [ $(((t1 - t0) / 1000000)) -lt 1000 ] && ok "status answered in $(((t1 - t0) / 1000000)) ms" || bad "status slow"
+# Silent for longer than its reports may lapse (30 s): alive but stuck.
+net_is() { [ "$(json network.status)" = "$1" ]; }
+wait_for 40 net_is "not responding"
+check "$(json network.status)" "not responding" "after 30 s without a report: network side"
+check "$(json network.running)" false "network.running"
+"$B/wxctl" -c "$T/wx.conf" status > "$T/st.txt" 2>&1
+grep -q "network side: NOT running (not responding" "$T/st.txt" && ok "wxctl status says it is not responding" ||
+	bad "wxctl status: $(grep 'network side' "$T/st.txt")"
 kill -CONT "$np"
+wait_for 10 net_is running && ok "after SIGCONT it reports again (running)" ||
+	bad "after SIGCONT: $(json network.status)"
 uploaded_all 15 && ok "after SIGCONT the backlog is uploaded" || bad "backlog: $(status)"
 
 echo "SIGKILL of the network side: restarted by wxd, backlog sent"
