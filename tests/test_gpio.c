@@ -58,6 +58,8 @@ static void gpio_v1_counts_a_full_kernel_buffer_as_lost(void **state)
 {
 	(void)state;
 	assert_int_equal(WX_GPIO_V1_KFIFO, WX_SIM_EDGES_FIFO);
+	/* The simulated world's lines have what the real requests ask for. */
+	assert_int_equal(WX_GPIO_V2_EVENT_BUFFER, WX_SIM_EDGES_WORLD_FIFO);
 	assert_int_equal(wx_gpio_v1_lost(0), 0);
 	assert_int_equal(wx_gpio_v1_lost(1), 0);
 	assert_int_equal(wx_gpio_v1_lost(15), 0);

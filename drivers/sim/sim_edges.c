@@ -11,18 +11,20 @@
  * only its falling edges, 1 to 4 of them within [bounce_min, bounce_max]
  * after the closure, chosen from the seed and the closure's number.
  *
- * Kernel buffer: gpiolib-cdev keeps 16 events per line request (v1: a kfifo
- * of 16, DECLARE_KFIFO(events, struct gpioevent_data, 16); v2: event buffer
- * size 0 means num_lines * 16).  v1 drops the newest event when it is full,
- * which is what we model: between two reads, the first 16 edges are kept
- * and the rest counted in bus->lost.  (v2 drops the oldest instead; the
- * count lost is the same.)
+ * Kernel buffer: gpiolib-cdev keeps 16 events per line request unless a v2
+ * request asks for more (v1: a kfifo of 16, DECLARE_KFIFO(events, struct
+ * gpioevent_data, 16); v2: event_buffer_size, 0 meaning num_lines * 16, at
+ * most 1024).  The simulated world's lines have what wxd's transports ask
+ * for (WX_SIM_EDGES_WORLD_FIFO), other streams 16 unless told.  v1 drops
+ * the newest event when it is full, which is what we model: between two
+ * reads, the first `fifo` edges are kept and the rest counted in
+ * bus->lost.  (v2 drops the oldest instead; the count lost is the same.)
  *
  * The buffer is the kernel's in real time: on a clock running X times
  * faster than real time (wxd --sim --speed X) a reader that keeps up in
  * real time visits the bus every X times more station time, so the FIFO
- * holds 16 * X edges.  At speed 0 and 1 (tests, flat-out runs that step the
- * reader themselves) it holds exactly 16. */
+ * holds fifo * X edges (up to 64 Ki).  At speed 0 and 1 (tests, flat-out
+ * runs that step the reader themselves) it holds exactly fifo. */
 #include "drivers/sim/sim_edges.h"
 
 #include <errno.h>
@@ -164,19 +166,22 @@ static void sim_close(struct wx_edgebus *bus)
 	free(s);
 }
 
-/* WX_SIM_EDGES_FIFO places per unit of clock speed (see above), at most
- * MAX_FIFO_SCALE times that. */
-#define MAX_FIFO_SCALE 4096
+/* fifo places (WX_SIM_EDGES_FIFO when 0) per unit of clock speed (see
+ * above), at most MAX_FIFO_PLACES (512 KiB) unless one unit needs more: the
+ * daemon times its batches by bus->depth, so a smaller buffer at a high
+ * speed costs wakeups, never edges. */
+#define MAX_FIFO_PLACES 65536
 
-static size_t fifo_places(const struct wx_clock *clock)
+static size_t fifo_places(const struct wx_clock *clock, size_t fifo)
 {
 	double x = ceil(wx_clock_speed(clock));
+	size_t one = fifo ? fifo : WX_SIM_EDGES_FIFO;
 
 	if (!(x > 1))
 		x = 1;
-	if (x > MAX_FIFO_SCALE)
-		x = MAX_FIFO_SCALE;
-	return (size_t)x * WX_SIM_EDGES_FIFO;
+	if (x * (double)one > MAX_FIFO_PLACES)
+		return one > MAX_FIFO_PLACES ? one : MAX_FIFO_PLACES;
+	return (size_t)x * one;
 }
 
 struct wx_edgebus *wx_sim_edges_new(const struct wx_sim_edges_params *p)
@@ -191,7 +196,7 @@ struct wx_edgebus *wx_sim_edges_new(const struct wx_sim_edges_params *p)
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return NULL;
-	s->fifo_cap = fifo_places(p->clock);
+	s->fifo_cap = fifo_places(p->clock, p->fifo);
 	s->fifo = calloc(s->fifo_cap, sizeof(*s->fifo));
 	if (!s->fifo) {
 		free(s);
@@ -267,6 +272,7 @@ struct wx_edgebus *wx_sim_edges_new_wind(struct wx_sim *sim, double kmh_per_hz)
 		.bounce = wx_sim_params(sim)->bounce,
 		.bounce_min_ns = 300000, .bounce_max_ns = 1500000,
 		.seed = (uint64_t)wx_sim_params(sim)->seed, .stream = STREAM_WIND,
+		.fifo = WX_SIM_EDGES_WORLD_FIFO,
 	};
 
 	if (!(kmh_per_hz > 0)) {
@@ -284,6 +290,7 @@ struct wx_edgebus *wx_sim_edges_new_rain(struct wx_sim *sim, double mm_per_tip)
 		.bounce = wx_sim_params(sim)->bounce,
 		.bounce_min_ns = 1000000, .bounce_max_ns = 5000000,
 		.seed = (uint64_t)wx_sim_params(sim)->seed, .stream = STREAM_RAIN,
+		.fifo = WX_SIM_EDGES_WORLD_FIFO,
 	};
 
 	if (!(mm_per_tip > 0)) {

@@ -1,5 +1,5 @@
 /* Simulated GPIO edges: the anemometer and the rain gauge of the simulated
- * world, with contact bounce and the kernel's 16-event buffer.
+ * world, with contact bounce and the kernel's event buffer.
  *
  * The bus (struct wx_edgebus, fd = -1) generates falling edges as a
  * deterministic function of station time: a closure rate from the world
@@ -7,8 +7,8 @@
  * rate gives the exact count however often the bus is read.  Each read
  * delivers the edges up to until_ns (the caller passes the clock's now)
  * through a model of the GPIO character device's event FIFO: at most
- * WX_SIM_EDGES_FIFO edges (times the clock's speed when it runs faster than
- * real time) wait between reads; later ones are dropped and counted in
+ * params.fifo edges (times the clock's speed when it runs faster than real
+ * time) wait between reads; later ones are dropped and counted in
  * bus->lost, as on a Pi whose reader stalls. */
 #ifndef WX_SIM_EDGES_H
 #define WX_SIM_EDGES_H
@@ -24,6 +24,10 @@
  * (DECLARE_KFIFO(events, struct gpioevent_data, 16)); the v2 line request
  * defaults to 16 events per line. */
 #define WX_SIM_EDGES_FIFO 16
+/* The simulated world's anemometer and rain gauge have the buffer that both
+ * real transports request (drivers/gpio_msg.h, WX_GPIO_V2_EVENT_BUFFER), so
+ * that wxd --sim reads them as it reads a real line. */
+#define WX_SIM_EDGES_WORLD_FIFO 1024
 
 /* Closures per second at station time t_ns. */
 typedef double (*wx_sim_edges_rate_fn)(void *arg, int64_t t_ns);
@@ -37,6 +41,7 @@ struct wx_sim_edges_params {
 	bool bounce;			/* add 1-4 bounce edges after each closure */
 	int64_t bounce_min_ns, bounce_max_ns;	/* their delay after the closure */
 	uint64_t seed, stream;		/* for wx_sim_hash01 (bounce, start phase) */
+	size_t fifo;			/* the kernel's buffer; 0 = WX_SIM_EDGES_FIFO */
 };
 
 /* A simulated edge bus for p.  NULL with errno set (EINVAL, ENOMEM).

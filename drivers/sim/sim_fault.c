@@ -272,8 +272,8 @@ struct wx_edgebus *wx_sim_fault_edgebus(struct wx_edgebus *inner, struct wx_sim 
 	}
 	w->in.edge = inner;
 	w->out.edge = (struct wx_edgebus){
-		.where = inner->where, .fd = inner->fd, .read = edge_read, .close = edge_close,
-		.ctx = w,
+		.where = inner->where, .fd = inner->fd, .depth = inner->depth, .read = edge_read,
+		.close = edge_close, .ctx = w,
 	};
 	return &w->out.edge;
 }
