@@ -208,6 +208,20 @@ static int64_t batch_ns(struct daemon *d, struct pulse_line *p, uint64_t raw, in
 	return b;
 }
 
+/* The batches up to the next due event (a sample, the interval's end) are
+ * made equal, none longer than next - now, so that the event's wake is a
+ * batch's wake too instead of one of its own. */
+static int64_t spread(int64_t now, int64_t next, int64_t due)
+{
+	int64_t b = next - now, left = due - now;
+
+	if (b <= 0 || left <= b)
+		return next;
+	return now + left / ((left + b - 1) / b);
+}
+
+static int64_t next_due(struct daemon *d);
+
 static void restart_batches(struct daemon *d)
 {
 	int64_t min = (int64_t)(BATCH_MIN_NS * (d->opts.speed > 1 ? d->opts.speed : 1));
@@ -249,7 +263,7 @@ static void drain_edges(struct daemon *d, int64_t now)
 			next = now + b;
 	}
 	l->drained_to = now;
-	l->next_drain = next;
+	l->next_drain = spread(now, next, next_due(d));
 }
 
 /* ---- samples ------------------------------------------------------------- */
@@ -283,10 +297,12 @@ static void request_samples(struct daemon *d)
 		return;
 	}
 	/* The readings come in threads, each in its own time: the loop takes
-	 * them when it wakes anyway (a batch of edges), not for each one, but
-	 * waits for them by a quarter period, well before the interval ends. */
+	 * them when it wakes anyway (a batch of edges: the batches are spread
+	 * so that one ends half a period after the request), not for each one,
+	 * but waits for them no later than that, the interval's end after its
+	 * last sample (its wake takes them before it closes the interval). */
 	o->pending = true;
-	o->collect_by = wx_clock_mono_ns(d->clock) + d->sched.period_ns / 4;
+	o->collect_by = wx_clock_mono_ns(d->clock) + d->sched.period_ns / 2;
 }
 
 /* Take the threaded readings that are ready: at each wake while some are
@@ -494,8 +510,8 @@ static void wait_and_serve(struct daemon *d, int64_t due)
 	if (flat_out) {
 		timeout_ms = 0;
 	} else {
-		/* At least every second: a closed line is retried, clients that
-		 * went quiet are dropped, the watchdog is fed. */
+		/* At least every BATCH_MAX_NS: a closed line is retried, clients
+		 * that went quiet are dropped, the watchdog is fed. */
 		if (wait_ns > BATCH_MAX_NS)
 			wait_ns = BATCH_MAX_NS;
 		timeout_ms = (int)((wait_ns + WX_NS_PER_MS - 1) / WX_NS_PER_MS);
@@ -531,6 +547,8 @@ static void wait_and_serve(struct daemon *d, int64_t due)
 	for (int k = live_at; k < live_at + nlive; k++)
 		live_due = live_due || fds[k].revents;
 	if (live_due) {
+		/* The answer counts the wind up to now, not to the last batch. */
+		drain_edges(d, wx_clock_mono_ns(d->clock));
 		wx_live_serve(d->live, fds + live_at, nlive);
 		/* A client may have changed the simulated world at a stroke
 		 * (sim gust): the batches start short again, as at start. */

@@ -27,18 +27,20 @@
 #define MAX_POLLFDS 32
 #define MAX_PULSE_SLOTS 8
 /* Edges are read in batches, timed so that a batch fills at most this share
- * of the line's kernel buffer at the rate last seen (5.6 of a simulated
- * 16-event queue: the rate can then grow 2.5 times at a stroke, as from 8
- * to 20 Hz, before the batch ends), less BATCH_LATE_NS for a wake that
- * comes late, between BATCH_MIN_NS and BATCH_MAX_NS of real time.  With
- * libgpiod 2.x's 1024 events that is one read a second. */
+ * of the line's kernel buffer at the rate last seen (5.6 of a 16-event
+ * queue: the rate can then grow 2.5 times at a stroke, as from 8 to 20 Hz,
+ * before the batch ends), less BATCH_LATE_NS for a wake that comes late,
+ * between BATCH_MIN_NS and BATCH_MAX_NS of real time.  With the 1024 events
+ * both transports ask for, that is BATCH_MAX_NS up to a gale (at 80 Hz with
+ * bounce, about 1 s). */
 #define BATCH_FILL 0.35
-/* A real line whose kernel queue is no deeper than this (libgpiod 1.6's 16
- * events) is not read in batches but polled, and drained at its first
- * edge: batches timed to fit 16 events lost edges at 80 Hz in the VM while
- * the disk was slow or failing (a wake 40-60 ms late is enough there); a
- * wake on the edge itself never did.  Deeper queues (libgpiod 2.x asks for
- * 1024) and simulated lines are read in batches. */
+/* A real line whose kernel queue is no deeper than this (16 events: a v1
+ * request, on a kernel older than 5.10) is not read in batches but polled,
+ * and drained at its first edge: batches timed to fit 16 events lost edges
+ * at 80 Hz in the VM while the disk was slow or failing (a wake 40-60 ms
+ * late is enough there); a wake on the edge itself never did.  Deeper
+ * queues (both transports ask the kernel for 1024) and simulated lines are
+ * read in batches. */
 #define BATCH_MIN_DEPTH 64
 /* The rate taken as seen when fewer edges came: a calm line can start at 5
  * Hz with bounce (20 edges/s) before its next batch, which holds in 16
@@ -46,7 +48,14 @@
 #define BATCH_FLOOR_RATE 10.0
 #define BATCH_LATE_NS (10 * WX_NS_PER_MS)
 #define BATCH_MIN_NS (10 * WX_NS_PER_MS)
-#define BATCH_MAX_NS WX_NS_PER_S
+/* The longest batch, and the longest the loop sleeps: half the sample period
+ * at the default interval (60 s / 12 / 2), so that with batches spread evenly
+ * up to the next sample or interval end (drain_edges) a calm or breezy
+ * station wakes twice a sample period and takes the samples' readings at
+ * the second wake.  Everything else the loop does waits less than this
+ * allows: the watchdog (30 s), a closed line's retry (10 s), a quiet live
+ * client (5 s). */
+#define BATCH_MAX_NS (5 * WX_NS_PER_S / 2)
 
 struct carry {			/* edges read early, for the next interval */
 	int64_t *ts;
