@@ -2,18 +2,25 @@
 #include "firmware/storage.h"
 
 #include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <sys/inotify.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "db/archive.h"
 #include "firmware/core/log.h"
 
 #define RETRY_NS (10 * WX_NS_PER_S)	/* after a fault, try again this often */
 #define WAKE_NS  WX_NS_PER_S		/* with records waiting: look at the clock this often */
-#define IDLE_WAKE_S 5			/* else look at the files this often */
+#define IDLE_WAKE_S 5			/* else look at the files this often ... */
+#define IDLE_WATCHED_S 60		/* ... or this often while inotify watches them */
 
 struct held {
 	struct wx_record r;
@@ -29,7 +36,8 @@ struct wx_storage {
 	void *arg;
 
 	pthread_mutex_t mu;
-	pthread_cond_t cond;
+	int kick_fd;			/* eventfd: wakes the thread (a record, stop) */
+	int watch_fd;			/* inotify on the archive's folder, or -1 */
 	pthread_t thread;
 	bool threaded, stop;
 
@@ -362,13 +370,60 @@ static void flush(struct wx_storage *s)
 
 /* ---- the thread ------------------------------------------------------------ */
 
+/* inotify on the folder that holds the archive: a name deleted, moved or
+ * made there wakes the thread at once to look at the files, so that idle it
+ * need not look every IDLE_WAKE_S.  Without it (a folder that cannot be
+ * watched, or was itself removed) the thread looks every IDLE_WAKE_S. */
+static void watch_folder(struct wx_storage *s)
+{
+	char dir[PATH_MAX];
+
+	if (s->watch_fd >= 0)
+		return;
+	if (snprintf(dir, sizeof(dir), "%s", s->cfg->station.database) >= (int)sizeof(dir))
+		return;
+	s->watch_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (s->watch_fd >= 0 &&
+	    inotify_add_watch(s->watch_fd, dirname(dir), IN_CREATE | IN_DELETE | IN_MOVED_FROM |
+			      IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF) < 0) {
+		close(s->watch_fd);
+		s->watch_fd = -1;
+	}
+}
+
+/* Empty the watch's queue; false once the watch is gone (the folder was
+ * removed or moved: its files are looked at now, and it is watched anew). */
+static bool watch_drain(struct wx_storage *s)
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	bool alive = true;
+	ssize_t r;
+
+	while ((r = read(s->watch_fd, buf, sizeof(buf))) > 0)
+		for (char *p = buf; p < buf + r;) {
+			const struct inotify_event *ev = (const struct inotify_event *)p;
+
+			if (ev->mask & (IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF))
+				alive = false;
+			p += sizeof(*ev) + ev->len;
+		}
+	if (!alive) {
+		close(s->watch_fd);
+		s->watch_fd = -1;
+	}
+	return alive;
+}
+
 static void *writer(void *arg)
 {
 	struct wx_storage *s = arg;
 
 	pthread_mutex_lock(&s->mu);
 	while (!s->stop) {
-		struct timespec until;
+		struct pollfd pfd[2] = { { .fd = s->kick_fd, .events = POLLIN },
+					 { .fd = -1, .events = POLLIN } };
+		uint64_t kicks;
+		int timeout_ms;
 
 		pthread_mutex_unlock(&s->mu);
 		try_open(s);
@@ -382,27 +437,45 @@ static void *writer(void *arg)
 				pthread_mutex_unlock(&s->mu);
 			}
 		}
+		watch_folder(s);
 		pthread_mutex_lock(&s->mu);
 		if (s->stop)
 			break;
-		/* Idle, it still looks at the files now and then: a deleted WAL
-		 * holds records only until the next crash. */
-		clock_gettime(CLOCK_MONOTONIC, &until);
-		until.tv_sec += s->n ? WAKE_NS / WX_NS_PER_S : IDLE_WAKE_S;
-		pthread_cond_timedwait(&s->cond, &s->mu, &until);
+		/* Idle, it still looks at the files: a deleted WAL holds records
+		 * only until the next crash.  A record or stop after the unlock
+		 * leaves the eventfd readable, so none is missed. */
+		timeout_ms = s->n ? (int)(WAKE_NS / WX_NS_PER_MS)
+				  : 1000 * (s->watch_fd >= 0 ? IDLE_WATCHED_S : IDLE_WAKE_S);
+		pfd[1].fd = s->watch_fd;
+		pthread_mutex_unlock(&s->mu);
+		if (poll(pfd, 2, timeout_ms) > 0) {
+			if (pfd[0].revents && read(s->kick_fd, &kicks, sizeof(kicks)) < 0)
+				kicks = 0;	/* nothing to take: another wake */
+			if (pfd[1].revents)
+				watch_drain(s);
+		}
+		pthread_mutex_lock(&s->mu);
 	}
 	pthread_mutex_unlock(&s->mu);
 	return NULL;
+}
+
+static void kick(struct wx_storage *s)
+{
+	uint64_t one = 1;
+
+	if (write(s->kick_fd, &one, sizeof(one)) < 0)
+		wx_log_warn("storage: waking the writer");
 }
 
 struct wx_storage *wx_storage_open(const struct wx_config *cfg, struct wx_clock *clock,
 				   bool threaded, void (*written)(void *arg), void *arg)
 {
 	struct wx_storage *s = calloc(1, sizeof(*s));
-	pthread_condattr_t ca;
 
 	if (!s)
 		return NULL;
+	s->kick_fd = s->watch_fd = -1;
 	s->cfg = cfg;
 	s->clock = clock;
 	s->written = written;
@@ -413,14 +486,19 @@ struct wx_storage *wx_storage_open(const struct wx_config *cfg, struct wx_clock 
 		return NULL;
 	}
 	pthread_mutex_init(&s->mu, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&s->cond, &ca);
-	pthread_condattr_destroy(&ca);
 	if (!threaded)
 		try_open(s);	/* threaded: the thread opens it first thing */
 	if (threaded) {
-		int rc = pthread_create(&s->thread, NULL, writer, s);
+		int rc;
+
+		s->kick_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		if (s->kick_fd < 0) {
+			rc = errno;
+			wx_storage_close(s);
+			errno = rc;
+			return NULL;
+		}
+		rc = pthread_create(&s->thread, NULL, writer, s);
 
 		if (rc) {
 			wx_storage_close(s);
@@ -439,8 +517,8 @@ void wx_storage_close(struct wx_storage *s)
 	if (s->threaded) {
 		pthread_mutex_lock(&s->mu);
 		s->stop = true;
-		pthread_cond_signal(&s->cond);
 		pthread_mutex_unlock(&s->mu);
+		kick(s);
 		pthread_join(s->thread, NULL);
 	}
 	s->retry_at = 0;	/* one last try */
@@ -452,7 +530,10 @@ void wx_storage_close(struct wx_storage *s)
 			     s->st.error[0] ? s->st.error : "clock not synchronised",
 			     (unsigned long long)s->st.lost_records);
 	close_archive(s);
-	pthread_cond_destroy(&s->cond);
+	if (s->kick_fd >= 0)
+		close(s->kick_fd);
+	if (s->watch_fd >= 0)
+		close(s->watch_fd);
 	pthread_mutex_destroy(&s->mu);
 	free(s->held);
 	free(s);
@@ -479,9 +560,9 @@ void wx_storage_put(struct wx_storage *s, const struct wx_record *r, int64_t end
 	h = at(s, s->n++);
 	*h = (struct held){ .r = *r, .end_mono = end_mono };
 	h->r.ts = ts;
-	if (s->threaded)
-		pthread_cond_signal(&s->cond);
 	pthread_mutex_unlock(&s->mu);
+	if (s->threaded)
+		kick(s);
 	if (!s->threaded)
 		flush(s);
 }
