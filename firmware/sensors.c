@@ -268,15 +268,21 @@ void wx_sensors_request(struct wx_sensors *s)
 			slot->done = true;
 			continue;
 		}
+		bool wake = false;
+
 		pthread_mutex_lock(&slot->mu);
 		if (slot->busy || slot->done) {
 			slot->skipped++;
 		} else {
 			slot->want = true;
 			slot->busy = true;
-			pthread_cond_signal(&slot->cv);
+			wake = true;
 		}
 		pthread_mutex_unlock(&slot->mu);
+		/* Signalled unlocked: woken, the thread finds the mutex free
+		 * instead of waiting for it once more. */
+		if (wake)
+			pthread_cond_signal(&slot->cv);
 	}
 }
 
