@@ -391,9 +391,9 @@ static void watch_folder(struct wx_storage *s)
 	}
 }
 
-/* Empty the watch's queue; false once the watch is gone (the folder was
- * removed or moved: its files are looked at now, and it is watched anew). */
-static bool watch_drain(struct wx_storage *s)
+/* Empty the watch's queue.  A watch that is gone (the folder was removed
+ * or moved) is closed: the files are looked at now, and watched anew. */
+static void watch_drain(struct wx_storage *s)
 {
 	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
 	bool alive = true;
@@ -411,7 +411,6 @@ static bool watch_drain(struct wx_storage *s)
 		close(s->watch_fd);
 		s->watch_fd = -1;
 	}
-	return alive;
 }
 
 static void *writer(void *arg)
@@ -449,8 +448,11 @@ static void *writer(void *arg)
 		pfd[1].fd = s->watch_fd;
 		pthread_mutex_unlock(&s->mu);
 		if (poll(pfd, 2, timeout_ms) > 0) {
-			if (pfd[0].revents && read(s->kick_fd, &kicks, sizeof(kicks)) < 0)
-				kicks = 0;	/* nothing to take: another wake */
+			/* The kicks are counted, not used: reading resets the
+			 * eventfd (EAGAIN only if another read took them). */
+			if (pfd[0].revents && read(s->kick_fd, &kicks, sizeof(kicks)) < 0 &&
+			    errno != EAGAIN)
+				wx_log_warn("storage: reading its wake-ups");
 			if (pfd[1].revents)
 				watch_drain(s);
 		}
