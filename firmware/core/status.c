@@ -149,6 +149,22 @@ static double load_dbl(const char *p)
 
 /* ---- to JSON ------------------------------------------------------------ */
 
+/* d as the shortest of 15 or 17 significant digits that reads back as d
+ * exactly.  cJSON prints 15 unless they miss d by more than a relative
+ * DBL_EPSILON, so a value with 16 or 17 digits came back one bit off and a
+ * struct written and read again was not the same (found by fuzz_status). */
+static cJSON *exact_number(double d)
+{
+	char b[32];
+
+	if (!isfinite(d))
+		return cJSON_CreateNumber(d);	/* null, as cJSON writes it */
+	snprintf(b, sizeof(b), "%.15g", d);
+	if (strtod(b, NULL) != d)
+		snprintf(b, sizeof(b), "%.17g", d);
+	return cJSON_CreateRaw(b);
+}
+
 /* The plain fields of table t that has marks, from the struct at base, into
  * o; F_OBJ rows are the caller's.  False without memory. */
 static bool put_fields(cJSON *o, const struct field *t, unsigned has, const void *base)
@@ -163,7 +179,7 @@ static bool put_fields(cJSON *o, const struct field *t, unsigned has, const void
 		case F_STR: v = cJSON_CreateString(p); break;
 		case F_INT: v = cJSON_CreateNumber((double)load_i64(p)); break;
 		case F_BOOL: v = cJSON_CreateBool(*(const bool *)p); break;
-		case F_DBL: v = cJSON_CreateNumber(load_dbl(p)); break;
+		case F_DBL: v = exact_number(load_dbl(p)); break;
 		case F_HEALTH: {
 			enum wx_status_health h;
 
