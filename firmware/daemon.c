@@ -268,16 +268,15 @@ static void drain_edges(struct daemon *d, int64_t now)
 
 /* ---- samples ------------------------------------------------------------- */
 
-static void on_sample(struct wx_slot *slot, const struct wx_record *r, void *arg)
+static void on_sample(struct wx_slot *slot, const struct wx_record *r, int64_t taken, void *arg)
 {
 	struct daemon *d = arg;
-	int64_t now = wx_clock_mono_ns(d->clock);
 
 	(void)slot;
 	wx_interval_add_sample(d->iv, r);
 	if (wx_record_has(r, WX_WIND_DIRECTION_DEG))
 		wx_interval_add_direction(d->iv, r->v[WX_WIND_DIRECTION_DEG], d->round.vane_weight);
-	wx_readings_sample(&d->readings, r, now);
+	wx_readings_sample(&d->readings, r, taken);
 }
 
 static void request_samples(struct daemon *d)
@@ -297,12 +296,13 @@ static void request_samples(struct daemon *d)
 		return;
 	}
 	/* The readings come in threads, each in its own time: the loop takes
-	 * them when it wakes anyway (a batch of edges: the batches are spread
-	 * so that one ends half a period after the request), not for each one,
-	 * but waits for them no later than that, the interval's end after its
-	 * last sample (its wake takes them before it closes the interval). */
+	 * them when it wakes anyway, not for each one: at the next sample's
+	 * wake (the batches of edges are spread to end there), or the
+	 * interval's end after its last sample (that wake takes them before it
+	 * closes the interval), or when a client asks.  Only a reading not
+	 * ready by the next sample is waited for. */
 	o->pending = true;
-	o->collect_by = wx_clock_mono_ns(d->clock) + d->sched.period_ns / 2;
+	o->collect_by = wx_clock_mono_ns(d->clock) + d->sched.period_ns;
 }
 
 /* Take the threaded readings that are ready: at each wake while some are
@@ -510,10 +510,13 @@ static void wait_and_serve(struct daemon *d, int64_t due)
 	if (flat_out) {
 		timeout_ms = 0;
 	} else {
-		/* At least every BATCH_MAX_NS: a closed line is retried, clients
-		 * that went quiet are dropped, the watchdog is fed. */
+		/* At least every BATCH_MAX_NS: a closed line is retried, the
+		 * watchdog is fed; every CLIENT_WAIT_NS while a client is
+		 * connected, so that one gone quiet is dropped in time. */
 		if (wait_ns > BATCH_MAX_NS)
 			wait_ns = BATCH_MAX_NS;
+		if (nlive > 1 && wait_ns > CLIENT_WAIT_NS)
+			wait_ns = CLIENT_WAIT_NS;
 		timeout_ms = (int)((wait_ns + WX_NS_PER_MS - 1) / WX_NS_PER_MS);
 	}
 	if (d->run.watchdog_usec) {
@@ -547,8 +550,10 @@ static void wait_and_serve(struct daemon *d, int64_t due)
 	for (int k = live_at; k < live_at + nlive; k++)
 		live_due = live_due || fds[k].revents;
 	if (live_due) {
-		/* The answer counts the wind up to now, not to the last batch. */
+		/* The answer counts the wind up to now, not to the last batch,
+		 * and has the readings taken since the last wake. */
 		drain_edges(d, wx_clock_mono_ns(d->clock));
+		collect_samples(d, false);
 		wx_live_serve(d->live, fds + live_at, nlive);
 		/* A client may have changed the simulated world at a stroke
 		 * (sim gust): the batches start short again, as at start. */

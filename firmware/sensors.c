@@ -48,6 +48,7 @@ struct wx_slot {
 	bool want, busy, done, quit;
 	int rc;
 	struct wx_record result;
+	int64_t taken;			/* station mono ns the result was taken at */
 	char err[WX_ERR_LEN];
 	uint64_t skipped;		/* requests while still busy */
 };
@@ -135,9 +136,11 @@ static void *sampler(void *arg)
 		struct wx_record r;
 		char err[WX_ERR_LEN] = "";
 		int rc = take(slot, &r, err, sizeof(err));
+		int64_t taken = wx_clock_mono_ns(slot->owner->clock);
 
 		pthread_mutex_lock(&slot->mu);
 		slot->result = r;
+		slot->taken = taken;
 		slot->rc = rc;
 		memcpy(slot->err, err, sizeof(err));
 		slot->busy = false;
@@ -265,6 +268,7 @@ void wx_sensors_request(struct wx_sensors *s)
 		if (!slot->has_thread) {
 			slot->err[0] = '\0';
 			slot->rc = take(slot, &slot->result, slot->err, sizeof(slot->err));
+			slot->taken = wx_clock_mono_ns(s->clock);
 			slot->done = true;
 			continue;
 		}
@@ -313,6 +317,7 @@ int wx_sensors_collect(struct wx_sensors *s, wx_sample_fn fn, void *arg)
 		struct wx_slot *slot = &s->slots[i];
 		struct wx_record r;
 		char err[WX_ERR_LEN];
+		int64_t taken;
 		int rc;
 
 		if (slot->drv->kind != WX_SENSOR_SAMPLED)
@@ -327,6 +332,7 @@ int wx_sensors_collect(struct wx_sensors *s, wx_sample_fn fn, void *arg)
 		slot->done = false;
 		r = slot->result;
 		rc = slot->rc;
+		taken = slot->taken;
 		memcpy(err, slot->err, sizeof(err));
 		if (slot->has_thread)
 			pthread_mutex_unlock(&slot->mu);
@@ -335,7 +341,7 @@ int wx_sensors_collect(struct wx_sensors *s, wx_sample_fn fn, void *arg)
 			snprintf(err, sizeof(err), "%s: %s", slot->drv->name, strerror(-rc));
 		set_health(slot, rc, err);
 		if (rc == 0) {
-			fn(slot, &r, arg);
+			fn(slot, &r, taken, arg);
 			got++;
 		}
 	}

@@ -65,8 +65,11 @@ int wx_sensors_fd(const struct wx_sensors *s);
 /* Are readings still being taken? */
 bool wx_sensors_busy(struct wx_sensors *s);
 /* Hand each finished reading to fn (good ones only: failures update the
- * slot's health and are logged once per change).  Returns how many. */
-typedef void (*wx_sample_fn)(struct wx_slot *slot, const struct wx_record *r, void *arg);
+ * slot's health and are logged once per change), with the station time it
+ * was taken at (the loop may collect it a sample period later).  Returns
+ * how many. */
+typedef void (*wx_sample_fn)(struct wx_slot *slot, const struct wx_record *r, int64_t taken,
+			     void *arg);
 int wx_sensors_collect(struct wx_sensors *s, wx_sample_fn fn, void *arg);
 
 /* Pulse sensors: read up to max raw edges up to station time until_ns and

@@ -473,9 +473,11 @@ static const struct wx_sensor_driver flaky_driver = {
 	.enabled = always, .open = flaky_open, .sample = flaky_sample, .close = flaky_close,
 };
 
-static void count_good(struct wx_slot *slot, const struct wx_record *r, void *arg)
+static void count_good(struct wx_slot *slot, const struct wx_record *r, int64_t taken,
+		       void *arg)
 {
 	(void)slot;
+	(void)taken;
 	assert_true(wx_record_has(r, WX_TEMPERATURE_C));
 	assert_true(r->v[WX_TEMPERATURE_C] == 21.5);
 	(*(int *)arg)++;
@@ -646,6 +648,48 @@ static void requests_while_a_read_is_in_progress_are_skipped(void **state)
 	wx_clock_free(clock);
 }
 
+static void keep_taken(struct wx_slot *slot, const struct wx_record *r, int64_t taken,
+		       void *arg)
+{
+	(void)slot;
+	(void)r;
+	*(int64_t *)arg = taken;
+}
+
+/* The loop collects a threaded reading at its next wake, up to a sample
+ * period after it was taken: the reading keeps the time it was taken at
+ * (a live answer gives its age from it), not the time it was collected. */
+static void a_reading_collected_late_keeps_the_time_it_was_taken(void **state)
+{
+	struct wx_clock *clock = wx_clock_sim(T0, 0);
+	struct pollfd p;
+	struct wx_sensors *s;
+	int64_t taken = 0;
+
+	(void)state;
+	memset(&flaky, 0, offsetof(struct flaky_state, mu));
+	s = open_fakes(&flaky_driver, clock, true);
+	p = (struct pollfd){ .fd = wx_sensors_fd(s), .events = POLLIN };
+	wx_clock_jump(clock, T0 + 2 * WX_NS_PER_S);
+	wx_sensors_request(s);
+	for (int tries = 0; tries < 100 && wx_sensors_busy(s); tries++)
+		assert_true(poll(&p, 1, 100) >= 0);
+	assert_false(wx_sensors_busy(s));
+	wx_clock_jump(clock, T0 + 7 * WX_NS_PER_S);	/* the next wake */
+	assert_int_equal(wx_sensors_collect(s, keep_taken, &taken), 1);
+	assert_int_equal(taken, T0 + 2 * WX_NS_PER_S);
+
+	/* Without threads, the reading is taken at the request. */
+	wx_sensors_close(s);
+	s = open_fakes(&flaky_driver, clock, false);
+	wx_sensors_request(s);
+	wx_clock_jump(clock, T0 + 12 * WX_NS_PER_S);
+	assert_int_equal(wx_sensors_collect(s, keep_taken, &taken), 1);
+	assert_int_equal(taken, T0 + 7 * WX_NS_PER_S);
+	wx_sensors_close(s);
+	wx_clock_free(clock);
+}
+
 /* A pulse line that fails: the read says -ENODEV (the chip went away), or
  * the open fails.  The slot closes it, says -ENODEV without trying again
  * for 10 s of station time, then reopens it. */
@@ -759,6 +803,7 @@ int main(void)
 		cmocka_unit_test(kit_sections_are_listed_in_table_order),
 		cmocka_unit_test(read_error_is_logged_once_per_change_not_per_sample),
 		cmocka_unit_test(requests_while_a_read_is_in_progress_are_skipped),
+		cmocka_unit_test(a_reading_collected_late_keeps_the_time_it_was_taken),
 		cmocka_unit_test(lost_line_is_reopened_after_enodev),
 	};
 
