@@ -555,10 +555,12 @@ static void wait_and_serve(struct daemon *d, int64_t due)
 		drain_edges(d, wx_clock_mono_ns(d->clock));
 		collect_samples(d, false);
 		wx_live_serve(d->live, fds + live_at, nlive);
-		/* A client may have changed the simulated world at a stroke
-		 * (sim gust): the batches start short again, as at start. */
-		if (d->opts.sim && !flat_out)
+		/* A client changed the simulated world at a stroke (sim gust):
+		 * the batches start short again, as at start.  Other clients
+		 * (wxctl read, wxd-net's reports) leave them as they are. */
+		if (d->sim_changed && !flat_out)
 			restart_batches(d);
+		d->sim_changed = false;
 	}
 	collect_samples(d, samples_at >= 0 && fds[samples_at].revents);
 }

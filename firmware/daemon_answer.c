@@ -54,6 +54,7 @@ static char *answer_sim(struct daemon *d, const char *command)
 	}
 	if (rc)
 		return NULL;
+	d->sim_changed = true;
 	wx_log_info("simulation: %s", command);
 	return strdup("{\"ok\":true}");
 }

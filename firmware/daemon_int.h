@@ -111,6 +111,7 @@ struct daemon {
 	struct run_state run;
 	struct wx_clock *clock;
 	struct wx_sim *sim;
+	bool sim_changed;		/* a "sim" command changed the world */
 	struct wx_schedule sched;
 	struct wx_interval *iv;
 	struct wx_sensors *sensors;
