@@ -20,8 +20,9 @@
 #define WX_NETSIDE_STALE_S 30
 /* Longest "net-status" line the sampler takes (live.c's line limit). */
 #define WX_NETSIDE_MAX_REPORT 4000
-/* wxd-net sends its report this often. */
-#define WX_NETSIDE_REPORT_S 2
+/* wxd-net sends its report when it changed, and at least this often
+ * (each report wakes the sampler: every 2 s was 1.5 wakeups/s). */
+#define WX_NETSIDE_REPORT_S 10
 
 struct wx_netside;
 

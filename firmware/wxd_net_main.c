@@ -8,9 +8,9 @@
  *
  * Its loop: once a second it asks its read-only archive connection for
  * PRAGMA data_version and kicks the uploaders when another connection
- * (the sampler) committed; every WX_NETSIDE_REPORT_S seconds it sends its
- * uploads' status to the sampler over the live socket ("net-status
- * {json}"), where "wxctl status" shows it.  SIGTERM or SIGINT: uploads get
+ * (the sampler) committed; when its uploads' status changed, and at least
+ * every WX_NETSIDE_REPORT_S seconds, it sends it to the sampler over the
+ * live socket ("net-status {json}"), where "wxctl status" shows it.  SIGTERM or SIGINT: uploads get
  * up to 10 s to deliver what is pending (docs/contract.md "Stopping"). */
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -85,10 +85,11 @@ static bool archive_changed(const char *path, struct wx_archive **a, int64_t *la
 
 /* Our uploads' status to the sampler, on one line: the "uploads" of
  * struct wx_status (firmware/core/status.h). */
-static void report(const struct wx_config *cfg, struct wx_uploaders *set)
+/* The uploads' status as the report's JSON (malloc'd), or NULL. */
+static char *uploads_json(struct wx_uploaders *set)
 {
 	struct wx_status *st = calloc(1, sizeof(*st));
-	char *line = NULL, *reply = NULL, *json = NULL, err[256];
+	char *json = NULL;
 	cJSON *ups;
 
 	for (int i = 0; st && i < wx_uploaders_count(set); i++)
@@ -104,14 +105,20 @@ static void report(const struct wx_config *cfg, struct wx_uploaders *set)
 			cJSON_Delete(ups);
 		cJSON_Delete(o);
 	}
-	if (json && asprintf(&line, "net-status %s", json) > 0 &&
+	return json;
+}
+
+static void report(const struct wx_config *cfg, const char *json)
+{
+	char *line = NULL, *reply = NULL, err[256];
+
+	if (asprintf(&line, "net-status %s", json) > 0 &&
 	    strlen(line) <= WX_NETSIDE_MAX_REPORT + 11)
 		/* The sampler may be gone or busy: never more than a second. */
 		if (wx_live_query(cfg->station.socket, line, 1000, &reply, err, sizeof(err)) != 0)
 			wx_log_debug("status report: %s", err);
 	free(reply);
 	free(line);
-	free(json);
 }
 
 static int run(const struct wx_config *cfg)
@@ -120,6 +127,7 @@ static int run(const struct wx_config *cfg)
 	struct wx_web *web = NULL;
 	struct wx_archive *archive = NULL;
 	int64_t version = 0, next_report = 0;
+	char *sent = NULL;		/* the last report's JSON */
 	sigset_t sigs;
 	char err[512];
 	int sigfd;
@@ -160,15 +168,25 @@ static int run(const struct wx_config *cfg)
 
 		if (archive_changed(cfg->station.database, &archive, &version))
 			wx_uploaders_kick(set);
-		if (now >= next_report) {
-			report(cfg, set);
+		/* A report when the status changed (an upload went, failed,
+		 * connected), else every WX_NETSIDE_REPORT_S: each one wakes
+		 * the sampler. */
+		char *json = uploads_json(set);
+
+		if (json && (now >= next_report || !sent || strcmp(json, sent) != 0)) {
+			report(cfg, json);
+			free(sent);
+			sent = json;
+			json = NULL;
 			next_report = now + WX_NETSIDE_REPORT_S * 1000;
 		}
+		free(json);
 		if (poll(&p, 1, POLL_MS) > 0 && read(sigfd, &si, sizeof(si)) == sizeof(si)) {
 			wx_log_info("signal %u: stopping", si.ssi_signo);
 			break;
 		}
 	}
+	free(sent);
 	wx_notify("STOPPING=1");
 	wx_web_stop(web);
 	wx_uploaders_kick(set);
