@@ -5,7 +5,9 @@
 # voluntary context switches of each thread (/proc/PID/task/*/status), CPU
 # the time each thread spent on a CPU (/proc/PID/task/*/schedstat, ns).
 # Prints figures with the targets of issue 15 beside them; never passes or
-# fails.  Usage: bench/wakeups.sh [BUILD [SECONDS]]
+# fails.  WEB=PORT adds a [web] section on 127.0.0.1:PORT, so that wxd also
+# runs its network side, whose status reports wake the sampler.
+# Usage: [WEB=PORT] bench/wakeups.sh [BUILD [SECONDS]]
 B=${1:-build}
 S=${2:-60}
 WXD=$(cd "$B" && pwd)/wxd
@@ -21,6 +23,7 @@ seed = 1
 wind_kmh = 12
 bounce = true
 EOF
+[ -n "${WEB:-}" ] && printf '[web]\nlisten = 127.0.0.1:%s\n' "$WEB" >> "$dir/wxd.conf"
 "$WXD" -c "$dir/wxd.conf" --sim --speed 1 --duration $((S + 30))s 2>"$dir/log" &
 pid=$!
 sleep 10
@@ -36,7 +39,7 @@ t1=$(date +%s.%N); snap > "$dir/s1"
 if ! kill -0 $pid 2>/dev/null; then
 	echo "wakeups: wxd stopped early:"; cat "$dir/log"; exit 0
 fi
-echo "wxd --sim --speed 1, 5 Hz wind with bounce, ${S} s:"
+echo "wxd --sim --speed 1, 5 Hz wind with bounce, ${S} s${WEB:+, with the web page (wxd-net running)}:"
 awk -v pid=$pid -v dt="$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')" '
 	FNR == NR { c[$1] = $2; ns[$1] = $3; next }
 	($1 in c) {
