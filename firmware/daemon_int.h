@@ -54,10 +54,11 @@
  * wakes once a sample period and takes the last samples' readings at that
  * wake.  A 1024-event queue read every 5 s holds a step from calm to 200
  * edges/s (68 Hz with two bounce edges a closure, 163 km/h) within one
- * batch, and any rise of less than 1 / BATCH_FILL a batch without bound.  Everything else the loop does waits less than this allows: the
- * watchdog (30 s), a closed line's retry (10 s); while a live client is
- * connected the loop sleeps at most CLIENT_WAIT_NS, so that one gone quiet
- * is dropped after its 5 s and not 10. */
+ * batch, and any rise of less than 1 / BATCH_FILL a batch without bound.
+ * Everything else the loop does waits less than this allows: the watchdog
+ * (30 s), a closed line's retry (10 s); while a live client is connected
+ * the loop sleeps at most CLIENT_WAIT_NS, so that one gone quiet is dropped
+ * after its 5 s and not 10. */
 #define BATCH_MAX_NS (5 * WX_NS_PER_S)
 #define CLIENT_WAIT_NS (WX_NS_PER_S)
 

@@ -10,8 +10,9 @@
  * PRAGMA data_version and kicks the uploaders when another connection
  * (the sampler) committed; when its uploads' status changed, and at least
  * every WX_NETSIDE_REPORT_S seconds, it sends it to the sampler over the
- * live socket ("net-status {json}"), where "wxctl status" shows it.  SIGTERM or SIGINT: uploads get
- * up to 10 s to deliver what is pending (docs/contract.md "Stopping"). */
+ * live socket ("net-status {json}"), where "wxctl status" shows it.
+ * SIGTERM or SIGINT: uploads get up to 10 s to deliver what is pending
+ * (docs/contract.md "Stopping"). */
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <getopt.h>
@@ -83,9 +84,8 @@ static bool archive_changed(const char *path, struct wx_archive **a, int64_t *la
 	return true;
 }
 
-/* Our uploads' status to the sampler, on one line: the "uploads" of
- * struct wx_status (firmware/core/status.h). */
-/* The uploads' status as the report's JSON (malloc'd), or NULL. */
+/* Our uploads' status as the report's JSON (malloc'd), or NULL: the
+ * "uploads" of struct wx_status (firmware/core/status.h). */
 static char *uploads_json(struct wx_uploaders *set)
 {
 	struct wx_status *st = calloc(1, sizeof(*st));
@@ -108,6 +108,7 @@ static char *uploads_json(struct wx_uploaders *set)
 	return json;
 }
 
+/* Send it to the sampler, on one line. */
 static void report(const struct wx_config *cfg, const char *json)
 {
 	char *line = NULL, *reply = NULL, err[256];
