@@ -544,16 +544,17 @@ static void wait_and_serve(struct daemon *d, int64_t due)
 		}
 	}
 	wx_netside_poll(d->net, sigchld);
+	/* Before the live socket: an answer has the readings taken since the
+	 * last wake. */
+	collect_samples(d, samples_at >= 0 && fds[samples_at].revents);
 	/* The live socket only when a client came or wrote, or while one is
 	 * connected (its time-out). */
 	live_due = nlive > 1;
 	for (int k = live_at; k < live_at + nlive; k++)
 		live_due = live_due || fds[k].revents;
 	if (live_due) {
-		/* The answer counts the wind up to now, not to the last batch,
-		 * and has the readings taken since the last wake. */
+		/* The answer counts the wind up to now, not to the last batch. */
 		drain_edges(d, wx_clock_mono_ns(d->clock));
-		collect_samples(d, false);
 		wx_live_serve(d->live, fds + live_at, nlive);
 		/* A client changed the simulated world at a stroke (sim gust):
 		 * the batches start short again, as at start.  Other clients
@@ -562,7 +563,6 @@ static void wait_and_serve(struct daemon *d, int64_t due)
 			restart_batches(d);
 		d->sim_changed = false;
 	}
-	collect_samples(d, samples_at >= 0 && fds[samples_at].revents);
 }
 
 static void run(struct daemon *d)
